@@ -1,0 +1,12 @@
+// Original file: proto/authmesh/v1/auth.proto
+
+
+export interface ClientCredentialsGrant {
+  'client_id'?: (string);
+  'client_secret'?: (string);
+}
+
+export interface ClientCredentialsGrant__Output {
+  'client_id': (string);
+  'client_secret': (string);
+}

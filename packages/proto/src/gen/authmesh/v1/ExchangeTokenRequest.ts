@@ -1,0 +1,14 @@
+// Original file: proto/authmesh/v1/auth.proto
+
+
+export interface ExchangeTokenRequest {
+  'subject_token'?: (string);
+  'audience'?: (string);
+  'scope'?: (string)[];
+}
+
+export interface ExchangeTokenRequest__Output {
+  'subject_token': (string);
+  'audience': (string);
+  'scope': (string)[];
+}

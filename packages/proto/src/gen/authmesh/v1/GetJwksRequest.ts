@@ -1,0 +1,8 @@
+// Original file: proto/authmesh/v1/auth.proto
+
+
+export interface GetJwksRequest {
+}
+
+export interface GetJwksRequest__Output {
+}

@@ -1,0 +1,10 @@
+// Original file: proto/authmesh/v1/auth.proto
+
+
+export interface GetJwksResponse {
+  'keys_json'?: (string);
+}
+
+export interface GetJwksResponse__Output {
+  'keys_json': (string);
+}

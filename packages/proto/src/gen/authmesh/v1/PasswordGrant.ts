@@ -1,0 +1,12 @@
+// Original file: proto/authmesh/v1/auth.proto
+
+
+export interface PasswordGrant {
+  'username'?: (string);
+  'password'?: (string);
+}
+
+export interface PasswordGrant__Output {
+  'username': (string);
+  'password': (string);
+}
