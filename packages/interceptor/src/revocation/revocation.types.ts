@@ -1,0 +1,45 @@
+/** The kinds of revocation, as in the NATS subjects `authmesh.revoked.<kind>`. */
+export type RevocationKind = 'jti' | 'sid' | 'sub' | 'kid' | 'all';
+
+/** The claims of a signed revocation event (the payload of the JWS published on NATS). */
+export interface RevocationEventClaims {
+  v: 1;
+  kind: RevocationKind;
+  /** The jti, sid, sub or kid revoked; for `all`, the empty string. */
+  value: string;
+  /** Unix seconds of the revocation; `sub` and `all` reject tokens with `iat <= at`. */
+  at: number;
+  /** Unix seconds after which the entry is moot (nothing it matches can still be valid). */
+  exp: number;
+  reason: string;
+}
+
+/** What a revocation check needs of a token (taken from verified claims). */
+export interface RevocationSubject {
+  readonly jti: string;
+  readonly sid: string | undefined;
+  readonly sub: string;
+  readonly iat: number;
+  readonly kid: string;
+}
+
+/** The revocation state the verifier consults on every call (pure in-memory lookups). */
+export interface RevocationCheck {
+  isRevoked(token: RevocationSubject): boolean;
+  /** Bumps on every applied revocation, so cached verdicts can be re-checked only when it moved. */
+  readonly epoch: number;
+}
+
+/** A live revocation feed (NATS JetStream), as the server interceptor uses it. */
+export interface RevocationFeed extends RevocationCheck {
+  /** Resolves once the stream was replayed from the start. */
+  ready(): Promise<void>;
+  isReady(): boolean;
+  /** True when the feed was last known current longer ago than the configured bound. */
+  isStale(): boolean;
+  /** 'reject' (default): stale → UNAVAILABLE; 'allow': stale → calls pass, health reports degraded. */
+  readonly stalePolicy: 'reject' | 'allow';
+  /** Called for each applied revocation (to evict caches and end open streams). Returns an unsubscribe. */
+  onRevoked(listener: (event: RevocationEventClaims) => void): () => void;
+  close(): Promise<void>;
+}

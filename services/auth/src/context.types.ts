@@ -1,0 +1,19 @@
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { ServerAuth } from '@authmesh/interceptor';
+import type { KeyManager } from './keys/key-manager.types.js';
+import type { TokenMinter } from './tokens/minter.types.js';
+import type { AuthConfig } from './config.js';
+
+/** What every part of the running auth service shares, built once by ./server.ts. */
+export interface AuthServiceContext {
+  readonly config: AuthConfig;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly keys: KeyManager;
+  readonly minter: TokenMinter;
+  /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
+  readonly guard: ServerAuth;
+  readonly log: Logger;
+}
