@@ -1,0 +1,185 @@
+import type { SigningAlg } from './keys/key-manager.types.js';
+
+/** A host and port to listen on, as parsed from `host:port` (`[::1]:port` for IPv6). */
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
+/** `production` refuses to start without `AUTHMESH_KEK`; `development` generates and keeps one (loudly). */
+export type AuthEnv = 'production' | 'development';
+
+/** The auth service's configuration, read from the environment once by `loadConfig`. */
+export interface AuthConfig {
+  /** `AUTHMESH_ENV`, default `production`. */
+  readonly env: AuthEnv;
+  /** `NATS_URL` split on commas, default `nats://127.0.0.1:4222`. */
+  readonly natsServers: readonly string[];
+  /** `AUTHMESH_GRPC_ADDR`, default `127.0.0.1:50051`. */
+  readonly grpcAddr: ListenAddress;
+  /** `AUTHMESH_HTTP_ADDR`, default `127.0.0.1:8080`. */
+  readonly httpAddr: ListenAddress;
+  /**
+   * `iss` of issued tokens. `AUTHMESH_ISSUER` when set; otherwise `http://<bound HTTP address>` once the
+   * HTTP server listens (equal to the contract default `http://127.0.0.1:8080` at the default address,
+   * and correct under port 0, where tests run), see `issuerFollowsHttp`.
+   */
+  readonly issuer: string;
+  /** True when `AUTHMESH_ISSUER` was not set: the server replaces `issuer` with its bound HTTP URL. */
+  readonly issuerFollowsHttp: boolean;
+  /** `AUTHMESH_DEFAULT_AUDIENCE`, default `authmesh`. */
+  readonly defaultAudience: string;
+  /** `AUTHMESH_ACCESS_TTL`, seconds, default 300. */
+  readonly accessTtlSec: number;
+  /** `AUTHMESH_KEK` decoded (32 bytes); undefined only in development (then kept in the keys bucket). */
+  readonly kek: Buffer | undefined;
+  /** `AUTHMESH_SIGNING_ALG`, default `EdDSA` (Ed25519); `ES256` selectable. */
+  readonly signingAlg: SigningAlg;
+  /** `AUTHMESH_KEY_ROTATION_INTERVAL`, seconds, default 86400; 0 disables scheduled rotation. */
+  readonly keyRotationIntervalSec: number;
+  /** `AUTHMESH_REFRESH_IDLE_TTL`, seconds, default 1209600 (14 days). */
+  readonly refreshIdleTtlSec: number;
+  /** `AUTHMESH_REFRESH_ABSOLUTE_TTL`, seconds, default 2592000 (30 days). */
+  readonly refreshAbsoluteTtlSec: number;
+  /** `AUTHMESH_SCRYPT_N`, scrypt cost (power of two), default 131072 (2^17). */
+  readonly scryptN: number;
+  /** `AUTHMESH_NATS_REPLICAS`, replicas of the KV buckets and the revocation stream, default 1. */
+  readonly natsReplicas: number;
+  /** `AUTHMESH_CLOCK_SKEW`, seconds of clock tolerance, default 30. */
+  readonly clockSkewSec: number;
+}
+
+/** A bad environment variable; `variable` names it and the message says what to set. */
+export class ConfigError extends TypeError {
+  override readonly name = 'ConfigError';
+  readonly code = 'ERR_CONFIG';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const KEK_HINT =
+  "set AUTHMESH_KEK to 32 random bytes in base64url, e.g. the output of `node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64url'))\"`";
+
+/**
+ * Reads and validates the auth service's environment once. Throws a `ConfigError` naming the first bad
+ * variable; never echoes a secret's value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const mode = get('AUTHMESH_ENV') ?? 'production';
+  if (mode !== 'production' && mode !== 'development') {
+    throw new ConfigError('AUTHMESH_ENV', `must be "production" or "development", got "${mode}"`);
+  }
+
+  const kekText = get('AUTHMESH_KEK');
+  let kek: Buffer | undefined;
+  if (kekText !== undefined) {
+    kek = decodeKek(kekText);
+  } else if (mode === 'production') {
+    throw new ConfigError(
+      'AUTHMESH_KEK',
+      `is required in production (AUTHMESH_ENV=production is the default) to encrypt signing keys at rest: ${KEK_HINT}; ` +
+        'or set AUTHMESH_ENV=development to have one generated and stored in NATS (not for production)',
+    );
+  }
+
+  const alg = get('AUTHMESH_SIGNING_ALG') ?? 'EdDSA';
+  if (alg !== 'EdDSA' && alg !== 'ES256') {
+    throw new ConfigError('AUTHMESH_SIGNING_ALG', `must be "EdDSA" or "ES256", got "${alg}"`);
+  }
+
+  const issuerText = get('AUTHMESH_ISSUER');
+  if (issuerText !== undefined) checkIssuer(issuerText);
+  const httpAddr = parseAddress('AUTHMESH_HTTP_ADDR', get('AUTHMESH_HTTP_ADDR') ?? '127.0.0.1:8080');
+
+  const natsServers = (get('NATS_URL') ?? 'nats://127.0.0.1:4222')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (natsServers.length === 0) throw new ConfigError('NATS_URL', 'names no server');
+
+  const audience = get('AUTHMESH_DEFAULT_AUDIENCE') ?? 'authmesh';
+  if (/\s/.test(audience)) throw new ConfigError('AUTHMESH_DEFAULT_AUDIENCE', 'must not contain whitespace');
+
+  const refreshIdleTtlSec = int(env, 'AUTHMESH_REFRESH_IDLE_TTL', 1_209_600, 1);
+  const refreshAbsoluteTtlSec = int(env, 'AUTHMESH_REFRESH_ABSOLUTE_TTL', 2_592_000, 1);
+  if (refreshIdleTtlSec > refreshAbsoluteTtlSec) {
+    throw new ConfigError('AUTHMESH_REFRESH_IDLE_TTL', 'must not exceed AUTHMESH_REFRESH_ABSOLUTE_TTL');
+  }
+  const scryptN = int(env, 'AUTHMESH_SCRYPT_N', 131_072, 2);
+  if ((scryptN & (scryptN - 1)) !== 0) throw new ConfigError('AUTHMESH_SCRYPT_N', 'must be a power of two');
+  const natsReplicas = int(env, 'AUTHMESH_NATS_REPLICAS', 1, 1, 5);
+
+  return Object.freeze({
+    env: mode,
+    natsServers: Object.freeze(natsServers),
+    grpcAddr: parseAddress('AUTHMESH_GRPC_ADDR', get('AUTHMESH_GRPC_ADDR') ?? '127.0.0.1:50051'),
+    httpAddr,
+    issuer: issuerText ?? `http://${formatAddress(httpAddr)}`,
+    issuerFollowsHttp: issuerText === undefined,
+    defaultAudience: audience,
+    accessTtlSec: int(env, 'AUTHMESH_ACCESS_TTL', 300, 1, 86_400),
+    kek,
+    signingAlg: alg,
+    keyRotationIntervalSec: int(env, 'AUTHMESH_KEY_ROTATION_INTERVAL', 86_400, 0),
+    refreshIdleTtlSec,
+    refreshAbsoluteTtlSec,
+    scryptN,
+    natsReplicas,
+    clockSkewSec: int(env, 'AUTHMESH_CLOCK_SKEW', 30, 0, 600),
+  });
+}
+
+/** Decodes a base64url KEK of exactly 32 bytes; the error never contains the value. */
+export function decodeKek(text: string, variable = 'AUTHMESH_KEK'): Buffer {
+  if (!/^[A-Za-z0-9_-]{43}=?$/.test(text)) {
+    throw new ConfigError(variable, `must be 32 bytes in base64url (43 characters); ${KEK_HINT}`);
+  }
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.length !== 32) throw new ConfigError(variable, `must decode to 32 bytes; ${KEK_HINT}`);
+  return bytes;
+}
+
+/** `host:port` → ListenAddress; IPv6 hosts in brackets. */
+export function parseAddress(variable: string, text: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65_535) throw new ConfigError(variable, `must be host:port (port 0 picks a free one), got "${text}"`);
+  return Object.freeze({ host: (m[1] ?? m[2])!, port });
+}
+
+/** ListenAddress → `host:port` (IPv6 in brackets). */
+export function formatAddress(addr: ListenAddress): string {
+  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`;
+}
+
+function checkIssuer(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('AUTHMESH_ISSUER', `must be an http(s) URL, got "${text}"`);
+  }
+  // OpenID Connect Discovery 1.0 §3: the issuer is an https URL with no query or fragment (http allowed here for loopback/dev).
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('AUTHMESH_ISSUER', `must be an http(s) URL without query or fragment, got "${text}"`);
+  }
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}

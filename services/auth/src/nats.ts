@@ -1,0 +1,120 @@
+import {
+  connect,
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+} from 'nats';
+
+/** The KV buckets of the auth service (fixed names, docs/ARCHITECTURE.md). */
+export const BUCKETS = {
+  keys: 'AUTHMESH_KEYS',
+  users: 'AUTHMESH_USERS',
+  clients: 'AUTHMESH_CLIENTS',
+  sessions: 'AUTHMESH_SESSIONS',
+  refresh: 'AUTHMESH_REFRESH',
+} as const;
+
+/** The JetStream stream every revocation is published to, and its subjects. */
+export const REVOCATION_STREAM = 'AUTHMESH_REVOCATIONS';
+export const REVOCATION_SUBJECTS = 'authmesh.revoked.>';
+/** Core NATS subject announcing a key rotation, so interceptors refresh their JWKS at once. */
+export const KEYS_ROTATED_SUBJECT = 'authmesh.keys.rotated';
+
+/** Every bucket, opened (created on first use). */
+export type AuthBuckets = { readonly [K in keyof typeof BUCKETS]: KV };
+
+/** Options of `connectNats`. */
+export interface ConnectNatsOptions {
+  /** Connection name shown by the server (`authmesh-auth`, `authmesh-cli`). */
+  name: string;
+  /** Reconnect forever (a service) or give up quickly (a CLI command). Default true. */
+  reconnectForever?: boolean;
+  /** Connect timeout per attempt, ms (default 5000). */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects to NATS (`servers` from `NATS_URL`). When nothing answers, rejects with a message naming the
+ * servers (credentials stripped) and `NATS_URL`, rather than the client's bare error code.
+ */
+export async function connectNats(servers: readonly string[], options: ConnectNatsOptions): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: [...servers],
+      name: options.name,
+      timeout: options.timeoutMs ?? 5000,
+      maxReconnectAttempts: options.reconnectForever === false ? 0 : -1,
+      reconnectTimeWait: 500,
+    });
+  } catch (cause) {
+    const code = (cause as { code?: string }).code ?? (cause as Error).message;
+    throw new Error(`cannot connect to NATS at ${servers.map(redactUrl).join(',')} (set NATS_URL): ${code}`, { cause });
+  }
+}
+
+/** A NATS URL without user:password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/**
+ * Opens one KV bucket, creating it with `replicas` and history 1 when missing: compare-and-set works on the
+ * last revision, so no older values are needed (and none linger: deleted secrets are gone).
+ */
+export function openBucket(js: JetStreamClient, name: string, replicas: number): Promise<KV> {
+  return js.views.kv(name, { replicas, history: 1 });
+}
+
+/** Opens (creating when missing) every auth-service bucket. */
+export async function openBuckets(js: JetStreamClient, replicas: number): Promise<AuthBuckets> {
+  const entries = await Promise.all(
+    Object.entries(BUCKETS).map(async ([k, name]) => [k, await openBucket(js, name, replicas)] as const),
+  );
+  return Object.freeze(Object.fromEntries(entries)) as AuthBuckets;
+}
+
+/** Options of `ensureRevocationStream`. */
+export interface RevocationStreamOptions {
+  replicas: number;
+  /** Longest access-token lifetime plus clock skew, seconds: events must outlive every token they match. */
+  maxTokenLifetimeSec: number;
+}
+
+/**
+ * Creates the revocation stream, or updates its limits when it exists (idempotent; replicas racing here is
+ * harmless). Max age = the longest token lifetime + a minute, so replaying the stream from the start yields
+ * exactly the revocations that can still matter (DESIGN.md, "Revocation over NATS").
+ */
+export async function ensureRevocationStream(jsm: JetStreamManager, options: RevocationStreamOptions): Promise<void> {
+  const maxAgeSec = options.maxTokenLifetimeSec + 60;
+  const config = {
+    name: REVOCATION_STREAM,
+    subjects: [REVOCATION_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: options.replicas,
+    max_age: nanos(maxAgeSec * 1000),
+    // The server refuses a duplicate window longer than max age.
+    duplicate_window: nanos(Math.min(120, maxAgeSec) * 1000),
+  };
+  try {
+    const info = await jsm.streams.info(REVOCATION_STREAM);
+    if (info.config.max_age !== config.max_age || info.config.num_replicas !== config.num_replicas) {
+      await jsm.streams.update(REVOCATION_STREAM, { ...info.config, ...config });
+    }
+  } catch (err) {
+    if ((err as Error).message !== 'stream not found') throw err;
+    try {
+      await jsm.streams.add(config);
+    } catch (raced) {
+      // Another replica created it between our info and add: that is the outcome we wanted.
+      if (!/already in use/.test((raced as Error).message)) throw raced;
+    }
+  }
+}
