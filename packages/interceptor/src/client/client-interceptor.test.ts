@@ -94,7 +94,7 @@ describe('authInterceptor', () => {
     const source: TokenSource = { getToken: async () => 'bad', invalidate: (t) => invalidated.push(t) };
     const c = client(source);
     try {
-      const err = (await new Promise((res) => c.Admin({}, (e) => res(e)))) as grpc.ServiceError;
+      const err = (await new Promise<grpc.ServiceError | null>((res) => c.Admin({}, (e) => res(e)))) as grpc.ServiceError;
       expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
       expect(invalidated).toEqual(['bad']);
     } finally {
