@@ -1,0 +1,149 @@
+import type { KeyObject } from 'node:crypto';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
+import type { KeyStore } from '../jwks/key-store.types.js';
+import type { RevocationEventClaims, RevocationKind } from './revocation.types.js';
+
+/** The JWS `typ` of a revocation event: never confusable with an access token's `at+jwt` (RFC 8725 §3.11). */
+export const REVOCATION_EVENT_TYP = 'authmesh-revocation+jwt';
+
+/** Algorithms a revocation event may be signed with (an explicit allowlist, RFC 8725 §3.1). */
+export const REVOCATION_EVENT_ALGS: readonly string[] = ['EdDSA', 'ES256'];
+
+/** The longest `value` an event may carry (a jti, sid, sub or kid). */
+export const MAX_REVOCATION_VALUE_LENGTH = 512;
+
+const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub', 'kid', 'all']);
+
+/** Why an event was refused; `code` is stable, `message` never contains the event or a key. */
+export type RevocationEventErrorCode =
+  | 'ERR_EVENT_MALFORMED'
+  | 'ERR_EVENT_TYP'
+  | 'ERR_EVENT_ALG'
+  | 'ERR_EVENT_KID'
+  | 'ERR_EVENT_SIGNATURE'
+  | 'ERR_EVENT_ISSUER'
+  | 'ERR_EVENT_CLAIMS';
+
+/** A revocation event that does not verify. Match on `code`. */
+export class RevocationEventError extends Error {
+  override readonly name = 'RevocationEventError';
+  constructor(
+    readonly code: RevocationEventErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The signing key of a revocation event (the auth service's current key). */
+export interface RevocationSigningKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateKey: KeyObject;
+}
+
+/**
+ * Checks the shape of event claims; returns them typed or undefined. Used on the verified path and on
+ * the replay path (where a bad shape is dropped before anything is stored).
+ */
+export function parseRevocationClaims(payload: unknown): RevocationEventClaims | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const p = payload as Record<string, unknown>;
+  if (p.v !== 1 || typeof p.kind !== 'string' || !KINDS.has(p.kind)) return undefined;
+  if (typeof p.value !== 'string' || p.value.length > MAX_REVOCATION_VALUE_LENGTH) return undefined;
+  if (p.kind === 'all' ? p.value !== '' : p.value === '') return undefined;
+  if (typeof p.at !== 'number' || !Number.isFinite(p.at) || p.at < 0) return undefined;
+  if (typeof p.exp !== 'number' || !Number.isFinite(p.exp) || p.exp < 0) return undefined;
+  const reason = p.reason ?? '';
+  if (typeof reason !== 'string') return undefined;
+  return { v: 1, kind: p.kind as RevocationKind, value: p.value, at: p.at, exp: p.exp, reason };
+}
+
+/**
+ * Signs a revocation event as a compact JWS with header `{alg, kid, typ: "authmesh-revocation+jwt"}`
+ * and payload `claims` plus `iss`.
+ *
+ * @example
+ * const jws = await signRevocationEvent({ v: 1, kind: 'jti', value: jti, at, exp, reason: 'logout' }, keys.current(), issuer);
+ */
+export async function signRevocationEvent(
+  claims: RevocationEventClaims,
+  key: RevocationSigningKey,
+  issuer: string,
+): Promise<string> {
+  if (parseRevocationClaims(claims) === undefined) throw new TypeError('claims are not a valid revocation event');
+  if (!REVOCATION_EVENT_ALGS.includes(key.alg)) throw new TypeError(`key.alg must be one of ${REVOCATION_EVENT_ALGS.join(', ')}`);
+  if (typeof key.kid !== 'string' || key.kid === '') throw new TypeError('key.kid must be a non-empty string');
+  if (typeof issuer !== 'string' || issuer === '') throw new TypeError('issuer must be a non-empty string');
+  const payload = new TextEncoder().encode(JSON.stringify({ ...claims, iss: issuer }));
+  return new CompactSign(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: REVOCATION_EVENT_TYP })
+    .sign(key.privateKey);
+}
+
+/**
+ * Verifies a revocation event and returns its claims, or throws a {@link RevocationEventError}.
+ * NATS is the transport, not the trust: only events signed by a key of the issuer's JWKS count.
+ * The key is looked up with `keys.resolve`, so an event signed by a freshly rotated key is accepted.
+ */
+export async function verifyRevocationEvent(
+  jws: string,
+  keys: KeyStore,
+  issuer: string,
+): Promise<RevocationEventClaims> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch (cause) {
+    throw new RevocationEventError('ERR_EVENT_MALFORMED', 'revocation event is not a compact JWS', { cause });
+  }
+  if (header.typ !== REVOCATION_EVENT_TYP) {
+    throw new RevocationEventError('ERR_EVENT_TYP', 'revocation event has the wrong typ');
+  }
+  // RFC 8725 §3.1: the algorithm comes from our allowlist and the key, never from the header alone.
+  if (typeof header.alg !== 'string' || !REVOCATION_EVENT_ALGS.includes(header.alg)) {
+    throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg not allowed');
+  }
+  if (typeof header.kid !== 'string' || header.kid === '') {
+    throw new RevocationEventError('ERR_EVENT_KID', 'revocation event has no kid');
+  }
+  const key = await keys.resolve(header.kid);
+  if (key === undefined) throw new RevocationEventError('ERR_EVENT_KID', 'revocation event signed by an unknown key');
+  if (key.alg !== header.alg) throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg does not match its key');
+  let payload: Uint8Array;
+  try {
+    ({ payload } = await compactVerify(jws, key.key, { algorithms: [key.alg] }));
+  } catch (cause) {
+    throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify', { cause });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(payload));
+  } catch (cause) {
+    throw new RevocationEventError('ERR_EVENT_MALFORMED', 'revocation event payload is not JSON', { cause });
+  }
+  if ((parsed as { iss?: unknown }).iss !== issuer) {
+    throw new RevocationEventError('ERR_EVENT_ISSUER', 'revocation event from another issuer');
+  }
+  const claims = parseRevocationClaims(parsed);
+  if (claims === undefined) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'revocation event claims are invalid');
+  return claims;
+}
+
+/**
+ * Reads an event's claims WITHOUT verifying the signature (the replay path: the entry is stored as
+ * pending and verified before it may decide anything for certain). Undefined when malformed.
+ */
+export function peekRevocationClaims(data: Uint8Array): RevocationEventClaims | undefined {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const a = buf.indexOf(46); // '.'
+  if (a < 0) return undefined;
+  const b = buf.indexOf(46, a + 1);
+  if (b < 0 || buf.indexOf(46, b + 1) >= 0) return undefined;
+  try {
+    return parseRevocationClaims(JSON.parse(Buffer.from(buf.toString('latin1', a + 1, b), 'base64url').toString()));
+  } catch {
+    return undefined;
+  }
+}

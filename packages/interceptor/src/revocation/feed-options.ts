@@ -1,0 +1,80 @@
+import type { NatsConnection } from 'nats';
+import type { KeyStore } from '../jwks/key-store.types.js';
+
+/** Options of {@link createRevocationFeed}. */
+export interface RevocationFeedOptions {
+  /** NATS server URL(s) (`NATS_URL`); used when no `connection` is given. */
+  servers?: string | string[];
+  /** An existing connection to share; the feed does not close it. */
+  connection?: NatsConnection;
+  /** The issuer's keys: events must be signed by one of them. */
+  keys: KeyStore;
+  /** The `iss` events must carry. */
+  issuer: string;
+  /** How long (ms) the feed may go without being known current before it counts as stale (default 30000). */
+  maxStalenessMs?: number;
+  /** 'reject' (default): stale → UNAVAILABLE; 'allow': stale → calls pass, health reports degraded. */
+  stalePolicy?: 'reject' | 'allow';
+  /** Connection name shown by the NATS server (default `authmesh-revocations`). */
+  name?: string;
+  /** How often (ms) the stream is checked to know the feed is current (default 1000). */
+  checkIntervalMs?: number;
+  /** Stream name (default `AUTHMESH_REVOCATIONS`; tests only). */
+  stream?: string;
+}
+
+/** Options after defaults and validation. */
+export interface ParsedFeedOptions {
+  servers: string[] | undefined;
+  connection: NatsConnection | undefined;
+  keys: KeyStore;
+  issuer: string;
+  maxStalenessMs: number;
+  stalePolicy: 'reject' | 'allow';
+  name: string;
+  checkIntervalMs: number;
+  stream: string;
+}
+
+/** Validates once, at construction: a bad option is a TypeError naming it. */
+export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
+  let servers: string[] | undefined;
+  if (o.servers !== undefined) {
+    servers = typeof o.servers === 'string' ? o.servers.split(',').map((s) => s.trim()).filter(Boolean) : o.servers;
+    if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string' && s !== '')) {
+      throw new TypeError('servers must be a non-empty URL string or array of URL strings');
+    }
+  }
+  if (o.connection !== undefined && (typeof o.connection !== 'object' || typeof o.connection.jetstream !== 'function')) {
+    throw new TypeError('connection must be a NatsConnection');
+  }
+  if (servers === undefined && o.connection === undefined) throw new TypeError('servers or connection is required');
+  const k = o.keys as Partial<KeyStore> | undefined;
+  if (!k || typeof k.resolve !== 'function' || typeof k.refresh !== 'function' || typeof k.remove !== 'function') {
+    throw new TypeError('keys must be a KeyStore');
+  }
+  if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer must be a non-empty string');
+  const maxStalenessMs = o.maxStalenessMs ?? 30_000;
+  if (!Number.isFinite(maxStalenessMs) || maxStalenessMs <= 0) throw new TypeError('maxStalenessMs must be a positive number');
+  const stalePolicy = o.stalePolicy ?? 'reject';
+  if (stalePolicy !== 'reject' && stalePolicy !== 'allow') throw new TypeError("stalePolicy must be 'reject' or 'allow'");
+  const name = o.name ?? 'authmesh-revocations';
+  if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
+  const checkIntervalMs = o.checkIntervalMs ?? 1000;
+  if (!Number.isFinite(checkIntervalMs) || checkIntervalMs < 50) throw new TypeError('checkIntervalMs must be a number >= 50');
+  if (checkIntervalMs * 2 > maxStalenessMs) throw new TypeError('checkIntervalMs must be at most half of maxStalenessMs');
+  const stream = o.stream ?? 'AUTHMESH_REVOCATIONS';
+  if (typeof stream !== 'string' || !/^[A-Za-z0-9_-]+$/.test(stream)) throw new TypeError('stream must be a valid stream name');
+  return {
+    servers,
+    connection: o.connection,
+    keys: o.keys,
+    issuer: o.issuer,
+    maxStalenessMs,
+    stalePolicy,
+    name,
+    checkIntervalMs,
+    stream,
+  };
+}

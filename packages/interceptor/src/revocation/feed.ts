@@ -1,0 +1,396 @@
+import { connect, type ConsumerMessages, type JetStreamManager, type JsMsg, type NatsConnection, type Subscription } from 'nats';
+import { peekRevocationClaims, RevocationEventError, verifyRevocationEvent } from './event.js';
+import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
+import { RevocationSet } from './revocation-set.js';
+import type { RevocationEventClaims, RevocationFeed, RevocationKind, RevocationSubject } from './revocation.types.js';
+
+/** The JetStream stream holding revocation events. */
+export const REVOCATION_STREAM = 'AUTHMESH_REVOCATIONS';
+/** Events are published on `authmesh.revoked.<kind>`. */
+export const REVOCATION_SUBJECT_PREFIX = 'authmesh.revoked.';
+/** Core NATS subject announcing a key rotation (interceptors refresh their JWKS at once). */
+export const KEYS_ROTATED_SUBJECT = 'authmesh.keys.rotated';
+
+/** Counters of a feed, for metrics and health. */
+export interface RevocationFeedStats {
+  /** Verified events that changed the set. */
+  applied: number;
+  /** Events dropped: malformed, unsigned, badly signed, unknown key, subject/kind mismatch. */
+  droppedEvents: number;
+  /** Replayed entries not verified yet (verified when a token first matches one). */
+  pending: number;
+  /** Entries held. */
+  entries: number;
+  /** Time from the start of the replay until `ready()` (ms); undefined before. */
+  replayMs: number | undefined;
+  /** Stream sequence of the last event consumed. */
+  lastSequence: number;
+  /** How many times the feed re-created its consumer itself (stream recreated, stuck consumer). */
+  consumerRestarts: number;
+  /** ms since the feed was last known current (Infinity if never). */
+  stalenessMs: number;
+}
+
+/** The feed returned by {@link createRevocationFeed}: the `RevocationFeed` interface plus counters. */
+export interface NatsRevocationFeed extends RevocationFeed {
+  /**
+   * The definitive verdict: like `isRevoked`, but a match on a replayed entry not verified yet waits
+   * for its verification (one stream fetch + one signature check), so a forged event never rejects.
+   */
+  confirm(token: RevocationSubject): Promise<boolean>;
+  stats(): RevocationFeedStats;
+  readonly droppedEvents: number;
+}
+
+/**
+ * Starts a revocation feed: replays `AUTHMESH_REVOCATIONS` from its first message, then consumes live
+ * events, resuming after a disconnect or server restart from the last consumed sequence (no gap).
+ *
+ * Trust: every event is a JWS checked against `keys`. Live events are verified before they apply.
+ * Replayed `jti`/`sid` events (the bulk) are stored as pending and verified the first time a token
+ * matches one; until then `isRevoked` fails closed for that token and `confirm()` gives the verified answer.
+ *
+ * @example
+ * const feed = createRevocationFeed({ servers: process.env.NATS_URL, keys, issuer });
+ * await feed.ready();
+ */
+export function createRevocationFeed(options: RevocationFeedOptions): NatsRevocationFeed {
+  return new Feed(parseFeedOptions(options));
+}
+
+const SUBJECT_KIND: ReadonlyMap<string, RevocationKind> = new Map(
+  (['jti', 'sid', 'sub', 'kid', 'all'] as const).map((k) => [REVOCATION_SUBJECT_PREFIX + k, k]),
+);
+
+class Feed implements NatsRevocationFeed {
+  readonly stalePolicy: 'reject' | 'allow';
+  private readonly set: RevocationSet;
+  private nc: NatsConnection | undefined;
+  private jsm: JetStreamManager | undefined;
+  private messages: ConsumerMessages | undefined;
+  private rotatedSub: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private checking = false;
+  private consumerGen = 0;
+  /** Highest sequence consumed, and highest one whose processing (incl. verification) finished. */
+  private lastSeq = 0;
+  private processedSeq = 0;
+  private replayTarget = 0;
+  private streamCreated: string | undefined;
+  private firstSeqSeen = 0;
+  /** "At time t the stream ended at seq": once processedSeq reaches seq, we were current at t. */
+  private mark: { t: number; seq: number } | undefined;
+  private lastCurrentMs = 0;
+  private behindSinceMs: number | undefined;
+  private eagerChain: Promise<void> = Promise.resolve();
+  private eagerQueued = 0;
+  private readonly verifying = new Map<number, Promise<void>>();
+  private readonly listeners = new Set<(event: RevocationEventClaims) => void>();
+  private readonly readyPromise: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (err: Error) => void;
+  private readyFlag = false;
+  private startedAt = 0;
+  private replayMs: number | undefined;
+  private applied = 0;
+  private dropped = 0;
+  private consumerRestarts = 0;
+
+  constructor(private readonly o: ParsedFeedOptions) {
+    this.stalePolicy = o.stalePolicy;
+    this.set = new RevocationSet({ onPendingHit: (kind, value, seq) => void this.verifyPending(kind, value, seq) });
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // A caller may never await ready(); its rejection on close must not crash the process.
+    this.readyPromise.catch(() => {});
+    this.start().catch((err: unknown) => {
+      if (!this.closed) this.rejectReady(new Error('revocation feed failed to start', { cause: err }));
+    });
+  }
+
+  get epoch(): number {
+    return this.set.epoch;
+  }
+
+  get droppedEvents(): number {
+    return this.dropped;
+  }
+
+  isRevoked(token: RevocationSubject): boolean {
+    return this.set.isRevoked(token);
+  }
+
+  async confirm(token: RevocationSubject): Promise<boolean> {
+    if (!this.set.isRevoked(token)) return false;
+    const pending = this.set.pendingMatches(token);
+    if (pending.length === 0) return true;
+    await Promise.all(pending.map((p) => this.verifyPending(p.kind, p.value, p.seq)));
+    return this.set.isRevoked(token);
+  }
+
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  isReady(): boolean {
+    return this.readyFlag;
+  }
+
+  isStale(): boolean {
+    return Date.now() - this.lastCurrentMs > this.o.maxStalenessMs;
+  }
+
+  onRevoked(listener: (event: RevocationEventClaims) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): RevocationFeedStats {
+    return {
+      applied: this.applied,
+      droppedEvents: this.dropped,
+      pending: this.set.pending,
+      entries: this.set.size,
+      replayMs: this.replayMs,
+      lastSequence: this.lastSeq,
+      consumerRestarts: this.consumerRestarts,
+      stalenessMs: this.lastCurrentMs === 0 ? Infinity : Date.now() - this.lastCurrentMs,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.set.close();
+    if (!this.readyFlag) this.rejectReady(new Error('revocation feed closed before it was ready'));
+    this.messages?.stop();
+    this.rotatedSub?.unsubscribe();
+    if (this.nc && !this.o.connection) await this.nc.close().catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async start(): Promise<void> {
+    const nc =
+      this.o.connection ??
+      (await connect({
+        servers: this.o.servers,
+        name: this.o.name,
+        // Keep trying: a service may start before NATS, and must ride out any outage.
+        waitOnFirstConnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        pingInterval: 5000,
+      }));
+    this.nc = nc;
+    if (this.closed) {
+      if (!this.o.connection) await nc.close();
+      return;
+    }
+    this.rotatedSub = nc.subscribe(KEYS_ROTATED_SUBJECT, {
+      callback: () => {
+        this.o.keys.refresh().catch(() => {});
+      },
+    });
+    // The auth service creates the stream; until it has, wait for it (not an error).
+    for (;;) {
+      if (this.closed) return;
+      try {
+        this.jsm ??= await nc.jetstreamManager({ timeout: 2000 });
+        const info = await this.jsm.streams.info(this.o.stream);
+        this.replayTarget = info.state.last_seq;
+        this.streamCreated = info.created;
+        this.firstSeqSeen = info.state.first_seq;
+        this.mark = { t: Date.now(), seq: info.state.last_seq };
+        break;
+      } catch {
+        await delay(250);
+      }
+    }
+    this.startedAt = performance.now();
+    await this.startConsumer(1);
+    this.maybeReady();
+    this.timer = setInterval(() => void this.check(), this.o.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** (Re)creates the ordered consumer from `fromSeq`; messages of older consumers are ignored. */
+  private async startConsumer(fromSeq: number): Promise<void> {
+    const gen = ++this.consumerGen;
+    this.messages?.stop();
+    this.messages = undefined;
+    const js = this.nc!.jetstream();
+    const consumer = await js.consumers.get(this.o.stream, { opt_start_seq: fromSeq });
+    if (this.closed || gen !== this.consumerGen) return;
+    // Short pulls: heartbeats (expires / 2) then notice a dead consumer within seconds, and the ordered
+    // consumer re-creates itself from the last stream sequence it delivered.
+    this.messages = await consumer.consume({
+      max_messages: 2000,
+      expires: 4000,
+      callback: (m: JsMsg) => {
+        if (gen === this.consumerGen) this.onMessage(m);
+      },
+    });
+    if (this.closed) this.messages.stop();
+  }
+
+  private onMessage(m: JsMsg): void {
+    const seq = m.seq;
+    // A re-created consumer may redeliver what we already have.
+    if (seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    const kind = SUBJECT_KIND.get(m.subject);
+    const claims = peekRevocationClaims(m.data);
+    // The subject is transport, not trust, but a mismatch with the signed payload means tampering.
+    if (kind === undefined || claims === undefined || claims.kind !== kind) {
+      this.dropped++;
+      this.processed(seq);
+      return;
+    }
+    const replaying = seq <= this.replayTarget;
+    if (replaying && (kind === 'jti' || kind === 'sid') && this.set.addPending(kind, claims.value, seq)) {
+      this.processed(seq);
+      return;
+    }
+    // Live events, low-volume kinds and duplicates of a held key: verify before applying.
+    this.verifyEager(Buffer.from(m.data).toString('latin1'), seq, kind);
+  }
+
+  private verifyEager(jws: string, seq: number, kind: RevocationKind): void {
+    this.eagerQueued++;
+    this.eagerChain = this.eagerChain.then(async () => {
+      try {
+        const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
+        if (claims.kind !== kind) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
+        this.applyVerified(claims);
+      } catch {
+        this.dropped++;
+      } finally {
+        this.eagerQueued--;
+        this.processed(seq);
+      }
+    });
+  }
+
+  /** Fetches a pending entry's event by sequence and verifies it; drops the entry if it does not verify. */
+  private verifyPending(kind: 'jti' | 'sid', value: string, seq: number): Promise<void> {
+    const inFlight = this.verifying.get(seq);
+    if (inFlight) return inFlight;
+    const p = (async () => {
+      try {
+        if (!this.jsm) return;
+        const sm = await this.jsm.streams.getMessage(this.o.stream, { seq });
+        const claims = await verifyRevocationEvent(Buffer.from(sm.data).toString('latin1'), this.o.keys, this.o.issuer);
+        if (claims.kind !== kind || claims.value !== value || sm.subject !== REVOCATION_SUBJECT_PREFIX + kind) {
+          throw new RevocationEventError('ERR_EVENT_CLAIMS', 'stored event differs from the replayed one');
+        }
+        this.applyVerified(claims);
+      } catch (err) {
+        // NATS unreachable: keep the entry pending (fail closed) and try again on the next match.
+        if (!(err instanceof RevocationEventError) && !isMessageGone(err)) return;
+        this.set.dropPending(kind, value, seq);
+        this.dropped++;
+      } finally {
+        this.verifying.delete(seq);
+      }
+    })();
+    this.verifying.set(seq, p);
+    return p;
+  }
+
+  private applyVerified(claims: RevocationEventClaims): void {
+    // A kid revocation: forget the key at once so nothing it signed verifies, even from caches.
+    if (claims.kind === 'kid') this.o.keys.remove(claims.value);
+    if (!this.set.apply(claims)) return;
+    this.applied++;
+    for (const listener of this.listeners) {
+      try {
+        listener(claims);
+      } catch {
+        // A listener's failure must not stop the feed or the other listeners.
+      }
+    }
+  }
+
+  private processed(seq: number): void {
+    // Verification is sequential, so once nothing is queued everything consumed is processed.
+    if (this.eagerQueued === 0) this.processedSeq = Math.max(this.processedSeq, seq, this.lastSeq);
+    this.maybeReady();
+    this.updateCurrent();
+  }
+
+  private maybeReady(): void {
+    if (this.readyFlag || this.closed || this.processedSeq < this.replayTarget || this.eagerQueued > 0) return;
+    if (this.consumerGen === 0) return;
+    this.readyFlag = true;
+    this.replayMs = performance.now() - this.startedAt;
+    this.lastCurrentMs = Math.max(this.lastCurrentMs, this.mark?.t ?? Date.now());
+    this.resolveReady();
+  }
+
+  private updateCurrent(): void {
+    if (this.readyFlag && this.mark && this.processedSeq >= this.mark.seq) {
+      this.lastCurrentMs = Math.max(this.lastCurrentMs, this.mark.t);
+    }
+  }
+
+  /** Periodic cheap check (stream info): keeps the staleness clock, notices a recreated stream or a stuck consumer. */
+  private async check(): Promise<void> {
+    if (this.checking || this.closed || !this.jsm) return;
+    this.checking = true;
+    const t = Date.now();
+    try {
+      const info = await this.jsm.streams.info(this.o.stream);
+      if (this.closed) return;
+      const { first_seq: firstSeq, last_seq: lastSeq } = info.state;
+      if (info.created !== this.streamCreated || lastSeq < this.lastSeq) {
+        // The stream was deleted and recreated: its sequences start again, so replay it from the start.
+        // Pending entries pointed into the old stream and can never be verified now.
+        this.streamCreated = info.created;
+        this.set.sweepPendingBelow(Infinity);
+        this.lastSeq = 0;
+        this.processedSeq = 0;
+        this.firstSeqSeen = firstSeq;
+        this.mark = { t, seq: lastSeq };
+        this.consumerRestarts++;
+        await this.startConsumer(1);
+        return;
+      }
+      if (firstSeq > this.firstSeqSeen) {
+        // Messages aged out of the stream (max_age): pending entries pointing at them are moot.
+        this.firstSeqSeen = firstSeq;
+        this.set.sweepPendingBelow(firstSeq);
+      }
+      this.mark = { t, seq: lastSeq };
+      this.updateCurrent();
+      if (this.lastSeq >= lastSeq) {
+        this.behindSinceMs = undefined;
+      } else if (this.behindSinceMs === undefined) {
+        this.behindSinceMs = t;
+      } else if (t - this.behindSinceMs > 3 * this.o.checkIntervalMs + 5000) {
+        // The ordered consumer should have healed itself by now; re-create it from where we are.
+        this.behindSinceMs = undefined;
+        this.consumerRestarts++;
+        await this.startConsumer(this.lastSeq + 1);
+      }
+    } catch {
+      // NATS unreachable: the feed simply is not known current; staleness grows.
+    } finally {
+      this.checking = false;
+    }
+  }
+}
+
+function isMessageGone(err: unknown): boolean {
+  return err instanceof Error && /no message found|not found/i.test(err.message);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
