@@ -7,7 +7,11 @@ export interface AuthConnectionOptions {
   authTarget?: string;
   /** An existing AuthService client (not closed by the helper). Give this or `authTarget`, not both. */
   authClient?: AuthServiceClient;
-  /** Channel credentials for `authTarget` (default: plaintext, as the mesh runs on loopback/private networks). */
+  /**
+   * Channel credentials for `authTarget`. Default: plaintext, for loopback targets only; any other
+   * target needs them passed explicitly (secrets and passwords travel on this channel), e.g.
+   * `grpc.credentials.createSsl()` or, knowingly, `grpc.credentials.createInsecure()`.
+   */
   credentials?: grpc.ChannelCredentials;
   /** Deadline of each auth-service request, ms (default 5000). */
   requestTimeoutMs?: number;
@@ -30,6 +34,9 @@ export function connectAuth(options: AuthConnectionOptions, owner: string): Auth
   if (authTarget !== undefined && (typeof authTarget !== 'string' || authTarget.length === 0)) {
     throw new TypeError(`${owner}: options.authTarget must be a non-empty "host:port" string`);
   }
+  if (authTarget !== undefined && options.credentials === undefined && !isLoopbackTarget(authTarget)) {
+    throw new TypeError(`${owner}: options.credentials is required for the non-loopback auth target ${authTarget}`);
+  }
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
     throw new TypeError(`${owner}: options.requestTimeoutMs must be a positive number of ms`);
@@ -38,6 +45,14 @@ export function connectAuth(options: AuthConnectionOptions, owner: string): Auth
   const { AuthService } = authGrpc().authmesh.v1;
   const client = new AuthService(authTarget!, options.credentials ?? grpc.credentials.createInsecure());
   return { client, requestTimeoutMs, close: () => client.close() };
+}
+
+/** True for `localhost:P`, `127.x.y.z:P`, `[::1]:P` (optionally with a `dns:`/`ipv4:`/`ipv6:` scheme). */
+export function isLoopbackTarget(target: string): boolean {
+  const t = target.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
+  const host = (/^\[([^\]]+)\](?::\d+)?$/.exec(t) ?? /^([^:]+)(?::\d+)?$/.exec(t))?.[1] ?? t;
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 type UnaryMethod<Req, Res> = (

@@ -161,3 +161,20 @@ describe('passwordSource', () => {
     expect(fake.calls.map((c) => c.method)).toEqual(['IssueToken', 'Refresh']);
   });
 });
+
+describe('auth connection', () => {
+  it('refuses plaintext to a non-loopback auth target unless credentials are given', async () => {
+    const grpc = await import('@grpc/grpc-js');
+    expect(() => clientCredentialsSource({ authTarget: 'auth.internal:50051', clientId: 'a', clientSecret: 's' })).toThrow(/credentials/);
+    const s = clientCredentialsSource({
+      authTarget: 'auth.internal:50051',
+      clientId: 'a',
+      clientSecret: 's',
+      credentials: grpc.credentials.createInsecure(),
+    });
+    s.close?.();
+    for (const t of ['localhost:1', '127.0.0.1:1', '[::1]:1', 'dns:///127.0.0.2:5']) {
+      clientCredentialsSource({ authTarget: t, clientId: 'a', clientSecret: 's' }).close?.();
+    }
+  });
+});
