@@ -1,0 +1,40 @@
+import type { RevocationKind } from '@authmesh/interceptor';
+import type { AuthServiceContext } from '../context.types.js';
+import type { PasswordHasher } from '../passwords.js';
+import type { ClientStore } from '../stores/clients.js';
+import type { SessionStore } from '../stores/sessions.js';
+import type { UserStore } from '../stores/users.js';
+import type { LoginThrottle } from '../throttle.js';
+
+/** What the RPC handlers need of ../revocations.ts (its `RevocationPublisher`). */
+export interface Revoker {
+  /** Signs, publishes and awaits the JetStream ack of one revocation event. */
+  revoke(kind: RevocationKind, value: string, options: { exp: number; reason: string }): Promise<{ at: number; sequence: number }>;
+}
+
+/** Settings of the grants, taken once from the service config. */
+export interface GrantSettings {
+  /** `AUTHMESH_DEFAULT_AUDIENCE`: the audience of tokens whose request names none; every subject may have it. */
+  defaultAudience: string;
+  /** `AUTHMESH_ACCESS_TTL`, seconds. */
+  accessTtlSec: number;
+  /** Clock skew verifiers tolerate, seconds: revocation events outlive the tokens by this much. */
+  clockSkewSec: number;
+  /** The `client_id` claim of password-grant tokens (no client authenticates in that grant). */
+  passwordClientId: string;
+}
+
+/** Everything one RPC handler uses, built once by ./index.ts. */
+export interface RpcDeps {
+  readonly ctx: AuthServiceContext;
+  readonly users: UserStore;
+  readonly clients: ClientStore;
+  readonly sessions: SessionStore;
+  readonly passwords: PasswordHasher;
+  readonly throttle: LoginThrottle;
+  readonly revocations: Revoker;
+  readonly settings: GrantSettings;
+}
+
+/** Unix seconds now. */
+export const nowSec = (): number => Math.floor(Date.now() / 1000);

@@ -1,0 +1,76 @@
+import type { AuthServiceHandlers } from '@authmesh/proto';
+import type { AuthServiceContext } from '../context.types.js';
+import { PasswordHasher } from '../passwords.js';
+import { RevocationPublisher } from '../revocations.js';
+import { ClientStore } from '../stores/clients.js';
+import { SessionStore } from '../stores/sessions.js';
+import { UserStore } from '../stores/users.js';
+import { LoginThrottle } from '../throttle.js';
+import type { GrantSettings, RpcDeps } from './deps.js';
+import { exchangeToken } from './exchange-token.js';
+import { getJwks } from './get-jwks.js';
+import { issueToken } from './issue-token.js';
+import { refresh } from './refresh.js';
+import { revoke } from './revoke.js';
+import { unary } from './unary.js';
+
+export { ADMIN_SCOPE } from './revoke.js';
+export { EXCHANGE_SCOPE } from './exchange-token.js';
+export { applyRevocation, type RevocationTarget, type RevocationDeps } from './apply-revocation.js';
+
+/** The `client_id` claim of password-grant tokens: no OAuth client authenticates in that grant. */
+export const PASSWORD_CLIENT_ID = 'authmesh-password';
+
+/** The grant settings of a service config. */
+export function grantSettings(config: AuthServiceContext['config']): GrantSettings {
+  return {
+    defaultAudience: config.defaultAudience,
+    accessTtlSec: config.accessTtlSec,
+    clockSkewSec: config.clockSkewSec,
+    passwordClientId: PASSWORD_CLIENT_ID,
+  };
+}
+
+/**
+ * Builds the `authmesh.v1.AuthService` handlers: opens the user/client caches (KV watches), the
+ * session store and the revocation publisher. `close()` stops the watches.
+ */
+export async function createAuthHandlers(ctx: AuthServiceContext): Promise<{ handlers: AuthServiceHandlers; close(): Promise<void> }> {
+  const { config } = ctx;
+  const [users, clients, sessions, revocations] = await Promise.all([
+    UserStore.open(ctx.js),
+    ClientStore.open(ctx.js),
+    SessionStore.open(ctx.js, { idleTtlSec: config.refreshIdleTtlSec, absoluteTtlSec: config.refreshAbsoluteTtlSec }),
+    RevocationPublisher.open({
+      js: ctx.js,
+      jsm: ctx.jsm,
+      keys: ctx.keys,
+      issuer: config.issuer,
+      maxTokenLifetimeSec: config.accessTtlSec,
+      replicas: config.natsReplicas,
+    }),
+  ]);
+  const deps: RpcDeps = {
+    ctx,
+    users,
+    clients,
+    sessions,
+    passwords: new PasswordHasher({ cost: config.scryptN }),
+    throttle: new LoginThrottle(),
+    revocations,
+    settings: grantSettings(config),
+  };
+  const handlers: AuthServiceHandlers = {
+    IssueToken: unary('IssueToken', ctx.log, issueToken(deps)),
+    Refresh: unary('Refresh', ctx.log, refresh(deps)),
+    Revoke: unary('Revoke', ctx.log, revoke(deps)),
+    ExchangeToken: unary('ExchangeToken', ctx.log, exchangeToken(deps)),
+    GetJwks: unary('GetJwks', ctx.log, getJwks(deps)),
+  };
+  return {
+    handlers,
+    async close() {
+      await Promise.all([users.close(), clients.close()]);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { RefreshRequest__Output, TokenResponse } from '@authmesh/proto';
+import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
+import { nowSec, type RpcDeps } from './deps.js';
+import { invalidArgument, unauthenticated } from './errors.js';
+import { grantScope } from './policy.js';
+import { tokenResponse } from './token-response.js';
+import { requireField, tokenList } from './validate.js';
+
+/**
+ * `Refresh`: rotates a refresh token (one use only). Reuse of a rotated token, including losing a
+ * race against a concurrent use of the same token, ends the session and broadcasts a `sid`
+ * revocation (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+ */
+export function refresh(deps: RpcDeps) {
+  return async (request: RefreshRequest__Output): Promise<TokenResponse> => {
+    const token = requireField(request.refresh_token, 'refresh_token');
+    // An access token (a JWS) never has a refresh token's shape: it is refused here, not looked up.
+    if (!isRefreshTokenShape(token)) throw invalidArgument('refresh_token is malformed');
+    const requested = tokenList(request.scope, 'scope');
+    const result = await deps.sessions.rotate(token);
+    if (!result.ok) {
+      if (result.reason === 'reuse' && result.firstDetection) await broadcastReuse(deps, result.sid);
+      throw unauthenticated('invalid refresh token');
+    }
+    const { session } = result;
+    // The subject's current record bounds what a long-lived session can still get.
+    const user = await deps.users.get(session.sub);
+    if (!user) throw unauthenticated('invalid refresh token');
+    const allowedNow = session.scope.filter((s) => user.scopes.includes(s));
+    const granted = grantScope(requested, allowedNow);
+    const minted = await deps.ctx.minter.mint({
+      sub: session.sub,
+      clientId: session.client_id,
+      aud: session.aud,
+      scope: granted,
+      roles: user.roles,
+      sid: session.sid,
+    });
+    return tokenResponse(minted, granted, result);
+  };
+}
+
+async function broadcastReuse(deps: RpcDeps, sid: string): Promise<void> {
+  const exp = nowSec() + deps.settings.accessTtlSec + deps.settings.clockSkewSec;
+  try {
+    await deps.revocations.revoke('sid', sid, { exp, reason: 'refresh token reuse' });
+  } catch (err) {
+    // The session is already dead in KV (no more refreshes); its live access tokens are not, so this matters.
+    deps.ctx.log.error({ err: { name: (err as Error).name, message: (err as Error).message }, sid }, 'could not broadcast session revocation after refresh token reuse');
+  }
+}

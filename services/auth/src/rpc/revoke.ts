@@ -1,0 +1,83 @@
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { getPrincipal, type Principal } from '@authmesh/interceptor';
+import type { RevokeRequest__Output, RevokeResponse } from '@authmesh/proto';
+import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
+import { applyRevocation, type RevocationTarget } from './apply-revocation.js';
+import type { RpcDeps } from './deps.js';
+import { invalidArgument, permissionDenied, unauthenticated } from './errors.js';
+import { MAX_TOKEN_BYTES, optionalField, requireField } from './validate.js';
+
+/** The scope that may revoke anything. */
+export const ADMIN_SCOPE = 'authmesh:admin';
+
+/** A resolved target, and whether the caller may revoke it without the admin scope (its own token/session/subject). */
+interface Target extends RevocationTarget {
+  own: boolean;
+}
+
+/**
+ * `Revoke`: persists and broadcasts one revocation. Admins (scope `authmesh:admin`) may revoke
+ * anything; any caller may revoke its own token, session or subject (logout). The event is durable
+ * (JetStream-acked) before the call returns OK.
+ */
+export function revoke(deps: RpcDeps) {
+  return async (request: RevokeRequest__Output, call: ServerUnaryCall<RevokeRequest__Output, RevokeResponse>): Promise<RevokeResponse> => {
+    const caller = getPrincipal(call);
+    if (!caller) throw unauthenticated('authentication required');
+    const reason = optionalField(request.reason, 'reason') || 'revoked';
+    const target = await resolveTarget(deps, request, caller);
+    if (!target.own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
+    return applyRevocation(
+      { sessions: deps.sessions, keys: deps.ctx.keys, revocations: deps.revocations, settings: deps.settings, log: deps.ctx.log },
+      target,
+      reason,
+    );
+  };
+}
+
+async function resolveTarget(deps: RpcDeps, request: RevokeRequest__Output, caller: Principal): Promise<Target> {
+  switch (request.target) {
+    case 'token':
+      return tokenTarget(deps, requireField(request.token, 'token', MAX_TOKEN_BYTES), caller);
+    case 'jti': {
+      const jti = requireField(request.jti, 'jti');
+      return jti === caller.jti ? { kind: 'jti', value: jti, exp: caller.exp, own: true } : { kind: 'jti', value: jti, own: false };
+    }
+    case 'session_id': {
+      const sid = requireField(request.session_id, 'session_id');
+      const own = sid === caller.sid || (await deps.sessions.getSession(sid))?.sub === caller.sub;
+      return { kind: 'sid', value: sid, own };
+    }
+    case 'subject': {
+      const sub = requireField(request.subject, 'subject');
+      return { kind: 'sub', value: sub, own: sub === caller.sub };
+    }
+    case 'key_id':
+      return { kind: 'kid', value: requireField(request.key_id, 'key_id'), own: false };
+    case 'all':
+      if (request.all !== true) throw invalidArgument('all must be true');
+      return { kind: 'all', value: '', own: false };
+    default:
+      throw invalidArgument('target is required');
+  }
+}
+
+/**
+ * A token target: a refresh token (by shape) names its session; an access token is verified in full
+ * first. A token that does not verify is INVALID_ARGUMENT: the caller is authenticated, its argument is
+ * what is unusable (and an expired or revoked token needs no revocation).
+ */
+async function tokenTarget(deps: RpcDeps, token: string, caller: Principal): Promise<Target> {
+  if (isRefreshTokenShape(token)) {
+    const session = await deps.sessions.sessionOfRefreshToken(token);
+    if (!session) throw invalidArgument('token is not a valid token');
+    return { kind: 'sid', value: session.sid, own: session.sub === caller.sub };
+  }
+  let principal: Principal;
+  try {
+    principal = await deps.ctx.guard.verify(token, { anyAudience: true });
+  } catch {
+    throw invalidArgument('token is not a valid token');
+  }
+  return { kind: 'jti', value: principal.jti, exp: principal.exp, own: principal.sub === caller.sub };
+}

@@ -1,0 +1,46 @@
+import type { JetStreamClient, KV, KvEntry } from 'nats';
+
+/** KV bucket names (docs/ARCHITECTURE.md); created by ../nats.ts, bound here. */
+export const USERS_BUCKET = 'AUTHMESH_USERS';
+export const CLIENTS_BUCKET = 'AUTHMESH_CLIENTS';
+export const SESSIONS_BUCKET = 'AUTHMESH_SESSIONS';
+export const REFRESH_BUCKET = 'AUTHMESH_REFRESH';
+
+/**
+ * A KV key for any user-chosen name. KV keys allow only `[-/_=.A-Za-z0-9]` and no leading/trailing
+ * dot, while user and client names are free text: base64url of the UTF-8 bytes is always valid.
+ */
+export function nameKey(name: string): string {
+  return Buffer.from(name, 'utf8').toString('base64url');
+}
+
+/** Binds a bucket that ../nats.ts created (no stream create/update from the stores). */
+export function bindBucket(js: JetStreamClient, name: string): Promise<KV> {
+  return js.views.kv(name, { bindOnly: true });
+}
+
+const decoder = new TextDecoder();
+
+/** The JSON value of a live entry, or undefined for a missing, deleted or unparsable one. */
+export function entryJson<T>(entry: KvEntry | null | undefined): T | undefined {
+  if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
+  try {
+    return JSON.parse(decoder.decode(entry.value)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** JSON-encodes a record for a KV put. */
+export function jsonValue(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/** True for JetStream's "wrong last sequence" answer to a compare-and-set (`kv.update`/`kv.create`). */
+export function isCasConflict(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
+  // 10071: JSStreamWrongLastSequenceErrF.
+  return e?.api_error?.err_code === 10071 || /wrong last sequence/i.test(e?.message ?? '');
+}

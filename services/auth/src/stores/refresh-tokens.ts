@@ -1,0 +1,30 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Bytes of randomness in a refresh token (256 bits, DESIGN.md "Access tokens"). */
+const REFRESH_TOKEN_BYTES = 32;
+
+/** A refresh token is exactly this: base64url of 32 bytes, 43 characters, no dots. */
+const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** A new opaque refresh token. */
+export function newRefreshToken(): string {
+  return randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
+}
+
+/**
+ * True when `value` has the shape of a refresh token. An access token (a JWS with two dots, hundreds
+ * of characters) never has it, so neither kind can be mistaken for the other (DESIGN.md).
+ */
+export function isRefreshTokenShape(value: string): boolean {
+  return REFRESH_TOKEN_SHAPE.test(value);
+}
+
+/** The KV key of a refresh token: its SHA-256, base64url. The token itself is never stored. */
+export function refreshTokenKey(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/** A new session id (128 random bits). */
+export function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}
