@@ -1,0 +1,135 @@
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { Kek, SealedKey } from './kek.js';
+import type { SigningAlg } from './key-manager.types.js';
+
+/** Where a key is in its life: published before it signs (`next`), signing (`current`), verifying only (`retired`). */
+export type KeyState = 'next' | 'current' | 'retired';
+
+/** One key of the ring as stored in KV. Times are unix milliseconds. */
+export interface StoredKey {
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly state: KeyState;
+  readonly createdAt: number;
+  readonly activatedAt?: number;
+  readonly retiredAt?: number;
+  /** The public JWK (with kid, alg, use), as published. */
+  readonly publicJwk: JWK;
+  /** The private JWK sealed under the KEK with the kid as AAD; dropped once the key is retired. */
+  readonly sealed?: SealedKey;
+}
+
+/** The whole key ring: the value of one KV entry, replaced only by compare-and-set. */
+export interface StoredRing {
+  readonly v: 1;
+  /** When the current key became current (the rotation schedule counts from here). */
+  readonly rotatedAt: number;
+  readonly keys: readonly StoredKey[];
+}
+
+/** A fresh key pair, its private half sealed. */
+export function generateKey(alg: SigningAlg, kek: Kek, now: number): StoredKey {
+  const { privateKey, publicKey } =
+    alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // 128 random bits: unique across replicas generating at the same instant, and says nothing about the key.
+  const kid = randomBytes(16).toString('base64url');
+  const publicJwk: JWK = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
+  const sealed = kek.seal(kid, JSON.stringify(privateKey.export({ format: 'jwk' })));
+  return { kid, alg, state: 'next', createdAt: now, publicJwk, sealed };
+}
+
+/** A new ring: a current key and a pre-published next one. */
+export function createRing(alg: SigningAlg, kek: Kek, now: number): StoredRing {
+  const current: StoredKey = { ...generateKey(alg, kek, now), state: 'current', activatedAt: now };
+  return { v: 1, rotatedAt: now, keys: [current, generateKey(alg, kek, now)] };
+}
+
+/**
+ * next → current, current → retired (private half dropped), a new next, and retired keys past
+ * `retainMs` dropped. The new current was published as `next` since the previous rotation, so verifiers
+ * already hold it: a rotation never signs with a key they have not seen.
+ */
+export function rotateRing(ring: StoredRing, alg: SigningAlg, kek: Kek, now: number, retainMs: number): StoredRing {
+  const keys: StoredKey[] = [];
+  let promoted = false;
+  for (const k of ring.keys) {
+    if (k.state === 'next' && !promoted) {
+      keys.push({ ...k, state: 'current', activatedAt: now });
+      promoted = true;
+    } else if (k.state === 'current') {
+      const { sealed: _dropped, ...pub } = k;
+      keys.push({ ...pub, state: 'retired', retiredAt: now });
+    } else if (k.state === 'retired') {
+      keys.push(k);
+    }
+  }
+  // A ring without a next key (never written by us, but be total): the fresh key signs at once.
+  if (!promoted) keys.unshift({ ...generateKey(alg, kek, now), state: 'current', activatedAt: now });
+  keys.push(generateKey(alg, kek, now));
+  return prune({ v: 1, rotatedAt: now, keys }, now, retainMs);
+}
+
+/**
+ * Removes `kid` from the ring at once (a compromised key). The current key is first rotated out; a
+ * withdrawn next key is replaced. Returns undefined when the ring does not hold `kid`.
+ */
+export function withdrawFromRing(
+  ring: StoredRing,
+  kid: string,
+  alg: SigningAlg,
+  kek: Kek,
+  now: number,
+  retainMs: number,
+): StoredRing | undefined {
+  const key = ring.keys.find((k) => k.kid === kid);
+  if (!key) return undefined;
+  let next = key.state === 'current' ? rotateRing(ring, alg, kek, now, retainMs) : ring;
+  const keys = next.keys.filter((k) => k.kid !== kid);
+  if (!keys.some((k) => k.state === 'next')) keys.push(generateKey(alg, kek, now));
+  next = { ...next, keys };
+  return next;
+}
+
+/** Drops retired keys whose tokens have all expired (retired_at + access TTL + skew ≤ now). */
+export function prune(ring: StoredRing, now: number, retainMs: number): StoredRing {
+  const keys = ring.keys.filter((k) => k.state !== 'retired' || (k.retiredAt ?? 0) + retainMs > now);
+  return keys.length === ring.keys.length ? ring : { ...ring, keys };
+}
+
+/** The public keys verifiers need now: current, next, and retired keys still within `retainMs`. */
+export function publicKeys(ring: StoredRing, now: number, retainMs: number): JWK[] {
+  const order: Record<KeyState, number> = { current: 0, next: 1, retired: 2 };
+  return prune(ring, now, retainMs)
+    .keys.slice()
+    .sort((a, b) => order[a.state] - order[b.state])
+    .map((k) => k.publicJwk);
+}
+
+/** The current key of the ring (every ring we write has exactly one). */
+export function currentKey(ring: StoredRing): StoredKey {
+  const k = ring.keys.find((key) => key.state === 'current');
+  if (!k) throw new Error('key ring has no current key');
+  return k;
+}
+
+/** Opens the sealed private half of a key into a KeyObject. */
+export function openPrivateKey(key: StoredKey, kek: Kek): KeyObject {
+  if (!key.sealed) throw new Error(`key ${key.kid} has no private half`);
+  return createPrivateKey({ key: JSON.parse(kek.open(key.kid, key.sealed)) as JWK & { kty: string }, format: 'jwk' });
+}
+
+/** Parses a stored ring, checking its shape (the KV entry is shared state; never trust it blindly). */
+export function parseRing(bytes: Uint8Array): StoredRing {
+  const ring = JSON.parse(Buffer.from(bytes).toString('utf8')) as StoredRing;
+  if (ring?.v !== 1 || !Array.isArray(ring.keys) || typeof ring.rotatedAt !== 'number') {
+    throw new Error('key ring entry has an unknown format');
+  }
+  if (ring.keys.filter((k) => k.state === 'current').length !== 1) throw new Error('key ring must have exactly one current key');
+  return ring;
+}
+
+/** Serializes a ring for KV. */
+export function encodeRing(ring: StoredRing): Uint8Array {
+  return Buffer.from(JSON.stringify(ring), 'utf8');
+}

@@ -1,0 +1,58 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { describe, expect, it } from 'vitest';
+import type { SigningAlg, SigningKey } from '../keys/key-manager.types.js';
+import { createTokenMinter } from './minter.js';
+
+function keyFor(alg: SigningAlg): { key: SigningKey; jwk: JWK } {
+  const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = `k-${alg}`;
+  return { key: { kid, alg, privateKey: pair.privateKey }, jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, alg } };
+}
+
+describe('createTokenMinter', () => {
+  for (const alg of ['EdDSA', 'ES256'] as const) {
+    it(`mints an RFC 9068 token that plain jose verifies (${alg})`, async () => {
+      const { key, jwk } = keyFor(alg);
+      const minter = createTokenMinter({ issuer: 'http://iss.test', accessTtlSec: 300, keys: { current: () => key } });
+      const t = await minter.mint({
+        sub: 'alice',
+        clientId: 'cli',
+        aud: ['echo'],
+        scope: ['a:read', 'b'],
+        roles: ['admin'],
+        sid: 'S1',
+        act: { sub: 'svc' },
+      });
+      const { payload, protectedHeader } = await jwtVerify(t.token, createLocalJWKSet({ keys: [jwk] }), {
+        issuer: 'http://iss.test',
+        audience: 'echo',
+        typ: 'at+jwt',
+        algorithms: [alg],
+      });
+      expect(protectedHeader).toEqual({ alg, kid: key.kid, typ: 'at+jwt' });
+      expect(payload).toMatchObject({ sub: 'alice', client_id: 'cli', scope: 'a:read b', roles: ['admin'], sid: 'S1', act: { sub: 'svc' } });
+      expect(payload.exp! - payload.iat!).toBe(300);
+      expect(payload.nbf).toBe(payload.iat);
+      expect(payload.jti).toBe(t.jti);
+      expect(Buffer.from(t.jti, 'base64url').length).toBeGreaterThanOrEqual(16);
+      expect(t.kid).toBe(key.kid);
+    });
+  }
+
+  it('follows the current key and honours ttlSec; rejects bad requests with a TypeError', async () => {
+    let { key } = keyFor('EdDSA');
+    const minter = createTokenMinter({ issuer: 'i', accessTtlSec: 60, keys: { current: () => key }, now: () => 1_000_000 });
+    const a = await minter.mint({ sub: 's', clientId: 'c', aud: ['x', 'y'], scope: [], roles: [], ttlSec: 10 });
+    expect(a.exp - a.iat).toBe(10);
+    key = { ...keyFor('ES256').key, kid: 'other' };
+    const b = await minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: [], roles: [] });
+    expect(decodeProtectedHeader(b.token)).toMatchObject({ kid: 'other', alg: 'ES256' });
+    expect(a.jti).not.toBe(b.jti);
+    await expect(minter.mint({ sub: '', clientId: 'c', aud: ['x'], scope: [], roles: [] })).rejects.toThrow(/sub/);
+    await expect(minter.mint({ sub: 's', clientId: 'c', aud: [], scope: [], roles: [] })).rejects.toThrow(/aud/);
+    await expect(minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: ['a b'], roles: [] })).rejects.toThrow(/scope/);
+    await expect(minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: [], roles: [], ttlSec: 61 })).rejects.toThrow(/ttlSec/);
+    expect(() => createTokenMinter({ issuer: '', accessTtlSec: 1, keys: { current: () => key } })).toThrow(/issuer/);
+  });
+});

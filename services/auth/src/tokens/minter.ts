@@ -1,0 +1,88 @@
+import { randomBytes, sign } from 'node:crypto';
+import type { KeyManager, SigningKey } from '../keys/key-manager.types.js';
+import type { MintRequest, MintedToken, TokenMinter } from './minter.types.js';
+
+/** Options of `createTokenMinter`. */
+export interface MinterOptions {
+  /** `iss` of every token. */
+  issuer: string;
+  /** Default and maximum lifetime, seconds (retired keys are kept exactly this long plus skew). */
+  accessTtlSec: number;
+  keys: Pick<KeyManager, 'current'>;
+  /** Clock, unix ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * Signs RFC 9068 access tokens with node:crypto directly (about twice jose's SignJWT rate for EdDSA): the
+ * protected header is serialized once per key, the claims once per token.
+ */
+export function createTokenMinter(options: MinterOptions): TokenMinter {
+  if (typeof options?.issuer !== 'string' || options.issuer === '') throw new TypeError('minter: issuer must be a non-empty string');
+  if (!Number.isInteger(options.accessTtlSec) || options.accessTtlSec <= 0) {
+    throw new TypeError('minter: accessTtlSec must be a positive whole number');
+  }
+  if (typeof options.keys?.current !== 'function') throw new TypeError('minter: keys must be a KeyManager');
+  const { issuer, accessTtlSec, keys } = options;
+  const now = options.now ?? Date.now;
+  let headerKey: SigningKey | undefined;
+  let header = '';
+
+  return {
+    async mint(req: MintRequest): Promise<MintedToken> {
+      check(req, accessTtlSec);
+      const key = keys.current();
+      if (key !== headerKey) {
+        // RFC 9068 §2.1: typ "at+jwt" tells access tokens apart from other JWTs (RFC 8725 §3.11).
+        header = b64(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }));
+        headerKey = key;
+      }
+      const iat = Math.floor(now() / 1000);
+      const exp = iat + (req.ttlSec ?? accessTtlSec);
+      // 128 random bits: unguessable and unique without coordination between replicas (RFC 7519 §4.1.7).
+      const jti = randomBytes(16).toString('base64url');
+      const claims: Record<string, unknown> = {
+        iss: issuer,
+        sub: req.sub,
+        aud: req.aud.length === 1 ? req.aud[0] : req.aud,
+        exp,
+        iat,
+        nbf: iat,
+        jti,
+        client_id: req.clientId,
+        scope: req.scope.join(' '),
+        roles: req.roles,
+      };
+      if (req.sid !== undefined) claims.sid = req.sid;
+      if (req.act !== undefined) claims.act = req.act;
+      const input = `${header}.${b64(JSON.stringify(claims))}`;
+      const data = Buffer.from(input, 'latin1');
+      const sig =
+        key.alg === 'EdDSA'
+          ? sign(null, data, key.privateKey)
+          : // RFC 7518 §3.4: ES256 signatures are R || S (IEEE P1363), not DER.
+            sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+      return { token: `${input}.${sig.toString('base64url')}`, jti, iat, exp, kid: key.kid };
+    },
+  };
+}
+
+function b64(json: string): string {
+  return Buffer.from(json, 'utf8').toString('base64url');
+}
+
+/** Programmer errors of the caller (the grants code), not of the client: a TypeError naming the field. */
+function check(req: MintRequest, maxTtl: number): void {
+  if (typeof req?.sub !== 'string' || req.sub === '') throw new TypeError('mint: sub must be a non-empty string');
+  if (typeof req.clientId !== 'string' || req.clientId === '') throw new TypeError('mint: clientId must be a non-empty string');
+  if (!Array.isArray(req.aud) || req.aud.length === 0 || !req.aud.every((a) => typeof a === 'string' && a !== '')) {
+    throw new TypeError('mint: aud must be a non-empty array of non-empty strings');
+  }
+  if (!Array.isArray(req.scope) || !req.scope.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))) {
+    throw new TypeError('mint: scope must be an array of scope tokens without spaces');
+  }
+  if (!Array.isArray(req.roles) || !req.roles.every((r) => typeof r === 'string')) throw new TypeError('mint: roles must be strings');
+  if (req.ttlSec !== undefined && (!Number.isInteger(req.ttlSec) || req.ttlSec <= 0 || req.ttlSec > maxTtl)) {
+    throw new TypeError(`mint: ttlSec must be a whole number in 1..${maxTtl} (the access TTL)`);
+  }
+}
