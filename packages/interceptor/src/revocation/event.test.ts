@@ -1,0 +1,124 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { describe, expect, it } from 'vitest';
+import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
+import { peekRevocationClaims, signRevocationEvent, verifyRevocationEvent, type RevocationEventErrorCode } from './event.js';
+import type { RevocationEventClaims } from './revocation.types.js';
+
+const ISS = 'http://issuer.test';
+const ed = generateKeyPairSync('ed25519');
+const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const other = generateKeyPairSync('ed25519');
+const edKey = { kid: 'ed-1', alg: 'EdDSA', privateKey: ed.privateKey };
+const ecKey = { kid: 'ec-1', alg: 'ES256', privateKey: ec.privateKey };
+
+/** A tiny KeyStore: `late` keys are only found by `resolve` (as after a JWKS refresh). */
+function keyStore(keys: VerificationKey[], late: VerificationKey[] = []): KeyStore & { resolves: number } {
+  const map = new Map(keys.map((k) => [k.kid, k]));
+  return {
+    resolves: 0,
+    epoch: 0,
+    get: (kid) => map.get(kid),
+    async resolve(kid) {
+      this.resolves++;
+      if (!map.has(kid)) for (const k of late) map.set(k.kid, k);
+      return map.get(kid);
+    },
+    refresh: async () => {},
+    remove: (kid) => void map.delete(kid),
+    ready: async () => {},
+    close: () => {},
+  };
+}
+const vk = (kid: string, alg: string, key: KeyObject): VerificationKey => ({ kid, alg, key });
+const store = () => keyStore([vk('ed-1', 'EdDSA', ed.publicKey), vk('ec-1', 'ES256', ec.publicKey)]);
+const claims: RevocationEventClaims = { v: 1, kind: 'jti', value: 'abc', at: 1_800_000_000, exp: 1_800_000_300, reason: 'logout' };
+
+async function expectCode(p: Promise<unknown>, code: RevocationEventErrorCode): Promise<void> {
+  await expect(p).rejects.toMatchObject({ name: 'RevocationEventError', code });
+}
+const rawSign = (payload: object, header: Record<string, unknown>, key: KeyObject) =>
+  new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(key);
+
+describe('revocation event codec', () => {
+  it('round-trips with EdDSA and ES256, header typ authmesh-revocation+jwt', async () => {
+    for (const key of [edKey, ecKey]) {
+      const jws = await signRevocationEvent(claims, key, ISS);
+      const header = JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString());
+      expect(header).toEqual({ alg: key.alg, kid: key.kid, typ: 'authmesh-revocation+jwt' });
+      expect(await verifyRevocationEvent(jws, store(), ISS)).toEqual(claims);
+      expect(peekRevocationClaims(Buffer.from(jws))).toEqual(claims);
+    }
+  });
+
+  it('accepts a key known only after a refresh (resolve)', async () => {
+    const late = generateKeyPairSync('ed25519');
+    const ks = keyStore([], [vk('new', 'EdDSA', late.publicKey)]);
+    const jws = await signRevocationEvent(claims, { kid: 'new', alg: 'EdDSA', privateKey: late.privateKey }, ISS);
+    expect((await verifyRevocationEvent(jws, ks, ISS)).value).toBe('abc');
+    expect(ks.resolves).toBe(1);
+  });
+
+  it('refuses a forged event (signed by a key not in the JWKS under a known kid)', async () => {
+    const jws = await signRevocationEvent(claims, { kid: 'ed-1', alg: 'EdDSA', privateKey: other.privateKey }, ISS);
+    await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_SIGNATURE');
+  });
+
+  it('refuses an unknown kid', async () => {
+    const jws = await signRevocationEvent(claims, { kid: 'nope', alg: 'EdDSA', privateKey: ed.privateKey }, ISS);
+    await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_KID');
+  });
+
+  it('refuses a wrong typ, e.g. an access token', async () => {
+    const jws = await rawSign({ ...claims, iss: ISS }, { alg: 'EdDSA', kid: 'ed-1', typ: 'at+jwt' }, ed.privateKey);
+    await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_TYP');
+    const none = await rawSign({ ...claims, iss: ISS }, { alg: 'EdDSA', kid: 'ed-1' }, ed.privateKey);
+    await expectCode(verifyRevocationEvent(none, store(), ISS), 'ERR_EVENT_TYP');
+  });
+
+  it('refuses alg none, an alg outside the allowlist and an alg that does not match the key', async () => {
+    const payload = Buffer.from(JSON.stringify({ ...claims, iss: ISS })).toString('base64url');
+    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', kid: 'ed-1', typ: 'authmesh-revocation+jwt' })).toString('base64url');
+    await expectCode(verifyRevocationEvent(`${noneHeader}.${payload}.`, store(), ISS), 'ERR_EVENT_ALG');
+    const mixed = await rawSign({ ...claims, iss: ISS }, { alg: 'EdDSA', kid: 'ec-1', typ: 'authmesh-revocation+jwt' }, ed.privateKey);
+    await expectCode(verifyRevocationEvent(mixed, store(), ISS), 'ERR_EVENT_ALG');
+  });
+
+  it('refuses a tampered payload', async () => {
+    const jws = await signRevocationEvent(claims, edKey, ISS);
+    const [h, , s] = jws.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims, value: 'victim', iss: ISS })).toString('base64url');
+    await expectCode(verifyRevocationEvent(`${h}.${forged}.${s}`, store(), ISS), 'ERR_EVENT_SIGNATURE');
+  });
+
+  it('refuses another issuer and bad claims, even when well signed', async () => {
+    await expectCode(verifyRevocationEvent(await signRevocationEvent(claims, edKey, 'http://other'), store(), ISS), 'ERR_EVENT_ISSUER');
+    const header = { alg: 'EdDSA', kid: 'ed-1', typ: 'authmesh-revocation+jwt' };
+    for (const bad of [
+      { ...claims, v: 2 },
+      { ...claims, kind: 'user' },
+      { ...claims, value: 'x'.repeat(513) },
+      { ...claims, at: '1' },
+      { ...claims, exp: undefined },
+      { ...claims, kind: 'all', value: 'x' },
+    ]) {
+      const jws = await rawSign({ ...bad, iss: ISS }, header, ed.privateKey);
+      await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_CLAIMS');
+      expect(peekRevocationClaims(Buffer.from(jws))).toBeUndefined();
+    }
+  });
+
+  it('refuses garbage without echoing it', async () => {
+    const err = await verifyRevocationEvent('secret-looking.garbage', store(), ISS).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'ERR_EVENT_MALFORMED' });
+    expect(String((err as Error).message)).not.toContain('secret');
+    expect(peekRevocationClaims(Buffer.from('a.b'))).toBeUndefined();
+    expect(peekRevocationClaims(Buffer.from('a.!!!.c'))).toBeUndefined();
+  });
+
+  it('signing validates its input', async () => {
+    await expect(signRevocationEvent({ ...claims, kind: 'x' as 'jti' }, edKey, ISS)).rejects.toThrow(TypeError);
+    await expect(signRevocationEvent(claims, { ...edKey, alg: 'HS256' }, ISS)).rejects.toThrow(/key\.alg/);
+    await expect(signRevocationEvent(claims, edKey, '')).rejects.toThrow(/issuer/);
+  });
+});
