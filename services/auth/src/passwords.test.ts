@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { hashClientSecret, newClientSecret, PasswordHasher, verifyClientSecret } from './passwords.js';
+
+describe('PasswordHasher', () => {
+  const hasher = new PasswordHasher({ cost: 1024 });
+
+  it('stores the parameters in the hash and verifies the right password only', async () => {
+    const stored = await hasher.hash('correct horse');
+    expect(stored).toMatch(/^scrypt\$1024\$8\$1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]{43}$/);
+    expect(await hasher.verify('correct horse', stored)).toBe(true);
+    expect(await hasher.verify('correct horsf', stored)).toBe(false);
+    expect(await hasher.verify('', stored)).toBe(false);
+  });
+
+  it('salts: the same password hashes differently', async () => {
+    expect(await hasher.hash('pw')).not.toBe(await hasher.hash('pw'));
+  });
+
+  it('verifies a hash made with other parameters (they travel in the string)', async () => {
+    const stored = await new PasswordHasher({ cost: 2048, blockSize: 4 }).hash('pw');
+    expect(await hasher.verify('pw', stored)).toBe(true);
+  });
+
+  it('fails an unknown user (no hash) like a wrong password, after the same work', async () => {
+    const stored = await hasher.hash('pw');
+    expect(await hasher.verify('pw', undefined)).toBe(false);
+    // Timing: median of several runs each; an unknown user must not be answered much faster.
+    const time = async (f: () => Promise<unknown>) => {
+      const runs: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t = performance.now();
+        await f();
+        runs.push(performance.now() - t);
+      }
+      return runs.sort((a, b) => a - b)[3]!;
+    };
+    const slow = new PasswordHasher({ cost: 2 ** 14 });
+    const slowStored = await slow.hash('pw');
+    await slow.verify('x', undefined); // computes the dummy hash once
+    const wrong = await time(() => slow.verify('wrong', slowStored));
+    const unknown = await time(() => slow.verify('wrong', undefined));
+    expect(unknown).toBeGreaterThan(wrong * 0.5);
+    expect(unknown).toBeLessThan(wrong * 2);
+    expect(stored).toBeTruthy();
+  });
+
+  it('refuses tampered or absurd stored parameters instead of running them', async () => {
+    const stored = await hasher.hash('pw');
+    const parts = stored.split('$');
+    expect(await hasher.verify('pw', ['scrypt', String(2 ** 30), ...parts.slice(2)].join('$'))).toBe(false);
+    expect(await hasher.verify('pw', 'bcrypt$whatever')).toBe(false);
+  });
+
+  it('validates options at construction with a TypeError naming the option', () => {
+    expect(() => new PasswordHasher({ cost: 1000 })).toThrow(/options\.cost/);
+    expect(() => new PasswordHasher({ blockSize: 0 })).toThrow(/options\.blockSize/);
+    expect(() => new PasswordHasher({ parallelization: 1.5 })).toThrow(TypeError);
+  });
+
+  it('handles the production cost (2^17) within scrypt maxmem', async () => {
+    const prod = new PasswordHasher();
+    const stored = await prod.hash('pw');
+    expect(stored.startsWith('scrypt$131072$8$1$')).toBe(true);
+    expect(await prod.verify('pw', stored)).toBe(true);
+  });
+});
+
+describe('client secrets', () => {
+  it('are 256-bit random base64url, stored as SHA-256 and compared exactly', () => {
+    const secret = newClientSecret();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(newClientSecret()).not.toBe(secret);
+    const stored = hashClientSecret(secret);
+    expect(stored).not.toContain(secret);
+    expect(verifyClientSecret(secret, stored)).toBe(true);
+    expect(verifyClientSecret(secret + 'x', stored)).toBe(false);
+    expect(verifyClientSecret(secret, 'short')).toBe(false);
+  });
+});
