@@ -17,3 +17,10 @@ export { createTokenExchanger, type TokenExchanger, type TokenExchangerOptions }
 export { TokenSourceError, isTokenSourceError, type TokenSourceErrorCode } from './client/errors.js';
 export type { AuthConnectionOptions } from './client/auth-client.js';
 export type { RefreshTimingOptions } from './client/cached-token.js';
+export { toGrpcStatus, type GrpcStatus, type StatusLogger } from './status.js';
+export { createKeyStore, type KeyStoreOptions } from './jwks/key-store.js';
+export { jwksFromAuthService, jwksFromUri, type JwksFetchOptions, type ClosableJwksSource } from './jwks/sources.js';
+export { createServerAuth } from './server/server-auth.js';
+export type { ServerAuthOptions, JwksOption, RevocationsOption, RejectionInfo } from './server/options.js';
+export type { MethodRule } from './server/rules.js';
+export { getPrincipal, findPrincipal, type AnyServerCall } from './server/principal.js';

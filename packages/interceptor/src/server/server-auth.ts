@@ -1,0 +1,102 @@
+import { AuthError } from '../errors.js';
+import { createKeyStore } from '../jwks/key-store.js';
+import type { KeyStore } from '../jwks/key-store.types.js';
+import { jwksFromAuthService, jwksFromUri } from '../jwks/sources.js';
+import type { RevocationCheck } from '../revocation/revocation.types.js';
+import { createAuthenticator } from '../verify/authenticator.js';
+import { createVerifier } from '../verify/verifier.js';
+import { createInterceptor, type OpenStream } from './interceptor.js';
+import { parseServerAuthOptions, type ServerAuthOptions } from './options.js';
+import { buildRules } from './rules.js';
+import type { ServerAuth } from './server-auth.types.js';
+
+const NO_REVOCATIONS: RevocationCheck = Object.freeze({ epoch: 0, isRevoked: () => false });
+
+/**
+ * Protects a grpc-js server: verifies the bearer token of every call (a warm token costs a Map
+ * lookup), enforces the per-method rules, applies revocations and hands handlers the principal.
+ * Options are validated here, once; a bad one is a TypeError that names it. `close()` closes what
+ * this created (a key store built from `authTarget`/`jwksUri`/`source`); a `keyStore` or `feed`
+ * passed in stays yours to close.
+ *
+ * @example
+ * const auth = createServerAuth({ issuer, audience: 'echo', jwks: { keyStore }, revocations: { feed },
+ *   packageDefinition: echoPackageDefinition() });
+ * const server = new grpc.Server({ interceptors: [auth.interceptor] });
+ */
+export function createServerAuth(options: ServerAuthOptions): ServerAuth {
+  const o = parseServerAuthOptions(options);
+  const rules = buildRules(o.packageDefinition, o.rules);
+
+  let keys: KeyStore;
+  let ownsKeys = true;
+  const storeOptions = { algorithms: o.algorithms, refreshCooldownMs: o.jwksRefreshCooldownMs };
+  if ('keyStore' in o.jwks) {
+    keys = o.jwks.keyStore;
+    ownsKeys = false;
+  } else if ('authTarget' in o.jwks) {
+    keys = createKeyStore(jwksFromAuthService(o.jwks.authTarget, o.jwks.credentials), storeOptions);
+  } else if ('jwksUri' in o.jwks) {
+    keys = createKeyStore(jwksFromUri(o.jwks.jwksUri), storeOptions);
+  } else {
+    keys = createKeyStore(o.jwks.source, storeOptions);
+  }
+
+  const feed = o.feed;
+  const revocations: RevocationCheck = feed ?? NO_REVOCATIONS;
+  const verifier = createVerifier({
+    keys,
+    issuer: o.issuer,
+    audiences: o.audiences,
+    algorithms: o.algorithms,
+    clockToleranceSec: o.clockToleranceSec,
+    maxTokenBytes: o.maxTokenBytes,
+  });
+  const auth = createAuthenticator(verifier, keys, revocations, o.cacheSize);
+
+  let keysReady = false;
+  const readyPromise = Promise.all([keys.ready().then(() => (keysReady = true)), feed?.ready()]).then(() => undefined);
+  readyPromise.catch(() => undefined); // surfaced through ready(); never an unhandled rejection
+  const isReady = (): boolean => keysReady && (feed === undefined || feed.isReady());
+
+  /** Refuses token checks before keys and revocations are loaded, or while revocations are stale. */
+  function gate(): void {
+    if (!keysReady || (feed !== undefined && !feed.isReady())) throw new AuthError('ERR_NOT_READY', 'not ready');
+    if (feed !== undefined && feed.stalePolicy === 'reject' && feed.isStale()) throw new AuthError('ERR_REVOCATIONS_STALE', 'revocations stale');
+  }
+
+  const openStreams = new Set<OpenStream>();
+  // A revocation takes effect at once: drop cached verdicts it hits and end the streams it hits.
+  const unsubscribe = feed?.onRevoked(() => {
+    auth.evictInvalid();
+    for (const s of [...openStreams]) if (!auth.stillValid(s.principal)) s.end('ERR_TOKEN_REVOKED');
+  });
+
+  const interceptor = createInterceptor({
+    rules,
+    auth,
+    gate,
+    maxTokenBytes: o.maxTokenBytes,
+    clockToleranceSec: o.clockToleranceSec,
+    openStreams,
+    onRejected: o.onRejected,
+    logger: o.logger,
+  });
+
+  return {
+    interceptor,
+    async verify(token, verifyOptions) {
+      gate();
+      return auth.authenticate(token, verifyOptions?.anyAudience === true);
+    },
+    ready: () => readyPromise,
+    isReady,
+    async close() {
+      unsubscribe?.();
+      for (const s of [...openStreams]) s.end('ERR_NOT_READY');
+      openStreams.clear();
+      auth.cache.clear();
+      if (ownsKeys) keys.close();
+    },
+  };
+}

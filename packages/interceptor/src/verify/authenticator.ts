@@ -1,0 +1,83 @@
+import type { Principal } from '../claims.js';
+import { AuthError } from '../errors.js';
+import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
+import type { RevocationCheck } from '../revocation/revocation.types.js';
+import { TokenCache, type CacheEntry } from './token-cache.js';
+import type { Verifier } from './verifier.js';
+
+/** Verification with the verified-token cache in front and the revocation check behind. */
+export interface Authenticator {
+  /**
+   * Warm path, synchronous: the principal of a cached token, re-checking revocation and key presence
+   * only if `revocations.epoch` or `keys.epoch` moved since it was stored. Undefined on a miss;
+   * throws an AuthError when the cached token is now revoked or its key is gone.
+   */
+  cached(token: string): Principal | undefined;
+  /** Full path: cache, then signature + claims + revocation; stores the result. */
+  authenticate(token: string, anyAudience?: boolean): Promise<Principal>;
+  /** True while the principal's token is not revoked and its key is still in the key set. */
+  stillValid(principal: Principal): boolean;
+  /** Drops cache entries that the current revocation state or key set no longer allows. */
+  evictInvalid(): void;
+  readonly cache: TokenCache;
+}
+
+/** Wires a verifier, a key store and a revocation check around a bounded TokenCache. */
+export function createAuthenticator(verify: Verifier, keys: KeyStore, revocations: RevocationCheck, cacheSize: number): Authenticator {
+  const cache = new TokenCache(cacheSize);
+
+  function keyPresent(kid: string, key: VerificationKey): boolean {
+    return keys.get(kid) === key;
+  }
+
+  /** Re-checks an entry whose epochs moved; updates them so the next hit is cheap again. */
+  function recheck(token: string, entry: CacheEntry): Principal {
+    const p = entry.principal;
+    if (!keyPresent(p.kid, entry.key)) {
+      cache.delete(token);
+      throw new AuthError('ERR_KEY_UNKNOWN', 'signing key no longer trusted');
+    }
+    if (revocations.isRevoked(p)) {
+      cache.delete(token);
+      throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+    }
+    entry.revocationEpoch = revocations.epoch;
+    entry.keyEpoch = keys.epoch;
+    return p;
+  }
+
+  function cached(token: string): Principal | undefined {
+    const entry = cache.get(token, Date.now());
+    if (entry === undefined) return undefined;
+    // The warm path: a Map lookup and two integer compares.
+    if (entry.revocationEpoch === revocations.epoch && entry.keyEpoch === keys.epoch) return entry.principal;
+    return recheck(token, entry);
+  }
+
+  async function authenticate(token: string, anyAudience = false): Promise<Principal> {
+    const hit = cached(token);
+    if (hit !== undefined) return hit;
+    // Read the epochs before verifying: a revocation landing during the await re-checks next time.
+    const revocationEpoch = revocations.epoch;
+    const keyEpoch = keys.epoch;
+    const { principal, key } = await verify(token, { anyAudience });
+    if (revocations.isRevoked(principal)) throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+    // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
+    if (!anyAudience) {
+      cache.set(token, { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch }, Date.now());
+    }
+    return principal;
+  }
+
+  return {
+    cached,
+    authenticate,
+    stillValid(principal) {
+      return keys.get(principal.kid) !== undefined && !revocations.isRevoked(principal);
+    },
+    evictInvalid() {
+      cache.evictWhere((e) => !keyPresent(e.principal.kid, e.key) || revocations.isRevoked(e.principal));
+    },
+    cache,
+  };
+}

@@ -1,0 +1,168 @@
+import { compactVerify } from 'jose';
+import type { AccessTokenClaims, ActorClaim, Principal } from '../claims.js';
+import { AuthError } from '../errors.js';
+import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
+
+/** What the verifier checks against; validated by the caller (createServerAuth) once. */
+export interface VerifierConfig {
+  readonly keys: KeyStore;
+  /** Exact expected `iss`. */
+  readonly issuer: string;
+  /** Accepted audiences; `undefined` accepts any (the issuer's own API only). */
+  readonly audiences: readonly string[] | undefined;
+  readonly algorithms: readonly string[];
+  /** Seconds of clock skew tolerated on exp/nbf/iat. */
+  readonly clockToleranceSec: number;
+  /** Longest token accepted, checked before any parsing. */
+  readonly maxTokenBytes: number;
+}
+
+/** A token that passed every check, with the key that verified it (caches re-check its presence). */
+export interface VerifiedToken {
+  readonly principal: Principal;
+  readonly key: VerificationKey;
+}
+
+/** Verifies a compact JWS access token; rejects with an AuthError only. */
+export type Verifier = (token: string, options?: { anyAudience?: boolean }) => Promise<VerifiedToken>;
+
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** RFC 8725 §3.10 / RFC 7515 §4.1.2-6: keys named by the token itself are never trusted. */
+const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function fail(code: AuthError['code'], message: string, cause?: unknown): never {
+  throw new AuthError(code, message, cause === undefined ? undefined : { cause });
+}
+
+function decodeJson(part: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(Buffer.from(part, 'base64url')));
+  } catch {
+    fail('ERR_TOKEN_MALFORMED', `${what} is not base64url JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('ERR_TOKEN_MALFORMED', `${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function checkHeader(header: Record<string, unknown>, algorithms: readonly string[]): { alg: string; kid: string } {
+  const { alg, typ, kid } = header;
+  // RFC 8725 §3.1: an explicit allowlist; never "none", never what the token asks for.
+  if (typeof alg !== 'string' || !algorithms.includes(alg)) fail('ERR_TOKEN_ALG', 'algorithm not allowed');
+  // RFC 9068 §4: access tokens carry typ "at+jwt" (the "application/" prefix may be omitted, RFC 7515
+  // §4.1.9, compared case-insensitively). This also rejects our revocation events and ID tokens (RFC 8725 §3.11).
+  const t = typeof typ === 'string' ? typ.toLowerCase() : '';
+  if (t !== 'at+jwt' && t !== 'application/at+jwt') fail('ERR_TOKEN_TYP', 'not an access token');
+  for (const name of KEY_POINTING_HEADERS) if (name in header) fail('ERR_TOKEN_MALFORMED', 'key-bearing header not allowed');
+  // RFC 7515 §4.1.11: we understand no extension, so any "crit" must be rejected.
+  if ('crit' in header) fail('ERR_TOKEN_MALFORMED', 'unsupported critical header');
+  if ('b64' in header) fail('ERR_TOKEN_MALFORMED', 'unsupported header');
+  if (!isString(kid)) fail('ERR_TOKEN_MALFORMED', 'missing kid');
+  return { alg, kid };
+}
+
+function checkAct(act: unknown, depth: number): act is ActorClaim | undefined {
+  if (act === undefined) return true;
+  if (depth > 16 || typeof act !== 'object' || act === null) return false;
+  const a = act as { sub?: unknown; act?: unknown };
+  return isString(a.sub) && checkAct(a.act, depth + 1);
+}
+
+function checkClaims(c: Record<string, unknown>, cfg: VerifierConfig, anyAudience: boolean): AccessTokenClaims {
+  const now = Date.now() / 1000;
+  const tol = cfg.clockToleranceSec;
+  // RFC 9068 §4 / RFC 7519 §4.1.1: the issuer must match exactly.
+  if (c.iss !== cfg.issuer) fail('ERR_TOKEN_ISSUER', 'issuer mismatch');
+  // RFC 7519 §4.1.3: reject unless one of the token's audiences is ours.
+  const aud = c.aud;
+  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every(isString) ? (aud as string[]) : undefined;
+  if (auds === undefined || auds.length === 0) fail('ERR_TOKEN_AUDIENCE', 'missing audience');
+  if (!anyAudience && cfg.audiences !== undefined && !auds.some((a) => cfg.audiences!.includes(a))) {
+    fail('ERR_TOKEN_AUDIENCE', 'audience not accepted');
+  }
+  // RFC 7519 §4.1.4 (exp required by RFC 9068 §2.2): now must be before exp.
+  if (!isTime(c.exp)) fail('ERR_TOKEN_CLAIMS', 'missing exp');
+  if (c.exp <= now - tol) fail('ERR_TOKEN_EXPIRED', 'token expired');
+  // RFC 7519 §4.1.5: not before.
+  if (c.nbf !== undefined && !isTime(c.nbf)) fail('ERR_TOKEN_CLAIMS', 'bad nbf');
+  if (c.nbf !== undefined && c.nbf > now + tol) fail('ERR_TOKEN_NOT_YET_VALID', 'token not yet valid');
+  // RFC 9068 §2.2: iat required; one from the future is not valid yet.
+  if (!isTime(c.iat)) fail('ERR_TOKEN_CLAIMS', 'missing iat');
+  if (c.iat > now + tol) fail('ERR_TOKEN_NOT_YET_VALID', 'token issued in the future');
+  if (!isString(c.jti) || !isString(c.sub) || !isString(c.client_id)) fail('ERR_TOKEN_CLAIMS', 'missing jti, sub or client_id');
+  if (c.scope !== undefined && typeof c.scope !== 'string') fail('ERR_TOKEN_CLAIMS', 'bad scope');
+  if (c.roles !== undefined && !(Array.isArray(c.roles) && c.roles.every(isString))) fail('ERR_TOKEN_CLAIMS', 'bad roles');
+  if (c.sid !== undefined && !isString(c.sid)) fail('ERR_TOKEN_CLAIMS', 'bad sid');
+  if (!checkAct(c.act, 0)) fail('ERR_TOKEN_CLAIMS', 'bad act');
+  return c as AccessTokenClaims;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function toPrincipal(claims: AccessTokenClaims, kid: string, token: string): Principal {
+  const aud = typeof claims.aud === 'string' ? [claims.aud] : [...claims.aud];
+  return Object.freeze({
+    sub: claims.sub,
+    clientId: claims.client_id,
+    scopes: new Set(claims.scope ? claims.scope.split(' ').filter((s) => s !== '') : []),
+    roles: new Set(claims.roles ?? []),
+    aud: Object.freeze(aud),
+    jti: claims.jti,
+    sid: claims.sid,
+    act: claims.act,
+    iat: claims.iat,
+    exp: claims.exp,
+    kid,
+    token,
+    claims: deepFreeze(claims),
+  });
+}
+
+/**
+ * Creates the access-token verifier. Checks run cheapest first and before the signature where they
+ * need only the header (size, shape, alg, typ, key-bearing headers, kid); the signature is jose
+ * `compactVerify` with the single algorithm the key allows; claims are checked here so each failure
+ * gets its own AuthError code and no jose message leaves the package.
+ */
+export function createVerifier(cfg: VerifierConfig): Verifier {
+  return async (token, options) => {
+    if (typeof token !== 'string' || token.length > cfg.maxTokenBytes) fail('ERR_TOKEN_MALFORMED', 'token too large');
+    if (!COMPACT.test(token)) fail('ERR_TOKEN_MALFORMED', 'not a compact JWS');
+    const dot = token.indexOf('.');
+    const header = decodeJson(token.slice(0, dot), 'header');
+    const { alg, kid } = checkHeader(header, cfg.algorithms);
+    const key = cfg.keys.get(kid) ?? (await cfg.keys.resolve(kid));
+    if (key === undefined) fail('ERR_KEY_UNKNOWN', 'unknown key id');
+    // The key's own algorithm must be the one the header names (RFC 8725 §2.1, algorithm confusion).
+    if (key.alg !== alg && !(key.alg === 'Ed25519' && alg === 'EdDSA') && !(key.alg === 'EdDSA' && alg === 'Ed25519')) {
+      fail('ERR_TOKEN_ALG', 'algorithm does not match the key');
+    }
+    let payload: Uint8Array;
+    try {
+      ({ payload } = await compactVerify(token, key.key, { algorithms: [alg] }));
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') fail('ERR_TOKEN_SIGNATURE', 'signature verification failed');
+      fail('ERR_TOKEN_MALFORMED', 'token rejected by the JWS parser', err);
+    }
+    let claimsJson: Record<string, unknown>;
+    try {
+      claimsJson = JSON.parse(decoder.decode(payload)) as Record<string, unknown>;
+    } catch {
+      fail('ERR_TOKEN_MALFORMED', 'payload is not JSON');
+    }
+    if (typeof claimsJson !== 'object' || claimsJson === null || Array.isArray(claimsJson)) fail('ERR_TOKEN_MALFORMED', 'payload is not a JSON object');
+    const claims = checkClaims(claimsJson, cfg, options?.anyAudience === true);
+    return { principal: toPrincipal(claims, kid, token), key };
+  };
+}
