@@ -1,0 +1,49 @@
+import type { Readable } from 'node:stream';
+
+/** Where a grants CLI command reads and writes (process streams in production, buffers in tests). */
+export interface CommandIo {
+  readonly stdin: Readable;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A command-line usage error: the message says what is wrong; the command exits with 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** `a,b, c` → `['a','b','c']` (empty entries dropped, no whitespace inside an entry). */
+export function parseList(text: string | undefined, option: string): string[] {
+  if (text === undefined) return [];
+  const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const item of list) if (/\s/.test(item)) throw new UsageError(`--${option}: "${item}" contains whitespace`);
+  return [...new Set(list)];
+}
+
+/**
+ * Reads a secret from stdin: everything up to EOF, one trailing newline removed (so `echo pw |` and a
+ * here-string work), at most 1 KiB. Never echoed anywhere.
+ */
+export async function readSecret(stdin: Readable, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > 4096) throw new UsageError(`${what} on stdin is too long`);
+    chunks.push(buf);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (text === '') throw new UsageError(`${what} on stdin is empty: refusing to set an empty ${what}`);
+  if (Buffer.byteLength(text, 'utf8') > 1024) throw new UsageError(`${what} on stdin is too long (max 1024 bytes)`);
+  return text;
+}
+
+/** A user or client name: non-empty, at most 1 KiB, no control characters. */
+export function checkName(name: string | undefined, what: string): string {
+  if (name === undefined || name === '') throw new UsageError(`${what} is required`);
+  if (Buffer.byteLength(name, 'utf8') > 1024) throw new UsageError(`${what} is too long (max 1024 bytes)`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new UsageError(`${what} contains control characters`);
+  return name;
+}

@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { RevokeResponse } from '@authmesh/proto';
+import { loadConfig, type AuthConfig } from '../config.js';
+import { Kek } from '../keys/kek.js';
+import { loadDevKek } from '../keys/dev-kek.js';
+import { NatsKeyManager } from '../keys/key-manager.js';
+import { connectNats, ensureRevocationStream, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { RevocationPublisher } from '../revocations.js';
+import { applyRevocation, grantSettings, type RevocationTarget } from '../rpc/index.js';
+import { SessionStore } from '../stores/sessions.js';
+import { UsageError, type CommandIo } from './grant-args.js';
+
+/** Usage line of `authmesh revoke`. */
+export const REVOKE_USAGE = 'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]';
+
+/**
+ * `authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]`: the same path
+ * as the Revoke RPC (sessions marked in KV, key withdrawn, then a signed event published and acked),
+ * run with the service's environment (NATS_URL, AUTHMESH_KEK). Prints the RevokeResponse as JSON.
+ */
+export async function revokeCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      subject: { type: 'string' },
+      session: { type: 'string' },
+      jti: { type: 'string' },
+      key: { type: 'string' },
+      all: { type: 'boolean' },
+      reason: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument\nusage: ${REVOKE_USAGE}`);
+  const targets: RevocationTarget[] = [
+    ...(values.subject !== undefined ? [{ kind: 'sub' as const, value: values.subject }] : []),
+    ...(values.session !== undefined ? [{ kind: 'sid' as const, value: values.session }] : []),
+    ...(values.jti !== undefined ? [{ kind: 'jti' as const, value: values.jti }] : []),
+    ...(values.key !== undefined ? [{ kind: 'kid' as const, value: values.key }] : []),
+    ...(values.all ? [{ kind: 'all' as const, value: '' }] : []),
+  ];
+  if (targets.length !== 1) throw new UsageError(`name exactly one target\nusage: ${REVOKE_USAGE}`);
+  const target = targets[0]!;
+  if (target.kind !== 'all' && (target.value === '' || target.value.length > 1024)) {
+    throw new UsageError(`the ${target.kind} to revoke must be 1 to 1024 characters`);
+  }
+  const reason = values.reason ?? 'revoked by operator';
+  if (reason.length > 1024) throw new UsageError('--reason is too long (max 1024 characters)');
+
+  const config = loadConfig(io.env);
+  const response = await revokeWithConfig(config, target, reason, io);
+  io.stdout.write(`${JSON.stringify({ event: 'revoked', ...response })}\n`);
+  return 0;
+}
+
+async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, reason: string, io: CommandIo): Promise<RevokeResponse> {
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
+  try {
+    const js = nc.jetstream();
+    const jsm = await nc.jetstreamManager();
+    const buckets = await openBuckets(js, config.natsReplicas);
+    const maxTokenLifetimeSec = config.accessTtlSec + config.clockSkewSec;
+    await ensureRevocationStream(jsm, { replicas: config.natsReplicas, maxTokenLifetimeSec });
+    const kekBytes = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
+    const keys = await NatsKeyManager.open({
+      kv: buckets.keys,
+      kek: new Kek(kekBytes),
+      alg: config.signingAlg,
+      accessTtlSec: config.accessTtlSec,
+      clockSkewSec: config.clockSkewSec,
+      rotationIntervalSec: 0,
+      watch: false,
+      announce: (event) => nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify(event)),
+    });
+    try {
+      const revocations = await RevocationPublisher.open({
+        js,
+        jsm,
+        keys,
+        issuer: config.issuer,
+        maxTokenLifetimeSec: config.accessTtlSec,
+        replicas: config.natsReplicas,
+      });
+      const sessions = await SessionStore.open(js, {
+        idleTtlSec: config.refreshIdleTtlSec,
+        absoluteTtlSec: config.refreshAbsoluteTtlSec,
+      });
+      return await applyRevocation({ sessions, keys, revocations, settings: grantSettings(config), log }, target, reason);
+    } finally {
+      await keys.close();
+    }
+  } finally {
+    await nc.flush().catch(() => undefined);
+    await nc.close();
+  }
+}
