@@ -24,3 +24,5 @@ export { createServerAuth } from './server/server-auth.js';
 export type { ServerAuthOptions, JwksOption, RevocationsOption, RejectionInfo } from './server/options.js';
 export type { MethodRule } from './server/rules.js';
 export { getPrincipal, findPrincipal, type AnyServerCall } from './server/principal.js';
+export { createRevocationFeed, type NatsRevocationFeed, type RevocationFeedStats } from './revocation/feed.js';
+export type { RevocationFeedOptions } from './revocation/feed-options.js';
