@@ -26,3 +26,13 @@ export type { MethodRule } from './server/rules.js';
 export { getPrincipal, findPrincipal, type AnyServerCall } from './server/principal.js';
 export { createRevocationFeed, type NatsRevocationFeed, type RevocationFeedStats } from './revocation/feed.js';
 export type { RevocationFeedOptions } from './revocation/feed-options.js';
+export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } from './revocation/feed.js';
+export {
+  signRevocationEvent,
+  verifyRevocationEvent,
+  RevocationEventError,
+  REVOCATION_EVENT_TYP,
+  type RevocationEventErrorCode,
+  type RevocationSigningKey,
+} from './revocation/event.js';
+export { RevocationSet, type RevocationSetOptions } from './revocation/revocation-set.js';

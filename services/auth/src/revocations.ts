@@ -1,0 +1,95 @@
+import { signRevocationEvent, type RevocationEventClaims, type RevocationKind } from '@authmesh/interceptor';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import type { KeyManager } from './keys/key-manager.types.js';
+import { ensureRevocationStream, KEYS_ROTATED_SUBJECT, REVOCATION_STREAM } from './nats.js';
+
+/** Options of {@link RevocationPublisher.open}. */
+export interface RevocationPublisherOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Signs every event with `keys.current()` (the same keys as tokens, so interceptors trust one JWKS). */
+  keys: Pick<KeyManager, 'current'>;
+  /** `iss` of the events (`AUTHMESH_ISSUER`). */
+  issuer: string;
+  /** Longest access-token lifetime, seconds: the stream keeps events at least this long plus skew. */
+  maxTokenLifetimeSec: number;
+  /** JetStream replicas of the stream (`AUTHMESH_NATS_REPLICAS`). */
+  replicas: number;
+  /** Core connection, needed only by `announceRotation`. */
+  nc?: NatsConnection;
+  /** Time to wait for the JetStream ack, ms (default 5000). */
+  ackTimeoutMs?: number;
+}
+
+/** What a published revocation returns: its instant and its stream sequence. */
+export interface PublishedRevocation {
+  /** Unix seconds of the revocation (`sub`/`all` reject tokens with `iat <= at`). */
+  at: number;
+  /** Sequence of the event in `AUTHMESH_REVOCATIONS`. */
+  sequence: number;
+}
+
+const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub', 'kid', 'all']);
+const MAX_REASON = 200;
+
+/**
+ * The one path every revocation takes on the auth side: sign with the current key, publish to
+ * JetStream on `authmesh.revoked.<kind>`, await the ack. When `revoke` returns, the event is durable
+ * and every interceptor will apply it (live, or on replay after a restart or reconnect).
+ */
+export class RevocationPublisher {
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly keys: Pick<KeyManager, 'current'>,
+    private readonly issuer: string,
+    private readonly nc: NatsConnection | undefined,
+    private readonly ackTimeoutMs: number,
+  ) {}
+
+  /** Ensures the stream exists with the right limits (add or update), then returns a publisher. */
+  static async open(options: RevocationPublisherOptions): Promise<RevocationPublisher> {
+    const o = options;
+    if (!o || typeof o.js?.publish !== 'function') throw new TypeError('js must be a JetStreamClient');
+    if (typeof o.jsm?.streams?.info !== 'function') throw new TypeError('jsm must be a JetStreamManager');
+    if (typeof o.keys?.current !== 'function') throw new TypeError('keys must be a KeyManager');
+    if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer must be a non-empty string');
+    if (!Number.isInteger(o.maxTokenLifetimeSec) || o.maxTokenLifetimeSec <= 0) {
+      throw new TypeError('maxTokenLifetimeSec must be a positive integer (seconds)');
+    }
+    if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 5) throw new TypeError('replicas must be an integer from 1 to 5');
+    const ackTimeoutMs = o.ackTimeoutMs ?? 5000;
+    if (!Number.isFinite(ackTimeoutMs) || ackTimeoutMs <= 0) throw new TypeError('ackTimeoutMs must be a positive number');
+    // max_age ≥ longest token lifetime + clock skew (DESIGN.md): replaying the stream from its start
+    // then yields exactly the revocations that can still matter.
+    await ensureRevocationStream(o.jsm, { replicas: o.replicas, maxTokenLifetimeSec: o.maxTokenLifetimeSec });
+    return new RevocationPublisher(o.js, o.keys, o.issuer, o.nc, ackTimeoutMs);
+  }
+
+  /**
+   * Signs and publishes one revocation and resolves once JetStream acknowledged it (stored, and
+   * replicated when replicas > 1). Rejects when NATS does not ack in time: callers map that to UNAVAILABLE.
+   */
+  async revoke(kind: RevocationKind, value: string, options: { exp: number; reason: string }): Promise<PublishedRevocation> {
+    if (!KINDS.has(kind)) throw new TypeError('kind must be one of jti, sid, sub, kid, all');
+    if (typeof value !== 'string' || value.length > 512 || (kind === 'all') !== (value === '')) {
+      throw new TypeError(kind === 'all' ? "value must be '' for kind all" : 'value must be a non-empty string of at most 512 characters');
+    }
+    if (!Number.isFinite(options?.exp) || options.exp <= 0) throw new TypeError('exp must be unix seconds');
+    const reason = String(options.reason ?? '').slice(0, MAX_REASON);
+    const claims: RevocationEventClaims = { v: 1, kind, value, at: Math.floor(Date.now() / 1000), exp: Math.floor(options.exp), reason };
+    const jws = await signRevocationEvent(claims, this.keys.current(), this.issuer);
+    const ack = await this.js.publish(`authmesh.revoked.${kind}`, new TextEncoder().encode(jws), {
+      // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
+      expect: { streamName: REVOCATION_STREAM },
+      timeout: this.ackTimeoutMs,
+    });
+    return { at: claims.at, sequence: ack.seq };
+  }
+
+  /** Announces a key rotation on core `authmesh.keys.rotated` so interceptors refresh their JWKS at once. */
+  async announceRotation(kid: string): Promise<void> {
+    if (!this.nc) throw new Error('announceRotation needs the `nc` option of RevocationPublisher.open');
+    this.nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ kid }));
+    await this.nc.flush();
+  }
+}
