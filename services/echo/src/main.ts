@@ -1,1 +1,101 @@
-export {};
+/**
+ * The echo service: the reference protected gRPC service. Copy this file to protect your own:
+ * 1. keys (JWKS from the auth service) + revocation feed (NATS) → `createServerAuth`;
+ * 2. `auth.interceptor` first in the server's interceptors; rules come from the .proto;
+ * 3. handlers read `getPrincipal(call)`; calls to other services use a token exchanger.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import {
+  clientCredentialsSource,
+  createKeyStore,
+  createRevocationFeed,
+  createServerAuth,
+  createTokenExchanger,
+  jwksFromAuthService,
+} from '@authmesh/interceptor';
+import { echoGrpc, echoPackageDefinition } from '@authmesh/proto';
+import { loadConfig } from './config.js';
+import { echoHandlers } from './handlers.js';
+import { Relay } from './relay.js';
+
+const log = pino({ name: 'echo' }, pino.destination(2));
+const config = loadConfig();
+// Plaintext only on loopback unless explicitly allowed (a compose network): tokens and JWKS travel here.
+const authCredentials = config.allowInsecureTransport ? grpc.credentials.createInsecure() : undefined;
+
+const keys = createKeyStore(jwksFromAuthService(config.authTarget, authCredentials), { logger: log });
+const feed = createRevocationFeed({
+  servers: config.natsUrl,
+  keys,
+  issuer: config.issuer,
+  maxStalenessMs: config.maxStalenessMs,
+  stalePolicy: config.stalePolicy,
+});
+const auth = createServerAuth({
+  issuer: config.issuer,
+  audience: config.audience,
+  jwks: { keyStore: keys },
+  revocations: { feed },
+  packageDefinition: echoPackageDefinition(),
+  logger: log,
+});
+
+// Relay needs this service's own identity to exchange the caller's token.
+const ownToken =
+  config.clientId && config.clientSecret
+    ? clientCredentialsSource({
+        authTarget: config.authTarget,
+        ...(authCredentials ? { credentials: authCredentials } : {}),
+        clientId: config.clientId,
+        clientSecret: config.clientSecret,
+      })
+    : undefined;
+const relay = ownToken
+  ? new Relay(
+      createTokenExchanger({
+        authTarget: config.authTarget,
+        ...(authCredentials ? { credentials: authCredentials } : {}),
+        clientSource: ownToken,
+      }),
+      { allowInsecureTransport: config.allowInsecureTransport },
+    )
+  : undefined;
+
+const server = new grpc.Server({ interceptors: [auth.interceptor] });
+server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));
+
+async function start(): Promise<void> {
+  log.info({ authTarget: config.authTarget, nats: config.natsUrl }, 'waiting for keys and the revocation replay');
+  await auth.ready();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(config.grpcAddr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = config.grpcAddr.slice(0, config.grpcAddr.lastIndexOf(':'));
+  const grpcAddr = `${host}:${port}`;
+  log.info({ grpc: grpcAddr, audience: config.audience }, 'echo listening');
+  process.stdout.write(JSON.stringify({ event: 'listening', grpc: grpcAddr, audience: config.audience }) + '\n');
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => server.forceShutdown(), 5000).unref();
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  clearTimeout(force);
+  relay?.close();
+  ownToken?.close?.();
+  await auth.close();
+  await feed.close();
+  keys.close();
+  process.exit(0);
+}
+
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+start().catch((err: unknown) => {
+  log.fatal({ err }, 'echo failed to start');
+  process.exit(1);
+});
