@@ -1,0 +1,44 @@
+/** The suites, in the order they run. */
+export const suites = ['overhead', 'replay', 'issuance', 'propagation'];
+
+/**
+ * Parses `node bench/run.mjs [--quick] [--only <suite>[,<suite>]] [--rounds N] [--duration S]`.
+ * Throws a TypeError naming the bad option.
+ */
+export function parseArgs(argv) {
+  const opts = { quick: false, only: [...suites], rounds: undefined, durationMs: undefined, out: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--only') {
+      const v = argv[++i];
+      const names = (v ?? '').split(',').filter(Boolean);
+      const bad = names.find((n) => !suites.includes(n));
+      if (names.length === 0 || bad) throw new TypeError(`--only: expected one of ${suites.join(', ')}, got ${v}`);
+      opts.only = names;
+    } else if (a === '--rounds') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 20) throw new TypeError('--rounds: an integer 1-20');
+      opts.rounds = n;
+    } else if (a === '--duration') {
+      const s = Number(argv[++i]);
+      if (!(s > 0 && s <= 30)) throw new TypeError('--duration: seconds per round, 0 < s <= 30');
+      opts.durationMs = s * 1000;
+    } else if (a === '--out') {
+      opts.out = argv[++i];
+      if (!opts.out) throw new TypeError('--out: a file path');
+    } else if (a === '--help' || a === '-h') {
+      opts.help = true;
+    } else throw new TypeError(`unknown option ${a}`);
+  }
+  opts.rounds ??= 3;
+  opts.durationMs ??= opts.quick ? 1000 : 3000;
+  return opts;
+}
+
+export const usage = `usage: node bench/run.mjs [--quick] [--only ${suites.join('|')}[,...]] [--rounds N] [--duration S] [--out FILE]
+  --quick      ~1 minute pass: shorter rounds, fewer concurrency levels and trials
+  --only       run only the named suites
+  --rounds     rounds per figure (median over them; default 3)
+  --duration   seconds per load round (default 3, quick 1)
+  --out        JSON output (default bench/results/latest.json)`;

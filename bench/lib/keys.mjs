@@ -1,0 +1,56 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+
+/** Issuer and audience the overhead bench's tokens carry and its server accepts. */
+export const benchIssuer = 'http://bench.authmesh.invalid';
+export const benchAudience = 'bench';
+
+/** A fresh Ed25519 signing key as JWKs (private for the signer process, public for the server's JWKS). */
+export function newSigningKey(kid = 'bench-' + randomBytes(4).toString('hex')) {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pub = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' };
+  const priv = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'EdDSA' };
+  return { kid, privateJwk: priv, publicJwk: pub };
+}
+
+const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+
+/**
+ * A JWS signer over node:crypto (about twice jose's rate), for pre-signing token pools fast.
+ * Tokens are RFC 9068 shaped: header `typ: at+jwt`, claims iss/sub/aud/exp/iat/nbf/jti/client_id/scope.
+ */
+export function tokenSigner(privateJwk, { issuer = benchIssuer, audience = benchAudience, ttlSec = 600 } = {}) {
+  const key = createPrivateKey({ key: privateJwk, format: 'jwk' });
+  const header = b64({ alg: 'EdDSA', kid: privateJwk.kid, typ: 'at+jwt' });
+  return {
+    /** One token with a fresh 128-bit jti. */
+    sign(extra = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: issuer,
+        sub: 'bench-user',
+        aud: audience,
+        iat: now,
+        nbf: now,
+        exp: now + ttlSec,
+        jti: randomBytes(16).toString('base64url'),
+        client_id: 'bench-client',
+        scope: 'bench:read',
+        roles: ['bench'],
+        ...extra,
+      };
+      const input = `${header}.${b64(claims)}`;
+      return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+    },
+    /** A generic compact JWS with a given protected header and payload (e.g. revocation events). */
+    signJws(headerObj, payload) {
+      const input = `${b64({ alg: 'EdDSA', kid: privateJwk.kid, ...headerObj })}.${b64(payload)}`;
+      return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+    },
+  };
+}
+
+/** The public key as a node KeyObject and as SPKI PEM (fast-jwt takes PEM). */
+export function publicKeyForms(publicJwk) {
+  const key = createPublicKey({ key: publicJwk, format: 'jwk' });
+  return { key, pem: key.export({ type: 'spki', format: 'pem' }).toString() };
+}

@@ -1,0 +1,51 @@
+import { fmt, x } from '../lib/report.mjs';
+
+/** Table rows of suite 1: suite | case | c | calls/s | p50 | p99 | server CPU | ratio. */
+export function overheadRows(r) {
+  const rows = [];
+  for (const [name, v] of Object.entries(r.variants)) {
+    for (const c of r.concurrencies) {
+      const f = v.byConcurrency[c];
+      const rel = name === 'none' ? 'baseline' : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
+      const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (+${fmt(f.cpuOverNone)})`}`;
+      rows.push(['overhead grpc-js', v.label, c, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.errors ? ` ${f.errors} errors` : ''), rel]);
+    }
+  }
+  for (const [name, f] of Object.entries(r.h2load)) {
+    const rel = name === 'none' ? 'baseline' : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
+    const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (+${fmt(f.cpuOverNone)})`}`;
+    rows.push(['overhead h2load', f.label, `1×${f.streams}`, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.rejected ? ` ${f.rejected} rejected` : ''), rel]);
+  }
+  const v = r.verify;
+  if (v.cryptoVerify) rows.push(['verify 1 core', 'node:crypto Ed25519 verify (signature only)', 1, fmt(v.cryptoVerify), '', '', '', 'baseline']);
+  if (v.joseVerify) rows.push(['verify 1 core', 'jose jwtVerify, distinct tokens', 1, fmt(v.joseVerify), '', '', '', `${x(v.joseVerify / v.cryptoVerify)} crypto`]);
+  if (v.authmeshCold) rows.push(['verify 1 core', 'authmesh verify(), distinct tokens (cold)', 1, fmt(v.authmeshCold), '', '', '', `${x(v.authmeshCold / v.cryptoVerify)} crypto`]);
+  if (v.authmeshWarm) rows.push(['verify 1 core', 'authmesh verify(), same token (warm)', 1, fmt(v.authmeshWarm), '', '', '', `${x(v.authmeshWarm / v.cryptoVerify)} crypto`]);
+  return rows;
+}
+
+/** Targets of suite 1: figure, target, met. */
+export function overheadTargets(r) {
+  const t = [];
+  const g = (name) => r.variants[name]?.byConcurrency[64];
+  const warm = g('warm');
+  if (warm) {
+    t.push({ target: 'warm token ≥ 0.95 × public method, c=64 (grpc-js client)', figure: warm.vsPublic, bar: 0.95, higher: true, unit: '×' });
+    t.push({ target: 'warm token ≥ 0.90 × no interceptor, c=64 (grpc-js client)', figure: warm.vsNone, bar: 0.9, higher: true, unit: '×' });
+  }
+  const hw = r.h2load.warm;
+  if (hw) {
+    t.push({ target: 'warm token ≥ 0.95 × public method, 64 streams (h2load)', figure: hw.vsPublic, bar: 0.95, higher: true, unit: '×' });
+    t.push({ target: 'warm token ≥ 0.90 × no interceptor, 64 streams (h2load)', figure: hw.vsNone, bar: 0.9, higher: true, unit: '×' });
+  }
+  if (r.verify.authmeshCold) {
+    t.push({
+      target: 'cold path ≥ 0.8 × node:crypto Ed25519 verify rate (1 core)',
+      figure: r.verify.authmeshCold / r.verify.cryptoVerify,
+      bar: 0.8,
+      higher: true,
+      unit: '×',
+    });
+  }
+  return t;
+}

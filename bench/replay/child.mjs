@@ -1,0 +1,71 @@
+// A fresh process (run with --expose-gc) that measures one replay of the revocation stream:
+// `feed` → a new authmesh revocation feed until ready(), heap delta per entry;
+// `raw` → the baseline: a bare JetStream ordered consumer that parses each event and Map.sets it.
+import { performance } from 'node:perf_hooks';
+import { connect } from 'nats';
+import { serveCommands } from '../lib/child.mjs';
+import { authmesh, benchRevocationFeed } from '../lib/authmesh.mjs';
+import { revocationStream } from '../lib/stream.mjs';
+
+const heap = () => {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed;
+};
+
+let keep;
+
+serveCommands({
+  async feed({ natsUrl, publicJwk, issuer, expected }) {
+    // Load the modules first: their code is not part of the per-entry cost.
+    await authmesh('createKeyStore');
+    await authmesh('createRevocationFeed');
+    const h0 = heap();
+    const t0 = performance.now();
+    const { keys, feed } = await benchRevocationFeed({ publicJwk, issuer, natsUrl });
+    await Promise.race([feed.ready(), new Promise((_, rej) => setTimeout(() => rej(new Error('feed not ready in 60 s')), 60_000))]);
+    const readyMs = performance.now() - t0;
+    const stats = feed.stats?.() ?? {};
+    const h1 = heap();
+    keep = feed;
+    const result = { readyMs, replayMs: stats.replayMs, entries: stats.entries ?? expected, pending: stats.pending, dropped: stats.droppedEvents, heapBytes: h1 - h0 };
+    await feed.close();
+    keys.close();
+    keep = undefined;
+    return result;
+  },
+  async raw({ natsUrl, expected }) {
+    const h0 = heap();
+    const t0 = performance.now();
+    const nc = await connect({ servers: natsUrl });
+    const js = nc.jetstream();
+    const consumer = await js.consumers.get(revocationStream);
+    const map = new Map();
+    const dec = new TextDecoder();
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('raw replay not done in 60 s')), 60_000);
+      consumer
+        .consume({
+          max_messages: 2000,
+          callback: (m) => {
+            const jws = dec.decode(m.data);
+            const a = jws.indexOf('.');
+            const claims = JSON.parse(Buffer.from(jws.slice(a + 1, jws.indexOf('.', a + 1)), 'base64url').toString());
+            map.set(claims.value, claims.exp);
+            if (m.info.pending === 0 && map.size >= expected) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    const readyMs = performance.now() - t0;
+    const h1 = heap();
+    keep = map;
+    const result = { readyMs, entries: map.size, heapBytes: h1 - h0 };
+    keep = undefined;
+    await nc.close();
+    return result;
+  },
+});

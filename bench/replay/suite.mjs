@@ -1,0 +1,79 @@
+// Suite 3: replay. Fills a fresh nats-server's revocation stream with 10k / 100k signed jti events,
+// then times a brand-new process's revocation feed from creation to ready() (median over rounds),
+// against a bare ordered-consumer replay of the same stream in the same run; heap per entry.
+import { fileURLToPath } from 'node:url';
+import { Child } from '../lib/child.mjs';
+import { benchIssuer, newSigningKey } from '../lib/keys.mjs';
+import { fmt, x } from '../lib/report.mjs';
+import { median } from '../lib/stats.mjs';
+import { publishRevocations } from './publish.mjs';
+
+const child = fileURLToPath(new URL('./child.mjs', import.meta.url));
+
+/** Runs suite 3 on a nats-server of its own. */
+export async function runReplay({ rounds, quick, log }) {
+  const { NatsServer } = await import('@authmesh/testing');
+  const nats = await NatsServer.start();
+  const key = newSigningKey();
+  const result = { sizes: {}, notes: [] };
+  try {
+    for (const count of quick ? [10_000, 100_000] : [10_000, 100_000]) {
+      const pub = await publishRevocations({ natsUrl: nats.url, privateJwk: key.privateJwk, issuer: benchIssuer, count });
+      log(`replay: ${count} events signed in ${Math.round(pub.signMs)} ms, published in ${Math.round(pub.publishMs)} ms (${pub.messages} in stream, ${fmt(pub.bytes / pub.messages)} B each)`);
+      const feed = [];
+      const raw = [];
+      for (let round = 0; round < (quick ? Math.min(rounds, 2) : rounds); round++) {
+        for (const kind of ['feed', 'raw']) {
+          const c = new Child(child, { execArgv: ['--expose-gc'] });
+          try {
+            const r = await c.call(kind, { natsUrl: nats.url, publicJwk: key.publicJwk, issuer: benchIssuer, expected: count }, 90_000);
+            (kind === 'feed' ? feed : raw).push(r);
+            log(`  round ${round + 1} ${kind}: ready in ${Math.round(r.readyMs)} ms, ${r.entries} entries, ${fmt(r.heapBytes / count)} B/entry`);
+          } finally {
+            await c.stop();
+          }
+        }
+      }
+      result.sizes[count] = {
+        streamBytesPerEvent: pub.bytes / pub.messages,
+        feed: {
+          readyMs: median(feed.map((r) => r.readyMs)),
+          replayMs: median(feed.map((r) => r.replayMs)),
+          entries: median(feed.map((r) => r.entries)),
+          pending: median(feed.map((r) => r.pending)),
+          dropped: median(feed.map((r) => r.dropped)),
+          bytesPerEntry: median(feed.map((r) => r.heapBytes / count)),
+        },
+        raw: {
+          readyMs: median(raw.map((r) => r.readyMs)),
+          bytesPerEntry: median(raw.map((r) => r.heapBytes / count)),
+        },
+      };
+      if (feed.some((r) => r.entries !== count)) result.notes.push(`replay ${count}: the feed held ${feed.map((r) => r.entries).join('/')} entries, expected ${count}`);
+    }
+    return result;
+  } finally {
+    await nats.stop();
+  }
+}
+
+/** Table rows of suite 3. */
+export function replayRows(r) {
+  const rows = [];
+  for (const [count, s] of Object.entries(r.sizes)) {
+    const n = `${Number(count) / 1000}k`;
+    rows.push(['replay', `bare ordered consumer, ${n} events (baseline)`, 1, fmt((Number(count) / s.raw.readyMs) * 1000), fmt(s.raw.readyMs), '', `${fmt(s.raw.bytesPerEntry)} B/entry`, 'baseline']);
+    rows.push(['replay', `authmesh feed ready, ${n} revocations`, 1, fmt((Number(count) / s.feed.readyMs) * 1000), fmt(s.feed.readyMs), '', `${fmt(s.feed.bytesPerEntry)} B/entry, ${fmt(s.feed.pending)} pending`, `${x(s.feed.readyMs / s.raw.readyMs)} baseline time`]);
+  }
+  return rows;
+}
+
+/** Targets of suite 3. */
+export function replayTargets(r) {
+  const big = r.sizes[100000];
+  if (!big) return [];
+  return [
+    { target: '100k revocations replayed (new feed ready) in ≤ 1 s', figure: big.feed.readyMs / 1000, bar: 1, higher: false, unit: 's' },
+    { target: '≤ 100 bytes per revoked entry (heap, 100k)', figure: big.feed.bytesPerEntry, bar: 100, higher: false, unit: 'B' },
+  ];
+}
