@@ -40,10 +40,10 @@ export async function readSecret(stdin: Readable, what: string): Promise<string>
   return text;
 }
 
-/** A user or client name: non-empty, at most 1 KiB, no control characters. */
+/** A user or client name: non-empty, at most 512 characters (a `sub` revocation must fit), no control characters. */
 export function checkName(name: string | undefined, what: string): string {
   if (name === undefined || name === '') throw new UsageError(`${what} is required`);
-  if (Buffer.byteLength(name, 'utf8') > 1024) throw new UsageError(`${what} is too long (max 1024 bytes)`);
+  if (name.length > 512) throw new UsageError(`${what} is too long (max 512 characters)`);
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new UsageError(`${what} contains control characters`);
   return name;
 }

@@ -5,9 +5,9 @@ import { loadConfig, type AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
 import { loadDevKek } from '../keys/dev-kek.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
-import { connectNats, ensureRevocationStream, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import { RevocationPublisher } from '../revocations.js';
-import { applyRevocation, grantSettings, type RevocationTarget } from '../rpc/index.js';
+import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
 import { SessionStore } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
 
@@ -42,11 +42,11 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   ];
   if (targets.length !== 1) throw new UsageError(`name exactly one target\nusage: ${REVOKE_USAGE}`);
   const target = targets[0]!;
-  if (target.kind !== 'all' && (target.value === '' || target.value.length > 1024)) {
-    throw new UsageError(`the ${target.kind} to revoke must be 1 to 1024 characters`);
+  if (target.kind !== 'all' && (target.value === '' || target.value.length > MAX_REVOCATION_VALUE)) {
+    throw new UsageError(`the ${target.kind} to revoke must be 1 to ${MAX_REVOCATION_VALUE} characters`);
   }
   const reason = values.reason ?? 'revoked by operator';
-  if (reason.length > 1024) throw new UsageError('--reason is too long (max 1024 characters)');
+  if (reason.length > 200) throw new UsageError('--reason is too long (max 200 characters)');
 
   const config = loadConfig(io.env);
   const response = await revokeWithConfig(config, target, reason, io);
@@ -61,8 +61,6 @@ async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, re
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const buckets = await openBuckets(js, config.natsReplicas);
-    const maxTokenLifetimeSec = config.accessTtlSec + config.clockSkewSec;
-    await ensureRevocationStream(jsm, { replicas: config.natsReplicas, maxTokenLifetimeSec });
     const kekBytes = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
@@ -72,7 +70,7 @@ async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, re
       clockSkewSec: config.clockSkewSec,
       rotationIntervalSec: 0,
       watch: false,
-      announce: (event) => nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify(event)),
+      announce: (event) => nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
     });
     try {
       const revocations = await RevocationPublisher.open({
@@ -80,7 +78,7 @@ async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, re
         jsm,
         keys,
         issuer: config.issuer,
-        maxTokenLifetimeSec: config.accessTtlSec,
+        maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
         replicas: config.natsReplicas,
       });
       const sessions = await SessionStore.open(js, {

@@ -5,6 +5,9 @@ import type { KeyManager } from '../keys/key-manager.types.js';
 import type { SessionStore } from '../stores/sessions.js';
 import { nowSec, type GrantSettings, type Revoker } from './deps.js';
 
+/** Longest revocation value (jti, sid, sub, kid) an event carries, characters (../revocations.ts). */
+export const MAX_REVOCATION_VALUE = 512;
+
 /** What to revoke. */
 export interface RevocationTarget {
   kind: RevocationKind;

@@ -16,7 +16,7 @@ import { unary } from './unary.js';
 
 export { ADMIN_SCOPE } from './revoke.js';
 export { EXCHANGE_SCOPE } from './exchange-token.js';
-export { applyRevocation, type RevocationTarget, type RevocationDeps } from './apply-revocation.js';
+export { applyRevocation, MAX_REVOCATION_VALUE, type RevocationTarget, type RevocationDeps } from './apply-revocation.js';
 
 /** The `client_id` claim of password-grant tokens: no OAuth client authenticates in that grant. */
 export const PASSWORD_CLIENT_ID = 'authmesh-password';
@@ -41,12 +41,14 @@ export async function createAuthHandlers(ctx: AuthServiceContext): Promise<{ han
     UserStore.open(ctx.js),
     ClientStore.open(ctx.js),
     SessionStore.open(ctx.js, { idleTtlSec: config.refreshIdleTtlSec, absoluteTtlSec: config.refreshAbsoluteTtlSec }),
+    // Same stream limits as server.ts passes (ensureRevocationStream updates the stream when they differ).
     RevocationPublisher.open({
       js: ctx.js,
+      nc: ctx.nc,
       jsm: ctx.jsm,
       keys: ctx.keys,
       issuer: config.issuer,
-      maxTokenLifetimeSec: config.accessTtlSec,
+      maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
       replicas: config.natsReplicas,
     }),
   ]);

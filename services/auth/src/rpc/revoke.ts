@@ -2,10 +2,13 @@ import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { getPrincipal, type Principal } from '@authmesh/interceptor';
 import type { RevokeRequest__Output, RevokeResponse } from '@authmesh/proto';
 import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
-import { applyRevocation, type RevocationTarget } from './apply-revocation.js';
+import { applyRevocation, MAX_REVOCATION_VALUE, type RevocationTarget } from './apply-revocation.js';
 import type { RpcDeps } from './deps.js';
 import { invalidArgument, permissionDenied, unauthenticated } from './errors.js';
 import { MAX_TOKEN_BYTES, optionalField, requireField } from './validate.js';
+
+/** Longest accepted revocation reason, bytes (events carry at most 200 characters). */
+const MAX_REASON_BYTES = 200;
 
 /** The scope that may revoke anything. */
 export const ADMIN_SCOPE = 'authmesh:admin';
@@ -24,7 +27,7 @@ export function revoke(deps: RpcDeps) {
   return async (request: RevokeRequest__Output, call: ServerUnaryCall<RevokeRequest__Output, RevokeResponse>): Promise<RevokeResponse> => {
     const caller = getPrincipal(call);
     if (!caller) throw unauthenticated('authentication required');
-    const reason = optionalField(request.reason, 'reason') || 'revoked';
+    const reason = optionalField(request.reason, 'reason', MAX_REASON_BYTES) || 'revoked';
     const target = await resolveTarget(deps, request, caller);
     if (!target.own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
     return applyRevocation(
@@ -40,20 +43,20 @@ async function resolveTarget(deps: RpcDeps, request: RevokeRequest__Output, call
     case 'token':
       return tokenTarget(deps, requireField(request.token, 'token', MAX_TOKEN_BYTES), caller);
     case 'jti': {
-      const jti = requireField(request.jti, 'jti');
+      const jti = requireField(request.jti, 'jti', MAX_REVOCATION_VALUE);
       return jti === caller.jti ? { kind: 'jti', value: jti, exp: caller.exp, own: true } : { kind: 'jti', value: jti, own: false };
     }
     case 'session_id': {
-      const sid = requireField(request.session_id, 'session_id');
+      const sid = requireField(request.session_id, 'session_id', MAX_REVOCATION_VALUE);
       const own = sid === caller.sid || (await deps.sessions.getSession(sid))?.sub === caller.sub;
       return { kind: 'sid', value: sid, own };
     }
     case 'subject': {
-      const sub = requireField(request.subject, 'subject');
+      const sub = requireField(request.subject, 'subject', MAX_REVOCATION_VALUE);
       return { kind: 'sub', value: sub, own: sub === caller.sub };
     }
     case 'key_id':
-      return { kind: 'kid', value: requireField(request.key_id, 'key_id'), own: false };
+      return { kind: 'kid', value: requireField(request.key_id, 'key_id', MAX_REVOCATION_VALUE), own: false };
     case 'all':
       if (request.all !== true) throw invalidArgument('all must be true');
       return { kind: 'all', value: '', own: false };

@@ -1,0 +1,306 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authGrpc, type AuthServiceClient, type TokenResponse__Output } from '@authmesh/proto';
+import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
+
+// The auth service as a user runs it: its own process (from dist: build first), provisioned with the CLI.
+const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
+const ISSUER = 'http://auth.grants.test';
+
+let nats: NatsServer;
+let auth: ServiceProcess;
+let client: AuthServiceClient;
+let env: Record<string, string>;
+const secrets: Record<string, string> = {};
+
+function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    proc.stdin.end(stdin);
+  });
+}
+
+async function startAuth(): Promise<void> {
+  auth = await ServiceProcess.start({ name: 'auth', args: [bin, 'serve'], env });
+  client?.close();
+  const { AuthService } = authGrpc().authmesh.v1;
+  client = new AuthService(auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+}
+
+type Unary<Req, Res> = (req: Req, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
+
+function call<Req, Res>(method: Unary<Req, Res>, req: Req, token?: string): Promise<Res> {
+  const md = new grpc.Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  return new Promise((resolve, reject) =>
+    method.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res as Res))),
+  );
+}
+
+const issue = (req: Parameters<AuthServiceClient['IssueToken']>[0]) =>
+  call<typeof req, TokenResponse__Output>(client.IssueToken as never, req);
+const refresh = (refresh_token: string, scope: string[] = []) =>
+  call<object, TokenResponse__Output>(client.Refresh as never, { refresh_token, scope });
+const login = (username: string, password: string, extra: { audience?: string[]; scope?: string[] } = {}) =>
+  issue({ password: { username, password }, ...extra });
+const clientToken = (client_id: string, extra: { audience?: string[]; scope?: string[] } = {}) =>
+  issue({ client_credentials: { client_id, client_secret: secrets[client_id]! }, ...extra });
+
+/** The gRPC status code a promise rejects with (fails the test when it resolves). */
+async function statusOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    return { code: e.code, details: e.details };
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function verify(token: string): Promise<JWTPayload> {
+  const jwks = await call<object, { keys_json: string }>(client.GetJwks as never, {});
+  const { payload } = await jwtVerify(token, createLocalJWKSet(JSON.parse(jwks.keys_json)), {
+    issuer: ISSUER,
+    typ: 'at+jwt',
+  });
+  return payload;
+}
+
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  env = {
+    NATS_URL: nats.url,
+    AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
+    AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
+    AUTHMESH_ISSUER: ISSUER,
+    AUTHMESH_KEK: randomBytes(32).toString('base64url'),
+    AUTHMESH_SCRYPT_N: '1024',
+    AUTHMESH_KEY_ROTATION_INTERVAL: '0',
+  };
+  const users: Array<[string, string[]]> = [
+    ['alice', ['--roles', 'reader,writer', '--scopes', 'a,b,c', '--audiences', 'echo,svc2,svc3']],
+    ['bob', ['--roles', 'reader', '--scopes', 'a']],
+    ['throttled', ['--scopes', 'a']],
+  ];
+  for (const [name, args] of users) {
+    const r = await cli(['user', 'add', name, ...args], `pw-${name}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(`pw-${name}`);
+  }
+  const clients: Array<[string, string[]]> = [
+    ['svc1', ['--scopes', 'authmesh:exchange,x', '--audiences', 'svc2']],
+    ['svc2', ['--scopes', 'authmesh:exchange', '--audiences', 'svc3']],
+    ['admin', ['--scopes', 'authmesh:admin']],
+    ['plain', ['--scopes', 'x,y', '--audiences', 'echo']],
+  ];
+  for (const [id, args] of clients) {
+    const r = await cli(['client', 'add', id, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    secrets[id] = secret;
+  }
+  await startAuth();
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await auth?.stop();
+  await nats?.stop();
+});
+
+describe('IssueToken', () => {
+  it('password grant: an access token with a session and a refresh token', async () => {
+    const res = await login('alice', 'pw-alice');
+    expect(res.token_type).toBe('Bearer');
+    expect(res.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(res.refresh_expires_in).toBeGreaterThan(0);
+    expect(res.scope.split(' ').sort()).toEqual(['a', 'b', 'c']);
+    const claims = await verify(res.access_token);
+    expect(claims).toMatchObject({ sub: 'alice', aud: 'authmesh', roles: ['reader', 'writer'] });
+    expect(typeof claims.sid).toBe('string');
+    expect(res.expires_in).toBe(claims.exp! - claims.iat!);
+  });
+
+  it('client_credentials: no refresh token; requested scope narrowed to the allowed one', async () => {
+    const res = await clientToken('plain', { scope: ['x', 'not-mine'], audience: ['echo'] });
+    expect(res.refresh_token).toBe('');
+    expect(res.scope).toBe('x');
+    const claims = await verify(res.access_token);
+    expect(claims).toMatchObject({ sub: 'plain', client_id: 'plain', aud: 'echo', scope: 'x' });
+    expect(claims.sid).toBeUndefined();
+  });
+
+  it('an audience beyond the allowed ones is PERMISSION_DENIED', async () => {
+    expect((await statusOf(login('bob', 'pw-bob', { audience: ['echo'] }))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(clientToken('plain', { audience: ['echo', 'billing'] }))).code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it('malformed requests are INVALID_ARGUMENT with a short message that echoes nothing', async () => {
+    const big = 'p'.repeat(2048);
+    const cases = [
+      issue({}),
+      issue({ password: { username: '', password: 'x' } }),
+      issue({ password: { username: 'bob', password: '' } }),
+      issue({ password: { username: 'bob', password: big } }),
+      issue({ client_credentials: { client_id: 'plain', client_secret: '' } }),
+      issue({ password: { username: 'bob', password: 'pw-bob' }, scope: ['has space'] }),
+      refresh(''),
+    ];
+    for (const c of cases) {
+      const s = await statusOf(c);
+      expect(s.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(s.details.length).toBeLessThan(60);
+      expect(s.details).not.toContain('ppp');
+    }
+  });
+
+  it('a wrong password and an unknown user fail alike', async () => {
+    const wrong = await statusOf(login('bob', 'not-the-password'));
+    const unknown = await statusOf(login('nobody-here', 'whatever'));
+    expect(wrong).toEqual({ code: grpc.status.UNAUTHENTICATED, details: 'invalid credentials' });
+    expect(unknown).toEqual(wrong);
+    const badSecret = await statusOf(issue({ client_credentials: { client_id: 'plain', client_secret: 'nope' } }));
+    const noClient = await statusOf(issue({ client_credentials: { client_id: 'ghost', client_secret: 'nope' } }));
+    expect(badSecret).toEqual(wrong);
+    expect(noClient).toEqual(wrong);
+  });
+
+  it('throttles a username after 5 failures with RESOURCE_EXHAUSTED, even for the right password', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect((await statusOf(login('throttled', `guess-${i}`))).code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+    const s = await statusOf(login('throttled', 'pw-throttled'));
+    expect(s.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(s.details).toMatch(/retry in \d+ s/);
+    expect(s.details).not.toContain('pw-');
+  });
+});
+
+describe('Refresh', () => {
+  it('rotates: a new refresh token, the same session; reuse of the old one kills the newer one too', async () => {
+    const first = await login('alice', 'pw-alice');
+    const second = await refresh(first.refresh_token, ['a']);
+    expect(second.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(second.scope).toBe('a');
+    const [c1, c2] = [decodeJwt(first.access_token), await verify(second.access_token)];
+    expect(c2.sid).toBe(c1.sid);
+    expect(c2.scope).toBe('a');
+
+    const reuse = await statusOf(refresh(first.refresh_token));
+    expect(reuse.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await statusOf(refresh(second.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('of 20 concurrent refreshes of one token exactly one succeeds', async () => {
+    const { refresh_token } = await login('alice', 'pw-alice');
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => refresh(refresh_token)));
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    expect(ok).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect((r.reason as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+  });
+
+  it('an access token is never taken as a refresh token', async () => {
+    const { access_token } = await login('bob', 'pw-bob');
+    expect((await statusOf(refresh(access_token))).code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
+
+describe('Revoke', () => {
+  const revoke = (req: object, token: string) => call<object, { kind: string; value: string; at: number; sequence: number }>(client.Revoke as never, req, token);
+
+  it('logout: a user revokes its own session; its refresh token stops working', async () => {
+    const s = await login('bob', 'pw-bob');
+    const sid = decodeJwt(s.access_token).sid as string;
+    const res = await revoke({ session_id: sid, reason: 'logout' }, s.access_token);
+    expect(res).toMatchObject({ kind: 'sid', value: sid });
+    expect(res.sequence).toBeGreaterThan(0);
+    expect((await statusOf(refresh(s.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it("another subject's session needs authmesh:admin", async () => {
+    const alice = await login('alice', 'pw-alice');
+    const bob = await login('bob', 'pw-bob');
+    const sid = decodeJwt(alice.access_token).sid as string;
+    expect((await statusOf(revoke({ session_id: sid }, bob.access_token))).code).toBe(grpc.status.PERMISSION_DENIED);
+    const admin = await clientToken('admin');
+    expect((await revoke({ token: alice.refresh_token }, admin.access_token)).kind).toBe('sid');
+    expect((await statusOf(refresh(alice.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('without a token it is UNAUTHENTICATED', async () => {
+    expect((await statusOf(revoke({ all: true }, ''))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+});
+
+describe('ExchangeToken', () => {
+  const exchange = (subject_token: string, audience: string, token: string, scope: string[] = []) =>
+    call<object, TokenResponse__Output>(client.ExchangeToken as never, { subject_token, audience, scope }, token);
+
+  it('two hops nest the act chain; sub, sid and roles kept; scope only narrows; lifetime bounded', async () => {
+    const user = await login('alice', 'pw-alice', { scope: ['a', 'b'] });
+    const original = decodeJwt(user.access_token);
+    const svc1 = (await clientToken('svc1')).access_token;
+    const hop1 = await exchange(user.access_token, 'svc2', svc1, ['a', 'c']);
+    expect(hop1.scope).toBe('a');
+    expect(hop1.refresh_token).toBe('');
+    const svc2 = (await clientToken('svc2')).access_token;
+    const hop2 = await exchange(hop1.access_token, 'svc3', svc2);
+    const claims = await verify(hop2.access_token);
+    expect(claims).toMatchObject({
+      sub: 'alice',
+      aud: 'svc3',
+      sid: original.sid,
+      roles: ['reader', 'writer'],
+      scope: 'a',
+      act: { sub: 'svc2', act: { sub: 'svc1' } },
+    });
+    expect(claims.exp!).toBeLessThanOrEqual(original.exp!);
+  });
+
+  it('refuses a user token as caller, a missing exchange scope, and an audience the caller may not have', async () => {
+    const user = await login('alice', 'pw-alice');
+    const svc1 = (await clientToken('svc1')).access_token;
+    const plain = (await clientToken('plain')).access_token;
+    expect((await statusOf(exchange(user.access_token, 'svc2', user.access_token))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(exchange(user.access_token, 'echo', plain))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(exchange(user.access_token, 'svc3', svc1))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(exchange('not.a.token', 'svc2', svc1))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+});
+
+describe('restart', () => {
+  it('after a restart earlier tokens verify and refresh families go on', async () => {
+    const before = await login('alice', 'pw-alice');
+    await auth.stop();
+    await startAuth();
+    expect((await verify(before.access_token)).sub).toBe('alice');
+    const after = await refresh(before.refresh_token);
+    expect(decodeJwt(after.access_token).sid).toBe(decodeJwt(before.access_token).sid);
+    // A token from before the restart still authenticates a call to the new instance.
+    const svc1 = (await clientToken('svc1')).access_token;
+    const res = await call<object, TokenResponse__Output>(
+      client.ExchangeToken as never,
+      { subject_token: before.access_token, audience: 'svc2', scope: [] },
+      svc1,
+    );
+    expect(res.access_token).toBeTruthy();
+  });
+});
