@@ -26,6 +26,13 @@ export interface RevocationSubject {
 /** The revocation state the verifier consults on every call (pure in-memory lookups). */
 export interface RevocationCheck {
   isRevoked(token: RevocationSubject): boolean;
+  /**
+   * Optional, for the async verification path: the definitive verdict when `isRevoked` said true.
+   * A feed stores replayed events unverified and `isRevoked` fails closed on them; `confirm` waits for
+   * the entry's signature check, so a forged event never rejects a token. Call it only when
+   * `isRevoked` returned true: `if (rc.isRevoked(t) && (await rc.confirm?.(t) ?? true)) reject`.
+   */
+  confirm?(token: RevocationSubject): Promise<boolean>;
   /** Bumps on every applied revocation, so cached verdicts can be re-checked only when it moved. */
   readonly epoch: number;
 }
