@@ -101,11 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   if (issuerText !== undefined) checkIssuer(issuerText);
   const httpAddr = parseAddress('AUTHMESH_HTTP_ADDR', get('AUTHMESH_HTTP_ADDR') ?? '127.0.0.1:8080');
 
-  const natsServers = (get('NATS_URL') ?? 'nats://127.0.0.1:4222')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (natsServers.length === 0) throw new ConfigError('NATS_URL', 'names no server');
+  const natsServers = readNatsServers(env);
 
   const audience = get('AUTHMESH_DEFAULT_AUDIENCE') ?? 'authmesh';
   if (/\s/.test(audience)) throw new ConfigError('AUTHMESH_DEFAULT_AUDIENCE', 'must not contain whitespace');
@@ -137,6 +133,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     natsReplicas,
     clockSkewSec: int(env, 'AUTHMESH_CLOCK_SKEW', 30, 0, 600),
   });
+}
+
+/** `NATS_URL` (comma-separated, default `nats://127.0.0.1:4222`) alone, for commands that need nothing else. */
+export function readNatsServers(env: NodeJS.ProcessEnv = process.env): string[] {
+  const servers = (env.NATS_URL?.trim() || 'nats://127.0.0.1:4222')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (servers.length === 0) throw new ConfigError('NATS_URL', 'names no server');
+  return servers;
 }
 
 /** Decodes a base64url KEK of exactly 32 bytes; the error never contains the value. */

@@ -118,3 +118,16 @@ export async function ensureRevocationStream(jsm: JetStreamManager, options: Rev
     }
   }
 }
+
+/** Whether a connection is currently connected, tracked from its status events (for `/readyz`). */
+export function trackConnection(nc: NatsConnection, onEvent?: (type: string) => void): () => boolean {
+  let connected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') connected = false;
+      else if (s.type === 'reconnect') connected = true;
+      onEvent?.(s.type);
+    }
+  })().catch(() => undefined);
+  return () => connected && !nc.isClosed();
+}

@@ -1,0 +1,42 @@
+import type { NatsConnection } from 'nats';
+import type { AuthConfig } from '../config.js';
+import { loadDevKek } from '../keys/dev-kek.js';
+import { Kek } from '../keys/kek.js';
+import { NatsKeyManager } from '../keys/key-manager.js';
+import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import type { CommandIo } from './command.js';
+
+/**
+ * Runs `fn` with the shared key ring opened the way the service opens it (same env, same KEK), without
+ * a watch or schedule; announces changes on `authmesh.keys.rotated`, flushes and closes NATS after.
+ */
+export async function withKeyRing<T>(
+  config: AuthConfig,
+  io: CommandIo,
+  fn: (keys: NatsKeyManager, nc: NatsConnection) => Promise<T>,
+): Promise<T> {
+  const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
+  try {
+    const buckets = await openBuckets(nc.jetstream(), config.natsReplicas);
+    const kek = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
+    const keys = await NatsKeyManager.open({
+      kv: buckets.keys,
+      kek: new Kek(kek),
+      alg: config.signingAlg,
+      accessTtlSec: config.accessTtlSec,
+      clockSkewSec: config.clockSkewSec,
+      rotationIntervalSec: 0,
+      watch: false,
+      announce: (event) => nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
+    });
+    try {
+      const result = await fn(keys, nc);
+      await nc.flush();
+      return result;
+    } finally {
+      await keys.close();
+    }
+  } finally {
+    await nc.close();
+  }
+}

@@ -1,0 +1,167 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { authGrpc } from '@authmesh/proto';
+import { formatAddress, type AuthConfig } from './config.js';
+import type { AuthServiceContext } from './context.types.js';
+import { createGuard } from './guard.js';
+import { createHttpHandler } from './http/handler.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
+import { loadDevKek } from './keys/dev-kek.js';
+import { Kek } from './keys/kek.js';
+import { NatsKeyManager } from './keys/key-manager.js';
+import { createLogger } from './logger.js';
+import { connectNats, ensureRevocationStream, KEYS_ROTATED_SUBJECT, openBuckets, trackConnection } from './nats.js';
+import { recordIssuer } from './issuer.js';
+import { createAuthHandlers } from './rpc/index.js';
+import { createTokenMinter } from './tokens/minter.js';
+
+/** A running auth service (gRPC + HTTP), as `startAuthService` returns it. */
+export interface AuthService {
+  /** Bound gRPC address, `127.0.0.1:40123`. */
+  readonly grpcAddress: string;
+  /** Bound HTTP address, `127.0.0.1:40124`. */
+  readonly httpAddress: string;
+  /** The issuer in effect (follows the HTTP address unless `AUTHMESH_ISSUER` is set). */
+  readonly issuer: string;
+  readonly context: AuthServiceContext;
+  /** Graceful stop: gRPC tryShutdown (forced after `graceMs`), HTTP, feeds, then NATS drain. Idempotent. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Options of `startAuthService` beyond the configuration. */
+export interface StartOptions {
+  log?: Logger;
+  /** Where the development-KEK warning goes (default stderr). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Starts the auth service: NATS and buckets, the key ring, the HTTP side (first, so a default issuer can
+ * follow its bound address), the guard (in-process keys + revocation feed), the RPC handlers and gRPC.
+ * Everything started is stopped again if a later step fails.
+ */
+export async function startAuthService(config: AuthConfig, options: StartOptions = {}): Promise<AuthService> {
+  const log = options.log ?? createLogger('authmesh-auth');
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  const unwind = async (): Promise<void> => {
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        log.warn({ err }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    const nc = await connectNats(config.natsServers, { name: 'authmesh-auth' });
+    cleanup.push(() => nc.drain());
+    const natsConnected = trackConnection(nc, (type) => {
+      if (type === 'disconnect' || type === 'reconnect') log.warn({ nats: type }, 'NATS connection %s', type);
+    });
+    const js = nc.jetstream();
+    const jsm = await nc.jetstreamManager();
+    const buckets = await openBuckets(js, config.natsReplicas);
+    await ensureRevocationStream(jsm, {
+      replicas: config.natsReplicas,
+      maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
+    });
+
+    const kekBytes = config.kek ?? (await loadDevKek(buckets.keys, options.warn ?? ((m) => process.stderr.write(m))));
+    const keys = await NatsKeyManager.open({
+      kv: buckets.keys,
+      kek: new Kek(kekBytes),
+      alg: config.signingAlg,
+      accessTtlSec: config.accessTtlSec,
+      clockSkewSec: config.clockSkewSec,
+      rotationIntervalSec: config.keyRotationIntervalSec,
+      announce: (event) => {
+        nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) }));
+        log.info(event, 'key ring changed');
+      },
+      onError: (err) => log.error({ err }, 'key ring background work failed'),
+    });
+    cleanup.push(() => keys.close());
+    keys.onChange(() => log.info({ current: keys.current().kid }, 'key ring updated'));
+
+    // HTTP first: with AUTHMESH_ISSUER unset, the issuer is the bound HTTP URL (port 0 in tests).
+    let issuer = config.issuer;
+    let guardReady = (): boolean => false;
+    const http: HttpServer = await startHttpServer(
+      config.httpAddr,
+      createHttpHandler({
+        keys,
+        issuer: () => issuer,
+        readiness: () => ({ nats: natsConnected(), keys: true, revocations: guardReady() }),
+      }),
+    );
+    cleanup.push(() => http.close());
+    if (config.issuerFollowsHttp) issuer = `http://${http.address}`;
+    const effective: AuthConfig = Object.freeze({ ...config, issuer });
+    await recordIssuer(buckets.keys, issuer);
+
+    const minter = createTokenMinter({ issuer, accessTtlSec: config.accessTtlSec, keys });
+    const guard = await createGuard({ nc, keys, issuer, clockSkewSec: config.clockSkewSec, log });
+    cleanup.push(() => guard.close());
+    guardReady = () => guard.isReady();
+    // Revoke/ExchangeToken need replayed revocations; public RPCs do not, so a slow replay only delays those.
+    await withTimeout(guard.ready(), 10_000).catch((err: unknown) =>
+      log.warn({ err }, 'guard not ready after 10 s (keys/revocations); serving, /readyz says not ready'),
+    );
+
+    const context: AuthServiceContext = Object.freeze({ config: effective, nc, js, jsm, keys, minter, guard, log });
+    const rpc = await createAuthHandlers(context);
+    cleanup.push(() => rpc.close());
+
+    const server = new grpc.Server({ interceptors: [guard.interceptor] });
+    server.addService(authGrpc().authmesh.v1.AuthService.service, rpc.handlers);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(formatAddress(config.grpcAddr), grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    cleanup.push(() => shutdownGrpc(server, 5000));
+    const grpcAddress = formatAddress({ host: config.grpcAddr.host, port });
+    log.info({ grpc: grpcAddress, http: http.address, issuer, kid: keys.current().kid }, 'auth service listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      grpcAddress,
+      httpAddress: http.address,
+      issuer,
+      context,
+      close: (graceMs = 5000) => {
+        // Replace the default grace of the gRPC step, which runs first (cleanup is unwound in reverse).
+        cleanup[cleanup.length - 1] = () => shutdownGrpc(server, graceMs);
+        return (closing ??= unwind());
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+/** tryShutdown lets calls in flight finish; after `graceMs` the rest are cancelled. */
+function shutdownGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
