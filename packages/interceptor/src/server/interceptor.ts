@@ -30,7 +30,7 @@ const BEARER = 'bearer ';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The bearer token of the call, undefined when none was sent; throws when the header is unusable. */
-function bearerToken(metadata: grpc.Metadata, maxTokenBytes: number): string | undefined {
+export function bearerToken(metadata: grpc.Metadata, maxTokenBytes: number): string | undefined {
   const values = metadata.get('authorization');
   if (values.length === 0) return undefined;
   // Exactly one value: with two, which one a proxy or handler looks at is anyone's guess.
@@ -43,7 +43,7 @@ function bearerToken(metadata: grpc.Metadata, maxTokenBytes: number): string | u
     throw new AuthError('ERR_TOKEN_MALFORMED', 'not a bearer token');
   }
   const token = value.slice(BEARER.length).trim();
-  if (token === '') throw new AuthError('ERR_TOKEN_MISSING', 'empty bearer token');
+  if (token === '') throw new AuthError('ERR_TOKEN_MALFORMED', 'empty bearer token');
   return token;
 }
 
