@@ -110,46 +110,38 @@ export function runCli(args, env, input = '') {
 }
 
 /**
- * Makes sure the demo user and the echo service's client exist, reusing the credentials saved by an
- * earlier run. The password and secret are generated here and printed once by the caller.
+ * Makes sure the demo user and the echo services' client exist with the saved credentials (the CLI
+ * creates or replaces, so this is idempotent), generating them on the first run. The password and
+ * secret are printed once by the caller, and kept in .authmesh/ (mode 600) for later runs.
  */
 export async function provision(env, log) {
   const saved = existsSync(credsFile) ? JSON.parse(readFileSync(credsFile, 'utf8')) : undefined;
-  if (saved?.natsUrl === env.NATS_URL) {
-    log(`reusing the demo identities saved in ${credsFile}`);
-    return { ...saved, created: false };
-  }
-  const creds = {
-    natsUrl: env.NATS_URL,
+  const creds = saved ?? {
     username: 'demo',
     password: randomBytes(12).toString('base64url'),
     clientId: 'echo-relay',
-    clientSecret: randomBytes(24).toString('base64url'),
+    clientSecret: randomBytes(32).toString('base64url'),
   };
-  // A user or client left by an earlier run whose credentials were lost: take a fresh name.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const user = await runCli(
-      ['user', 'add', creds.username, '--roles', 'demo', '--scopes', 'echo:read,echo:admin', '--audiences', 'echo,echo-b'],
-      env,
-      creds.password + '\n',
-    );
-    if (user.code === 0) break;
-    if (attempt === 2 || !/exist/i.test(user.stderr + user.stdout)) throw new Error(`authmesh user add failed:\n${user.stderr}`);
-    creds.username = `demo-${randomBytes(3).toString('hex')}`;
+  if (saved) log(`reusing the demo credentials saved in ${credsFile}`);
+  const user = await runCli(
+    ['user', 'add', creds.username, '--roles', 'demo', '--scopes', 'echo:read,echo:admin', '--audiences', 'echo,echo-b'],
+    env,
+    creds.password + '\n',
+  );
+  if (user.code !== 0) throw new Error(`authmesh user add failed:\n${user.stderr}`);
+  // The echo services' own identity: ExchangeToken needs scope authmesh:exchange, and the
+  // audiences it may exchange for.
+  const client = await runCli(
+    ['client', 'add', creds.clientId, '--scopes', 'authmesh:exchange', '--audiences', 'echo,echo-b', '--secret-stdin'],
+    env,
+    creds.clientSecret + '\n',
+  );
+  if (client.code !== 0) throw new Error(`authmesh client add failed:\n${client.stderr}`);
+  if (!saved) {
+    mkdirSync(dirname(credsFile), { recursive: true });
+    writeFileSync(credsFile, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
   }
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const client = await runCli(
-      ['client', 'add', creds.clientId, '--scopes', 'echo:read,echo:admin', '--audiences', 'echo,echo-b', '--secret-stdin'],
-      env,
-      creds.clientSecret + '\n',
-    );
-    if (client.code === 0) break;
-    if (attempt === 2 || !/exist/i.test(client.stderr + client.stdout)) throw new Error(`authmesh client add failed:\n${client.stderr}`);
-    creds.clientId = `echo-relay-${randomBytes(3).toString('hex')}`;
-  }
-  mkdirSync(dirname(credsFile), { recursive: true });
-  writeFileSync(credsFile, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
-  return { ...creds, created: true };
+  return { ...creds, created: !saved };
 }
 
 /** Stops child processes in reverse start order: SIGTERM, SIGKILL after 5 s. */
@@ -185,17 +177,17 @@ export async function startMesh({ log = console.error, onStderr } = {}) {
     }
     const authAddr = process.env.AUTHMESH_GRPC_ADDR || '127.0.0.1:50051';
     const httpAddr = process.env.AUTHMESH_HTTP_ADDR || '127.0.0.1:8080';
-    const issuer = process.env.AUTHMESH_ISSUER || `http://${httpAddr}`;
     const env = {
       NATS_URL: nats,
       AUTHMESH_ENV: process.env.AUTHMESH_ENV || 'development',
       AUTHMESH_GRPC_ADDR: authAddr,
       AUTHMESH_HTTP_ADDR: httpAddr,
-      AUTHMESH_ISSUER: issuer,
     };
     const auth = await startService('auth', [cli, 'serve'], env, { onStderr });
     children.push(auth);
     const authTarget = auth.listening.grpc;
+    // Without AUTHMESH_ISSUER the auth service names itself after its bound HTTP address.
+    const issuer = auth.listening.issuer ?? process.env.AUTHMESH_ISSUER ?? `http://${auth.listening.http}`;
     log(`auth service: gRPC ${authTarget}, HTTP ${auth.listening.http ?? httpAddr}`);
 
     const creds = await provision(env, log);
@@ -204,6 +196,7 @@ export async function startMesh({ log = console.error, onStderr } = {}) {
       ECHO_GRPC_ADDR: addr,
       AUTHMESH_AUDIENCE: audience,
       AUTHMESH_AUTH_TARGET: authTarget,
+      AUTHMESH_ISSUER: issuer,
       AUTHMESH_CLIENT_ID: creds.clientId,
       AUTHMESH_CLIENT_SECRET: creds.clientSecret,
     });

@@ -19,7 +19,7 @@ try {
 mesh.writeMeshFile();
 
 const { creds } = mesh;
-const pw = creds.created ? creds.password : '(saved in .authmesh/demo-credentials.json)';
+const pw = creds.created ? `${creds.password}   (printed once; kept in .authmesh/demo-credentials.json)` : '(see .authmesh/demo-credentials.json)';
 console.log(`
 authmesh is running
   NATS            ${mesh.nats}
@@ -27,7 +27,7 @@ authmesh is running
   echo            ${mesh.echo}      (AUTHMESH_AUDIENCE=echo)
   echo-b          ${mesh.echoB}      (AUTHMESH_AUDIENCE=echo-b)
   demo user       ${creds.username} / ${pw}
-                  (scopes echo:read echo:admin, audiences echo echo-b; this password is printed once)
+                  (scopes echo:read echo:admin, audiences echo echo-b)
 
 Try it (in another terminal):
   npm run demo          login, WhoAmI, Relay, refresh, revoke, step by step
