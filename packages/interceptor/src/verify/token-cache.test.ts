@@ -1,0 +1,125 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Principal } from '../claims.js';
+import type { VerificationKey } from '../jwks/key-store.types.js';
+import { createKeyStore } from '../jwks/key-store.js';
+import { AUDIENCE, FakeFeed, ISSUER, jwksSource, makeKey, signToken, type TestKey } from '../server/fixtures.test.js';
+import { createAuthenticator } from './authenticator.js';
+import { TokenCache, type CacheEntry } from './token-cache.js';
+import { createVerifier, type Verifier } from './verifier.js';
+
+const key = { kid: 'k' } as VerificationKey;
+const entry = (exp: number): CacheEntry => ({ principal: { exp } as Principal, key, expiresAtMs: exp * 1000, revocationEpoch: 0, keyEpoch: 0 });
+
+describe('TokenCache', () => {
+  it('is bounded and evicts the oldest entry first', () => {
+    const c = new TokenCache(3);
+    for (const t of ['a', 'b', 'c', 'd']) c.set(t, entry(100), 0);
+    expect(c.size).toBe(3);
+    expect(c.get('a', 0)).toBeUndefined();
+    expect(c.get('d', 0)).toBeDefined();
+  });
+
+  it('never returns an entry at or after its exp, and never stores an expired one', () => {
+    const c = new TokenCache(10);
+    c.set('a', entry(100), 0);
+    expect(c.get('a', 99_999)).toBeDefined();
+    expect(c.get('a', 100_000)).toBeUndefined();
+    expect(c.size).toBe(0);
+    c.set('b', entry(100), 100_000);
+    expect(c.size).toBe(0);
+  });
+
+  it('size 0 disables caching', () => {
+    const c = new TokenCache(0);
+    c.set('a', entry(100), 0);
+    expect(c.get('a', 0)).toBeUndefined();
+  });
+});
+
+describe('createAuthenticator (cache + revocation + key epochs)', () => {
+  let k: TestKey;
+  beforeAll(async () => {
+    k = await makeKey('EdDSA', 'k1');
+  });
+  afterEach(() => vi.useRealTimers());
+
+  async function setup(cacheSize = 100) {
+    const keys = createKeyStore(jwksSource([k]).source);
+    await keys.ready();
+    const feed = new FakeFeed();
+    const inner = createVerifier({ keys, issuer: ISSUER, audiences: [AUDIENCE], algorithms: ['EdDSA'], clockToleranceSec: 0, maxTokenBytes: 8192 });
+    let verifications = 0;
+    const counted: Verifier = (t, o) => (verifications++, inner(t, o));
+    const auth = createAuthenticator(counted, keys, feed, cacheSize);
+    return { keys, feed, auth, verifications: () => verifications };
+  }
+
+  it('a warm token is served from the cache, the same Principal object each time', async () => {
+    const s = await setup();
+    const t = await signToken(k);
+    const p1 = await s.auth.authenticate(t);
+    expect(s.auth.cached(t)).toBe(p1);
+    expect(await s.auth.authenticate(t)).toBe(p1);
+    expect(s.verifications()).toBe(1);
+    s.keys.close();
+  });
+
+  it('a revocation applies on the very next call; unrelated epochs moves keep the entry', async () => {
+    const s = await setup();
+    const t = await signToken(k, { sid: 's1' });
+    const p = await s.auth.authenticate(t);
+    s.feed.revoke('sid', 'other');
+    expect(s.auth.cached(t)).toBe(p); // re-checked once, still good
+    s.feed.revoke('sid', 's1');
+    expect(() => s.auth.cached(t)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_REVOKED' }));
+    await expect(s.auth.authenticate(t)).rejects.toMatchObject({ code: 'ERR_TOKEN_REVOKED' });
+    expect(s.auth.cache.size).toBe(0); // revoked tokens are not cached
+    s.keys.close();
+  });
+
+  it('a removed key fails its cached tokens on the next call', async () => {
+    const s = await setup();
+    const t = await signToken(k);
+    await s.auth.authenticate(t);
+    s.keys.remove('k1');
+    expect(() => s.auth.cached(t)).toThrow(expect.objectContaining({ code: 'ERR_KEY_UNKNOWN' }));
+    s.keys.close();
+  });
+
+  it('an entry never outlives the token exp (frozen clock)', async () => {
+    const t0 = 1_900_000_000;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(t0 * 1000);
+    const s = await setup();
+    const t = await signToken(k, { iat: t0, nbf: t0, exp: t0 + 60 });
+    await s.auth.authenticate(t);
+    vi.setSystemTime((t0 + 59) * 1000);
+    expect(s.auth.cached(t)).toBeDefined();
+    vi.setSystemTime((t0 + 60) * 1000);
+    expect(s.auth.cached(t)).toBeUndefined();
+    await expect(s.auth.authenticate(t)).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
+    s.keys.close();
+  });
+
+  it('any-audience verdicts are not cached for normal calls', async () => {
+    const s = await setup();
+    const t = await signToken(k, { aud: 'billing' });
+    await s.auth.authenticate(t, true);
+    expect(s.auth.cached(t)).toBeUndefined();
+    await expect(s.auth.authenticate(t)).rejects.toMatchObject({ code: 'ERR_TOKEN_AUDIENCE' });
+    s.keys.close();
+  });
+
+  it('evictInvalid() drops exactly the entries a revocation hits', async () => {
+    const s = await setup();
+    const a = await signToken(k, { sub: 'a' });
+    const b = await signToken(k, { sub: 'b' });
+    await s.auth.authenticate(a);
+    await s.auth.authenticate(b);
+    s.feed.revoke('sub', 'a', Math.floor(Date.now() / 1000) + 1);
+    s.auth.evictInvalid();
+    expect(s.auth.cache.size).toBe(1);
+    expect(s.auth.cached(b)).toBeDefined();
+    s.keys.close();
+  });
+});
