@@ -86,6 +86,22 @@ describe('RevocationPublisher', () => {
     for await (const m of sub) expect(m.json()).toEqual({ kid: 'k2' });
   });
 
+  it('a revoke issued right after a NATS restart is acked (retried with one msgID) and stored once', async () => {
+    const pub = await open();
+    const jsm = await nc.jetstreamManager();
+    const before = (await jsm.streams.info('AUTHMESH_REVOCATIONS')).state.last_seq;
+    server.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    await server.restart();
+    // Issued while our client is still reconnecting: this first publish is buffered and goes unanswered.
+    const t0 = Date.now();
+    const r = await pub.revoke('jti', 'after-restart', { exp: Math.floor(Date.now() / 1000) + 60, reason: '' });
+    console.log(`[publisher] revoke right after a restart acked in ${Date.now() - t0} ms`);
+    const info = await jsm.streams.info('AUTHMESH_REVOCATIONS');
+    expect(info.state.last_seq).toBe(r.sequence);
+    expect(r.sequence).toBe(before + 1);
+  });
+
   it('rejects when NATS does not ack (the RPC maps it to UNAVAILABLE)', async () => {
     const pub = await open({ ackTimeoutMs: 500 });
     server.kill();

@@ -1,4 +1,5 @@
 import { signRevocationEvent, type RevocationEventClaims, type RevocationKind } from '@authmesh/interceptor';
+import { randomUUID } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { KeyManager } from './keys/key-manager.types.js';
 import { ensureRevocationStream, KEYS_ROTATED_SUBJECT, REVOCATION_STREAM } from './nats.js';
@@ -17,7 +18,7 @@ export interface RevocationPublisherOptions {
   replicas: number;
   /** Core connection, needed only by `announceRotation`. */
   nc?: NatsConnection;
-  /** Time to wait for the JetStream ack, ms (default 5000). */
+  /** Total time to wait for the JetStream ack, retries included, ms (default 5000). */
   ackTimeoutMs?: number;
 }
 
@@ -31,6 +32,14 @@ export interface PublishedRevocation {
 
 const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub', 'kid', 'all']);
 const MAX_REASON = 200;
+const ATTEMPT_TIMEOUT_MS = 1000;
+const RETRY_DELAY_MS = 50;
+const MAX_ATTEMPTS = 20;
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'TIMEOUT' || code === '503';
+}
 
 /**
  * The one path every revocation takes on the auth side: sign with the current key, publish to
@@ -77,13 +86,26 @@ export class RevocationPublisher {
     if (!Number.isFinite(options?.exp) || options.exp <= 0) throw new TypeError('exp must be unix seconds');
     const reason = String(options.reason ?? '').slice(0, MAX_REASON);
     const claims: RevocationEventClaims = { v: 1, kind, value, at: Math.floor(Date.now() / 1000), exp: Math.floor(options.exp), reason };
-    const jws = await signRevocationEvent(claims, this.keys.current(), this.issuer);
-    const ack = await this.js.publish(`authmesh.revoked.${kind}`, new TextEncoder().encode(jws), {
-      // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
-      expect: { streamName: REVOCATION_STREAM },
-      timeout: this.ackTimeoutMs,
-    });
-    return { at: claims.at, sequence: ack.seq };
+    const jws = new TextEncoder().encode(await signRevocationEvent(claims, this.keys.current(), this.issuer));
+    // One msgID for every attempt: the stream's duplicate window stores the event once however often we retry.
+    const msgID = randomUUID();
+    const deadline = Date.now() + this.ackTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.js.publish(`authmesh.revoked.${kind}`, jws, {
+          msgID,
+          // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
+          expect: { streamName: REVOCATION_STREAM },
+          timeout: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
+        });
+        return { at: claims.at, sequence: ack.seq };
+      } catch (err) {
+        // Right after a NATS reconnect, a publish buffered while disconnected can go unanswered; a retry
+        // then succeeds at once. Only timeouts and "no responders" are retried, within the ack budget.
+        if (!isTransient(err) || Date.now() + RETRY_DELAY_MS >= deadline || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+      }
+    }
   }
 
   /** Announces a key rotation on core `authmesh.keys.rotated` so interceptors refresh their JWKS at once. */

@@ -17,7 +17,7 @@ export interface RevocationFeedOptions {
   stalePolicy?: 'reject' | 'allow';
   /** Connection name shown by the NATS server (default `authmesh-revocations`). */
   name?: string;
-  /** How often (ms) the stream is checked to know the feed is current (default 1000). */
+  /** How often (ms) the stream is checked to know the feed is current (default 1000, or maxStalenessMs / 3 if smaller). */
   checkIntervalMs?: number;
   /** Stream name (default `AUTHMESH_REVOCATIONS`; tests only). */
   stream?: string;
@@ -61,7 +61,8 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
   if (stalePolicy !== 'reject' && stalePolicy !== 'allow') throw new TypeError("stalePolicy must be 'reject' or 'allow'");
   const name = o.name ?? 'authmesh-revocations';
   if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
-  const checkIntervalMs = o.checkIntervalMs ?? 1000;
+  // Default: every second, or often enough that a small staleness bound can still be met.
+  const checkIntervalMs = o.checkIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 3)));
   if (!Number.isFinite(checkIntervalMs) || checkIntervalMs < 50) throw new TypeError('checkIntervalMs must be a number >= 50');
   if (checkIntervalMs * 2 > maxStalenessMs) throw new TypeError('checkIntervalMs must be at most half of maxStalenessMs');
   const stream = o.stream ?? 'AUTHMESH_REVOCATIONS';
