@@ -17,7 +17,7 @@ export const AUDIENCE = 'echo';
 export interface TestKey {
   kid: string;
   alg: string;
-  privateKey: CryptoKey;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
   jwk: JWK;
 }
 
