@@ -1,6 +1,73 @@
-/** Suite placeholder until the auth and echo services land. */
-export async function runPropagation() {
-  throw new Error('not written yet');
+// Suite 2: revocation propagation. The real auth service + nats-server + 5 and then 20 echo
+// instances (processes); a prober process polls every instance while a token is revoked and
+// reports Revoke's return → first rejection, per instance (p50/p99 over instances × trials).
+import { fileURLToPath } from 'node:url';
+import { Child } from '../lib/child.mjs';
+import { startMesh } from '../lib/mesh.mjs';
+import { fmt } from '../lib/report.mjs';
+import { percentiles, median } from '../lib/stats.mjs';
+
+const prober = fileURLToPath(new URL('./prober.mjs', import.meta.url));
+
+/** Runs suite 2 on a mesh of its own. */
+export async function runPropagation({ quick, log }) {
+  const trials = quick ? 4 : 12;
+  const mesh = await startMesh({
+    clients: [
+      { id: 'bench-admin', scopes: ['authmesh:admin'] },
+      { id: 'bench-svc', scopes: ['x'], audiences: ['echo'] },
+    ],
+  });
+  const result = { instances: {}, notes: [] };
+  try {
+    for (const n of [5, 20]) {
+      const targets = await mesh.addEchoes(n - mesh.echoes.length);
+      log(`propagation: ${targets.length} echo instances up`);
+      const p = new Child(prober);
+      try {
+        await p.call('init', { authTarget: mesh.auth.grpc, echoTargets: targets, adminId: 'bench-admin', adminSecret: mesh.secrets['bench-admin'], svcId: 'bench-svc', svcSecret: mesh.secrets['bench-svc'] });
+        const lat = [];
+        const revokeMs = [];
+        const interval = [];
+        let missed = 0;
+        for (let t = 0; t < trials; t++) {
+          const r = await p.call('trial', {});
+          missed += r.latenciesMs.filter((v) => !Number.isFinite(v)).length;
+          lat.push(...r.latenciesMs.filter(Number.isFinite).map((v) => Math.max(0, v)));
+          revokeMs.push(r.revokeMs);
+          interval.push(median(r.pollIntervalMs));
+          log(`  ${n} instances, trial ${t + 1}: p50 ${fmt(percentiles(r.latenciesMs).p50)} ms, max ${fmt(Math.max(...r.latenciesMs))} ms, Revoke ${fmt(r.revokeMs)} ms`);
+        }
+        result.instances[n] = { samples: lat.length, ...percentiles(lat), max: Math.max(...lat), revokeMs: median(revokeMs), pollIntervalMs: median(interval), missed };
+        if (missed) result.notes.push(`${n} instances: ${missed} instance(s) never rejected within 5 s`);
+      } finally {
+        await p.stop();
+      }
+    }
+    return result;
+  } finally {
+    await mesh.stop();
+  }
 }
-export const propagationRows = () => [];
-export const propagationTargets = () => [];
+
+/** Table rows of suite 2. */
+export function propagationRows(r) {
+  return Object.entries(r.instances).map(([n, s]) => [
+    'revocation',
+    `Revoke returned → rejected, ${n} echo instances (${s.samples} samples)`,
+    n,
+    '',
+    fmt(s.p50),
+    fmt(s.p99),
+    `max ${fmt(s.max)} ms; Revoke RPC ${fmt(s.revokeMs)} ms`,
+    `poll interval ${fmt(s.pollIntervalMs)} ms (resolution)`,
+  ]);
+}
+
+/** Targets of suite 2. */
+export function propagationTargets(r) {
+  const t = [];
+  if (r.instances[5]) t.push({ target: 'revocation p99 ≤ 10 ms at 5 instances', figure: r.instances[5].p99, bar: 10, higher: false, unit: 'ms' });
+  if (r.instances[20]) t.push({ target: 'revocation p99 ≤ 25 ms at 20 instances', figure: r.instances[20].p99, bar: 25, higher: false, unit: 'ms' });
+  return t;
+}
