@@ -15,7 +15,12 @@ const credsFile = join(stateDir, 'demo-credentials.json');
 export const meshFile = join(stateDir, 'mesh.json');
 const cli = join(repoRoot, 'services/auth/bin/authmesh.js');
 
-const natsCandidates = [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
+const natsCandidates = [
+  process.env.NATS_SERVER_BIN,
+  '/usr/sbin/nats-server',
+  '/usr/bin/nats-server',
+  '/usr/local/bin/nats-server',
+];
 
 /** True when a NATS server with JetStream answers at `url` within ~1 s. */
 export async function natsAnswers(url) {
@@ -46,7 +51,9 @@ export async function startLocalNats(url, log) {
   const port = u.port || '4222';
   const storeDir = join(stateDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const proc = spawn(bin, ['-a', '127.0.0.1', '-p', port, '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(bin, ['-a', '127.0.0.1', '-p', port, '-js', '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let output = '';
   proc.stderr.on('data', (d) => (output = (output + d).slice(-4000)));
   const url1 = `nats://127.0.0.1:${port}`;
@@ -65,7 +72,11 @@ export async function startLocalNats(url, log) {
 
 /** Spawns `node <args>` and resolves with its `{"event":"listening"}` line; stderr goes to `logFile`-like sink. */
 export function startService(name, args, env, { onStderr, timeoutMs = 30_000 } = {}) {
-  const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let tail = '';
   proc.stderr.on('data', (d) => {
     tail = (tail + d).slice(-4000);
@@ -98,7 +109,11 @@ export function startService(name, args, env, { onStderr, timeoutMs = 30_000 } =
 /** Runs the `authmesh` CLI with `input` on stdin; resolves with {code, stdout, stderr}. */
 export function runCli(args, env, input = '') {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [cli, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += d));
@@ -124,7 +139,17 @@ export async function provision(env, log) {
   };
   if (saved) log(`reusing the demo credentials saved in ${credsFile}`);
   const user = await runCli(
-    ['user', 'add', creds.username, '--roles', 'demo', '--scopes', 'echo:read,echo:admin', '--audiences', 'echo,echo-b'],
+    [
+      'user',
+      'add',
+      creds.username,
+      '--roles',
+      'demo',
+      '--scopes',
+      'echo:read,echo:admin',
+      '--audiences',
+      'echo,echo-b',
+    ],
     env,
     creds.password + '\n',
   );
@@ -132,7 +157,16 @@ export async function provision(env, log) {
   // The echo services' own identity: ExchangeToken needs scope authmesh:exchange, and the
   // audiences it may exchange for.
   const client = await runCli(
-    ['client', 'add', creds.clientId, '--scopes', 'authmesh:exchange', '--audiences', 'echo,echo-b', '--secret-stdin'],
+    [
+      'client',
+      'add',
+      creds.clientId,
+      '--scopes',
+      'authmesh:exchange',
+      '--audiences',
+      'echo,echo-b',
+      '--secret-stdin',
+    ],
     env,
     creds.clientSecret + '\n',
   );
@@ -202,8 +236,12 @@ export async function startMesh({ log = console.error, onStderr } = {}) {
     });
     const main = join(repoRoot, 'services/echo/dist/main.js');
     const [echo, echoB] = await Promise.all([
-      startService('echo', [main], echoEnv('echo', process.env.ECHO_GRPC_ADDR || '127.0.0.1:50061'), { onStderr }),
-      startService('echo-b', [main], echoEnv('echo-b', process.env.ECHO_B_GRPC_ADDR || '127.0.0.1:50062'), { onStderr }),
+      startService('echo', [main], echoEnv('echo', process.env.ECHO_GRPC_ADDR || '127.0.0.1:50061'), {
+        onStderr,
+      }),
+      startService('echo-b', [main], echoEnv('echo-b', process.env.ECHO_B_GRPC_ADDR || '127.0.0.1:50062'), {
+        onStderr,
+      }),
     ]);
     children.push(echo, echoB);
     const mesh = {

@@ -5,9 +5,12 @@ import { startMesh } from './mesh-lib.mjs';
 
 const log = (msg) => console.error(`[mesh] ${msg}`);
 // Child logs are JSON lines (pino); show them prefixed, unless MESH_QUIET=1.
-const onStderr = process.env.MESH_QUIET === '1' ? undefined : (name, text) => {
-  for (const line of text.split('\n')) if (line) process.stderr.write(`[${name}] ${line}\n`);
-};
+const onStderr =
+  process.env.MESH_QUIET === '1'
+    ? undefined
+    : (name, text) => {
+        for (const line of text.split('\n')) if (line) process.stderr.write(`[${name}] ${line}\n`);
+      };
 
 let mesh;
 try {
@@ -19,7 +22,9 @@ try {
 mesh.writeMeshFile();
 
 const { creds } = mesh;
-const pw = creds.created ? `${creds.password}   (printed once; kept in .authmesh/demo-credentials.json)` : '(see .authmesh/demo-credentials.json)';
+const pw = creds.created
+  ? `${creds.password}   (printed once; kept in .authmesh/demo-credentials.json)`
+  : '(see .authmesh/demo-credentials.json)';
 console.log(`
 authmesh is running
   NATS            ${mesh.nats}

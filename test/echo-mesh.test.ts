@@ -32,7 +32,10 @@ let expiredSoon: { token: string; obtainedAt: number };
 
 function runCli(args: string[], input: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...baseEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, ...baseEnv },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
@@ -46,18 +49,37 @@ function runCli(args: string[], input: string): Promise<string> {
   });
 }
 
-type Fn = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: unknown) => void) => unknown;
-function unary<T = Record<string, unknown>>(client: grpc.Client, method: string, req: object, token?: string): Promise<T> {
+type Fn = (
+  req: object,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (e: grpc.ServiceError | null, r?: unknown) => void,
+) => unknown;
+function unary<T = Record<string, unknown>>(
+  client: grpc.Client,
+  method: string,
+  req: object,
+  token?: string,
+): Promise<T> {
   const md = new grpc.Metadata();
   if (token !== undefined) md.set('authorization', `Bearer ${token}`);
   return new Promise((resolve, reject) =>
-    ((client as unknown as Record<string, Fn>)[method]!).call(client, req, md, { deadline: Date.now() + 5000 }, (e, r) =>
-      e ? reject(e) : resolve(r as T),
+    (client as unknown as Record<string, Fn>)[method]!.call(
+      client,
+      req,
+      md,
+      { deadline: Date.now() + 5000 },
+      (e, r) => (e ? reject(e) : resolve(r as T)),
     ),
   );
 }
-const codeOf = (p: Promise<unknown>) => p.then(() => 0, (e: grpc.ServiceError) => e.code);
-const kidOf = (t: string) => (JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 0,
+    (e: grpc.ServiceError) => e.code,
+  );
+const kidOf = (t: string) =>
+  (JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 
 const login = (c: AuthServiceClient = authClient, scope: string[] = []) =>
   unary<{ access_token: string; refresh_token: string }>(c, 'IssueToken', {
@@ -101,13 +123,48 @@ beforeAll(async () => {
   };
   auth = await startAuth();
   await Promise.all([
-    runCli(['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read,echo:admin', '--audiences', 'echo,echo-b'], alicePassword + '\n'),
-    runCli(['user', 'add', 'mallory', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'], 'mallory-password\n'),
-    runCli(['client', 'add', 'echo-relay', '--scopes', 'authmesh:exchange', '--audiences', 'echo,echo-b', '--secret-stdin'], relaySecret + '\n'),
-    runCli(['client', 'add', 'tester', '--scopes', 'echo:read', '--audiences', 'echo', '--secret-stdin'], testerSecret + '\n'),
+    runCli(
+      [
+        'user',
+        'add',
+        'alice',
+        '--roles',
+        'dev',
+        '--scopes',
+        'echo:read,echo:admin',
+        '--audiences',
+        'echo,echo-b',
+      ],
+      alicePassword + '\n',
+    ),
+    runCli(
+      ['user', 'add', 'mallory', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'],
+      'mallory-password\n',
+    ),
+    runCli(
+      [
+        'client',
+        'add',
+        'echo-relay',
+        '--scopes',
+        'authmesh:exchange',
+        '--audiences',
+        'echo,echo-b',
+        '--secret-stdin',
+      ],
+      relaySecret + '\n',
+    ),
+    runCli(
+      ['client', 'add', 'tester', '--scopes', 'echo:read', '--audiences', 'echo', '--secret-stdin'],
+      testerSecret + '\n',
+    ),
   ]);
   const issuer = String(auth.listening.issuer ?? baseEnv.AUTHMESH_ISSUER);
-  [authShort, echo, echoB] = await Promise.all([startAuth({ AUTHMESH_ACCESS_TTL: '1' }), startEcho('echo', issuer), startEcho('echo-b', issuer)]);
+  [authShort, echo, echoB] = await Promise.all([
+    startAuth({ AUTHMESH_ACCESS_TTL: '1' }),
+    startEcho('echo', issuer),
+    startEcho('echo-b', issuer),
+  ]);
   authClient = new (authGrpc().authmesh.v1.AuthService)(auth.grpc, insecure);
   shortClient = new (authGrpc().authmesh.v1.AuthService)(authShort.grpc, insecure);
   echoClient = new (echoGrpc().echo.v1.Echo)(echo.grpc, insecure);
@@ -128,7 +185,9 @@ describe('echo mesh: the contract status table', () => {
     expect(await codeOf(unary(echoClient, 'WhoAmI', {}, t))).toBe(0);
     const [h, p, s] = t.split('.');
     const forged = `${h}.${p}.${s!.slice(0, -4)}${s!.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
-    const otherClaims = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'root' })).toString('base64url');
+    const otherClaims = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'root' }),
+    ).toString('base64url');
     const codes = await Promise.all([
       codeOf(unary(echoClient, 'WhoAmI', {})),
       codeOf(unary(echoClient, 'WhoAmI', {}, 'garbage')),
@@ -147,14 +206,22 @@ describe('echo mesh: the contract status table', () => {
   });
 
   it('bad auth request → INVALID_ARGUMENT', async () => {
-    expect(await codeOf(unary(authClient, 'IssueToken', { audience: ['echo'] }))).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(await codeOf(unary(authClient, 'Refresh', { refresh_token: '' }))).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(await codeOf(unary(authClient, 'IssueToken', { audience: ['echo'] }))).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
+    expect(await codeOf(unary(authClient, 'Refresh', { refresh_token: '' }))).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 
   it('repeated failed logins → RESOURCE_EXHAUSTED', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 8 && !codes.includes(grpc.status.RESOURCE_EXHAUSTED); i++) {
-      codes.push(await codeOf(unary(authClient, 'IssueToken', { password: { username: 'mallory', password: `wrong-${i}` } })));
+      codes.push(
+        await codeOf(
+          unary(authClient, 'IssueToken', { password: { username: 'mallory', password: `wrong-${i}` } }),
+        ),
+      );
     }
     expect(codes[0]).toBe(grpc.status.UNAUTHENTICATED);
     expect(codes).toContain(grpc.status.RESOURCE_EXHAUSTED);
@@ -178,11 +245,23 @@ describe('echo mesh: the contract status table', () => {
 describe('echo mesh: delegation and audiences', () => {
   it('Relay shows the same sub, the downstream audience and the act chain', async () => {
     const { access_token: t } = await login();
-    const seen = await unary<Record<string, unknown>>(echoClient, 'Relay', { target: echoB.grpc, audience: 'echo-b' }, t);
-    expect(seen).toMatchObject({ sub: 'alice', aud: ['echo-b'], act: [{ sub: 'echo-relay' }], client_id: 'echo-relay' });
+    const seen = await unary<Record<string, unknown>>(
+      echoClient,
+      'Relay',
+      { target: echoB.grpc, audience: 'echo-b' },
+      t,
+    );
+    expect(seen).toMatchObject({
+      sub: 'alice',
+      aud: ['echo-b'],
+      act: [{ sub: 'echo-relay' }],
+      client_id: 'echo-relay',
+    });
     expect(seen.scopes).toEqual(expect.arrayContaining(['echo:read']));
     // An audience alice may not reach is refused by the auth service, and Relay says so.
-    expect(await codeOf(unary(echoClient, 'Relay', { target: echoB.grpc, audience: 'billing' }, t))).toBe(grpc.status.PERMISSION_DENIED);
+    expect(await codeOf(unary(echoClient, 'Relay', { target: echoB.grpc, audience: 'billing' }, t))).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
   });
 
   it('a token for one audience is rejected by the other, both ways', async () => {
@@ -197,10 +276,17 @@ describe('echo mesh: delegation and audiences', () => {
   });
 
   it('a password token source with the client interceptor calls echo (unary and stream)', async () => {
-    const source: TokenSource = passwordSource({ authTarget: auth.grpc, username: 'alice', password: alicePassword, audience: 'echo' });
+    const source: TokenSource = passwordSource({
+      authTarget: auth.grpc,
+      username: 'alice',
+      password: alicePassword,
+      audience: 'echo',
+    });
     const c = new (echoGrpc().echo.v1.Echo)(echo.grpc, insecure, { interceptors: [authInterceptor(source)] });
     try {
-      const me = await new Promise<{ sub: string }>((res, rej) => c.WhoAmI({}, (e, r) => (e ? rej(e) : res(r!))));
+      const me = await new Promise<{ sub: string }>((res, rej) =>
+        c.WhoAmI({}, (e, r) => (e ? rej(e) : res(r!))),
+      );
       expect(me.sub).toBe('alice');
       const n = await new Promise<number>((res, rej) => {
         let k = 0;
@@ -242,7 +328,9 @@ describe('echo mesh: keys and availability', () => {
     while (kids.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     rotating = false;
     await traffic;
-    console.log(`[echo-mesh] key rotation under traffic: ${calls} calls, ${failures} rejected, kids ${kids.size}`);
+    console.log(
+      `[echo-mesh] key rotation under traffic: ${calls} calls, ${failures} rejected, kids ${kids.size}`,
+    );
     expect(kids.size).toBe(2);
     expect(failures).toBe(0);
   });
@@ -257,13 +345,17 @@ describe('echo mesh: keys and availability', () => {
       samples.push(performance.now() - t0);
     }
     samples.sort((a, b) => a - b);
-    console.log(`[echo-mesh] WhoAmI with auth down: median ${samples[25]!.toFixed(2)} ms, max ${samples[49]!.toFixed(2)} ms`);
+    console.log(
+      `[echo-mesh] WhoAmI with auth down: median ${samples[25]!.toFixed(2)} ms, max ${samples[49]!.toFixed(2)} ms`,
+    );
     expect(await codeOf(unary(echoClient, 'WhoAmI', {}, 'garbage'))).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   it('an expired token → UNAUTHENTICATED (1 s token, past the 5 s tolerance)', async () => {
     const wait = expiredSoon.obtainedAt + 1000 + 5000 + 700 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    expect(await codeOf(unary(echoClient, 'WhoAmI', {}, expiredSoon.token))).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await codeOf(unary(echoClient, 'WhoAmI', {}, expiredSoon.token))).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
   }, 15_000);
 });

@@ -30,7 +30,15 @@ interface Claims {
 }
 function mint(c: Claims = {}, key: KeyObject = privateKey, header: object = {}): Promise<string> {
   const iat = c.iat ?? now();
-  return new SignJWT({ client_id: 'cli', scope: 'echo:read', roles: ['dev'], sid: 's1', ...c, iat, exp: c.exp ?? iat + 300 })
+  return new SignJWT({
+    client_id: 'cli',
+    scope: 'echo:read',
+    roles: ['dev'],
+    sid: 's1',
+    ...c,
+    iat,
+    exp: c.exp ?? iat + 300,
+  })
     .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt', ...header })
     .setIssuer(issuer)
     .setSubject(c.sub ?? 'alice')
@@ -38,7 +46,8 @@ function mint(c: Claims = {}, key: KeyObject = privateKey, header: object = {}):
     .setJti(randomBytes(16).toString('base64url'))
     .sign(key);
 }
-const claimsOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+const claimsOf = (t: string) =>
+  JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
 let nats: NatsServer;
 let fakeAuth: grpc.Server;
@@ -59,9 +68,18 @@ async function startFakeIssuer(): Promise<string> {
     ExchangeToken: async (call, cb) => {
       const caller = String(call.metadata.get('authorization')[0] ?? '').replace(/^Bearer /, '');
       const subject = claimsOf(call.request.subject_token);
-      exchanges.push({ subject: String(subject.sub), audience: call.request.audience, caller: String(claimsOf(caller).sub) });
+      exchanges.push({
+        subject: String(subject.sub),
+        audience: call.request.audience,
+        caller: String(claimsOf(caller).sub),
+      });
       const act = { sub: String(claimsOf(caller).client_id), ...(subject.act ? { act: subject.act } : {}) };
-      const t = await mint({ sub: String(subject.sub), aud: call.request.audience, scope: String(subject.scope), act });
+      const t = await mint({
+        sub: String(subject.sub),
+        aud: call.request.audience,
+        scope: String(subject.scope),
+        act,
+      });
       cb(null, { access_token: t, token_type: 'Bearer', expires_in: 300 });
     },
     Refresh: (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
@@ -70,7 +88,9 @@ async function startFakeIssuer(): Promise<string> {
   fakeAuth = new grpc.Server();
   fakeAuth.addService(authGrpc().authmesh.v1.AuthService.service, handlers);
   const port = await new Promise<number>((res, rej) =>
-    fakeAuth.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+    fakeAuth.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? rej(e) : res(p),
+    ),
   );
   return `127.0.0.1:${port}`;
 }
@@ -93,7 +113,9 @@ const startEcho = (authTarget: string, audience: string) =>
 beforeAll(async () => {
   nats = await NatsServer.start();
   const nc = await connect({ servers: nats.url });
-  await (await nc.jetstreamManager()).streams.add({ name: 'AUTHMESH_REVOCATIONS', subjects: ['authmesh.revoked.>'] });
+  await (
+    await nc.jetstreamManager()
+  ).streams.add({ name: 'AUTHMESH_REVOCATIONS', subjects: ['authmesh.revoked.>'] });
   await nc.close();
   const authTarget = await startFakeIssuer();
   [echo, echoB] = await Promise.all([startEcho(authTarget, 'echo'), startEcho(authTarget, 'echo-b')]);
@@ -107,14 +129,29 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-function call<T>(method: 'WhoAmI' | 'Admin' | 'Relay' | 'Ping', req: object, token?: string, c: EchoClient = client): Promise<T> {
+function call<T>(
+  method: 'WhoAmI' | 'Admin' | 'Relay' | 'Ping',
+  req: object,
+  token?: string,
+  c: EchoClient = client,
+): Promise<T> {
   const md = new grpc.Metadata();
   if (token !== undefined) md.set('authorization', `Bearer ${token}`);
   return new Promise((res, rej) =>
-    (c[method] as Function).call(c, req, md, { deadline: Date.now() + 5000 }, (e: grpc.ServiceError | null, r: T) => (e ? rej(e) : res(r))),
+    (c[method] as Function).call(
+      c,
+      req,
+      md,
+      { deadline: Date.now() + 5000 },
+      (e: grpc.ServiceError | null, r: T) => (e ? rej(e) : res(r)),
+    ),
   );
 }
-const codeOf = (p: Promise<unknown>) => p.then(() => 0, (e: grpc.ServiceError) => e.code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 0,
+    (e: grpc.ServiceError) => e.code,
+  );
 
 describe('echo service', () => {
   it('answers Ping without a token (public rule)', async () => {
@@ -148,7 +185,9 @@ describe('echo service', () => {
   });
 
   it('requires echo:admin for Admin (PERMISSION_DENIED without it)', async () => {
-    expect(await codeOf(call('Admin', {}, await mint({ scope: 'echo:read' })))).toBe(grpc.status.PERMISSION_DENIED);
+    expect(await codeOf(call('Admin', {}, await mint({ scope: 'echo:read' })))).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
     expect(await call('Admin', {}, await mint({ scope: 'echo:admin' }))).toEqual({ status: 'ok' });
   });
 
@@ -175,8 +214,16 @@ describe('echo service', () => {
 
   it('Relay exchanges the token for the downstream audience: same sub, aud echo-b, act chain', async () => {
     const t = await mint({ act: { sub: 'gw' } });
-    const seen = await call<{ sub: string; aud: string[]; act: { sub: string }[] }>('Relay', { target: echoB.grpc, audience: 'echo-b' }, t);
-    expect(seen).toMatchObject({ sub: 'alice', aud: ['echo-b'], act: [{ sub: 'echo-relay' }, { sub: 'gw' }] });
+    const seen = await call<{ sub: string; aud: string[]; act: { sub: string }[] }>(
+      'Relay',
+      { target: echoB.grpc, audience: 'echo-b' },
+      t,
+    );
+    expect(seen).toMatchObject({
+      sub: 'alice',
+      aud: ['echo-b'],
+      act: [{ sub: 'echo-relay' }, { sub: 'gw' }],
+    });
     expect(exchanges.at(-1)).toEqual({ subject: 'alice', audience: 'echo-b', caller: 'echo-relay' });
     // The original token is not valid at echo-b.
     const b = new (echoGrpc().echo.v1.Echo)(echoB.grpc, grpc.credentials.createInsecure());
@@ -185,7 +232,9 @@ describe('echo service', () => {
     } finally {
       b.close();
     }
-    expect(await codeOf(call('Relay', { target: '', audience: 'echo-b' }, t))).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(await codeOf(call('Relay', { target: '', audience: 'echo-b' }, t))).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 
   it('rejects a token once its jti revocation arrives over NATS', async () => {
@@ -193,7 +242,11 @@ describe('echo service', () => {
     await call('WhoAmI', {}, t);
     const jti = String(claimsOf(t).jti);
     const at = now();
-    const jws = await signRevocationEvent({ v: 1, kind: 'jti', value: jti, at, exp: at + 600, reason: 'test' }, { kid, alg: 'EdDSA', privateKey }, issuer);
+    const jws = await signRevocationEvent(
+      { v: 1, kind: 'jti', value: jti, at, exp: at + 600, reason: 'test' },
+      { kid, alg: 'EdDSA', privateKey },
+      issuer,
+    );
     const nc = await connect({ servers: nats.url });
     const t0 = Date.now();
     try {

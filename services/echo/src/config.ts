@@ -27,7 +27,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchoConfig {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer (ms), got "${raw}"`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new Error(`${name} must be a positive integer (ms), got "${raw}"`);
     return n;
   };
   const stalePolicy = env.AUTHMESH_STALE_POLICY || 'reject';

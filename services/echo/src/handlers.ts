@@ -25,15 +25,25 @@ export function echoHandlers(relay: Relay | undefined): EchoHandlers {
     Relay(call, callback) {
       const { target, audience } = call.request;
       if (!target || !audience) {
-        return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'relay: target and audience are required' });
+        return callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: 'relay: target and audience are required',
+        });
       }
       if (!relay) {
-        return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'relay: AUTHMESH_CLIENT_ID/SECRET not configured' });
+        return callback({
+          code: grpc.status.FAILED_PRECONDITION,
+          details: 'relay: AUTHMESH_CLIENT_ID/SECRET not configured',
+        });
       }
       relay.whoAmI(getPrincipal(call), target, audience).then(
         (seen) => callback(null, seen),
         (err: unknown) =>
-          callback(err instanceof RelayError ? { code: err.code, details: err.message } : { code: grpc.status.INTERNAL, details: 'relay failed' }),
+          callback(
+            err instanceof RelayError
+              ? { code: err.code, details: err.message }
+              : { code: grpc.status.INTERNAL, details: 'relay failed' },
+          ),
       );
     },
 
@@ -41,7 +51,10 @@ export function echoHandlers(relay: Relay | undefined): EchoHandlers {
       const count = call.request.count || 3;
       const interval = call.request.interval_ms;
       if (count < 1 || count > 100 || interval < 0 || interval > 60_000) {
-        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'count must be 1-100 and interval_ms 0-60000' });
+        call.emit('error', {
+          code: grpc.status.INVALID_ARGUMENT,
+          details: 'count must be 1-100 and interval_ms 0-60000',
+        });
         return;
       }
       const principal = toEchoPrincipal(getPrincipal(call));

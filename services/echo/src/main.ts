@@ -66,15 +66,22 @@ const server = new grpc.Server({ interceptors: [auth.interceptor] });
 server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));
 
 async function start(): Promise<void> {
-  log.info({ authTarget: config.authTarget, nats: config.natsUrl }, 'waiting for keys and the revocation replay');
+  log.info(
+    { authTarget: config.authTarget, nats: config.natsUrl },
+    'waiting for keys and the revocation replay',
+  );
   await auth.ready();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.grpcAddr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(config.grpcAddr, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   const host = config.grpcAddr.slice(0, config.grpcAddr.lastIndexOf(':'));
   const grpcAddr = `${host}:${port}`;
   log.info({ grpc: grpcAddr, audience: config.audience }, 'echo listening');
-  process.stdout.write(JSON.stringify({ event: 'listening', grpc: grpcAddr, audience: config.audience }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ event: 'listening', grpc: grpcAddr, audience: config.audience }) + '\n',
+  );
 }
 
 let stopping = false;

@@ -31,7 +31,12 @@ describe('toEchoPrincipal', () => {
 describe('loadConfig', () => {
   it('has the contract defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ grpcAddr: '127.0.0.1:50061', audience: 'echo', authTarget: '127.0.0.1:50051', stalePolicy: 'reject' });
+    expect(c).toMatchObject({
+      grpcAddr: '127.0.0.1:50061',
+      audience: 'echo',
+      authTarget: '127.0.0.1:50051',
+      stalePolicy: 'reject',
+    });
   });
   it('names the bad variable', () => {
     expect(() => loadConfig({ AUTHMESH_STALE_POLICY: 'maybe' })).toThrow(/AUTHMESH_STALE_POLICY/);

@@ -27,22 +27,35 @@ export class Relay {
 
   async whoAmI(principal: Principal, target: string, audience: string): Promise<EchoPrincipal__Output> {
     // The exchanged token travels in plaintext: only to this machine unless explicitly allowed.
-    if (!this.options.allowInsecureTransport && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\]):\d+$/.test(target)) {
-      throw new RelayError(grpc.status.INVALID_ARGUMENT, 'relay: non-loopback target needs AUTHMESH_ALLOW_INSECURE_TRANSPORT=true');
+    if (
+      !this.options.allowInsecureTransport &&
+      !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\]):\d+$/.test(target)
+    ) {
+      throw new RelayError(
+        grpc.status.INVALID_ARGUMENT,
+        'relay: non-loopback target needs AUTHMESH_ALLOW_INSECURE_TRANSPORT=true',
+      );
     }
     let token: string;
     try {
       token = await this.exchanger.exchange(principal, audience);
     } catch (err) {
       // The auth service's answer (PERMISSION_DENIED for an audience the user may not reach...) is kept.
-      const code = isTokenSourceError(err) && err.grpcCode !== undefined ? err.grpcCode : grpc.status.UNAVAILABLE;
+      const code =
+        isTokenSourceError(err) && err.grpcCode !== undefined ? err.grpcCode : grpc.status.UNAVAILABLE;
       throw new RelayError(code, `relay: token exchange failed (${grpc.status[code]})`);
     }
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${token}`);
     return new Promise((resolve, reject) => {
       this.client(target).WhoAmI({}, md, { deadline: Date.now() + 5000 }, (err, res) => {
-        if (err || !res) reject(new RelayError(err?.code ?? grpc.status.UNKNOWN, `relay: ${target} answered ${grpc.status[err?.code ?? 2]}`));
+        if (err || !res)
+          reject(
+            new RelayError(
+              err?.code ?? grpc.status.UNKNOWN,
+              `relay: ${target} answered ${grpc.status[err?.code ?? 2]}`,
+            ),
+          );
         else resolve(res);
       });
     });

@@ -35,7 +35,9 @@ export function connectAuth(options: AuthConnectionOptions, owner: string): Auth
     throw new TypeError(`${owner}: options.authTarget must be a non-empty "host:port" string`);
   }
   if (authTarget !== undefined && options.credentials === undefined && !isLoopbackTarget(authTarget)) {
-    throw new TypeError(`${owner}: options.credentials is required for the non-loopback auth target ${authTarget}`);
+    throw new TypeError(
+      `${owner}: options.credentials is required for the non-loopback auth target ${authTarget}`,
+    );
   }
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
@@ -70,11 +72,17 @@ export function callUnary<Req, Res>(
   metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method.call(conn.client, request, metadata, { deadline: Date.now() + conn.requestTimeoutMs }, (err, res) => {
-      if (err) reject(err);
-      else if (res === undefined) reject(new Error('empty response'));
-      else resolve(res);
-    });
+    method.call(
+      conn.client,
+      request,
+      metadata,
+      { deadline: Date.now() + conn.requestTimeoutMs },
+      (err, res) => {
+        if (err) reject(err);
+        else if (res === undefined) reject(new Error('empty response'));
+        else resolve(res);
+      },
+    );
   });
 }
 

@@ -34,14 +34,21 @@ export interface RefreshTiming {
 /** Checks the timing options once, at construction; a TypeError names the bad option. */
 export function parseTiming(options: RefreshTimingOptions, owner: string): RefreshTiming {
   const refreshRatio = options.refreshRatio ?? 0.8;
-  if (!(refreshRatio > 0 && refreshRatio < 1)) throw new TypeError(`${owner}: options.refreshRatio must be in (0, 1)`);
+  if (!(refreshRatio > 0 && refreshRatio < 1))
+    throw new TypeError(`${owner}: options.refreshRatio must be in (0, 1)`);
   const refreshAheadMs = options.refreshAheadMs ?? 30_000;
   if (!(refreshAheadMs >= 0)) throw new TypeError(`${owner}: options.refreshAheadMs must be >= 0`);
   const backoff = { ...defaultBackoff, ...options.backoff };
   if (!(backoff.initialMs > 0) || !(backoff.maxMs >= backoff.initialMs)) {
     throw new TypeError(`${owner}: options.backoff needs 0 < initialMs <= maxMs`);
   }
-  return { refreshRatio, refreshAheadMs, backoff, now: options.now ?? Date.now, random: options.random ?? Math.random };
+  return {
+    refreshRatio,
+    refreshAheadMs,
+    backoff,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+  };
 }
 
 /** When a token obtained at `startedAt` should be refreshed and when it stops being usable. */
@@ -49,7 +56,8 @@ export function tokenWindow(startedAt: number, expiresInSec: number, timing: Ref
   // Lifetimes count from when the request was sent: the conservative end of the round trip.
   const lifetimeMs = Math.max(0, expiresInSec * 1000);
   const expiresAt = startedAt + lifetimeMs;
-  const refreshAt = startedAt + Math.min(lifetimeMs * timing.refreshRatio, lifetimeMs - timing.refreshAheadMs);
+  const refreshAt =
+    startedAt + Math.min(lifetimeMs * timing.refreshRatio, lifetimeMs - timing.refreshAheadMs);
   // Stop handing a token out a little before it expires, so it does not die in flight.
   const usableUntil = expiresAt - Math.min(5000, lifetimeMs * 0.05);
   return { expiresAt, refreshAt: Math.max(startedAt, refreshAt), usableUntil };
@@ -82,7 +90,10 @@ export class CachedToken {
   ) {}
 
   getToken(): Promise<string> {
-    if (this.closed) return Promise.reject(new TokenSourceError('ERR_TOKEN_SOURCE_CLOSED', 'authmesh: token source closed', undefined));
+    if (this.closed)
+      return Promise.reject(
+        new TokenSourceError('ERR_TOKEN_SOURCE_CLOSED', 'authmesh: token source closed', undefined),
+      );
     const now = this.timing.now();
     const cur = this.current;
     if (cur && now < cur.refreshAt) return Promise.resolve(cur.token);
@@ -120,7 +131,8 @@ export class CachedToken {
       },
       (err: unknown) => {
         this.failures += 1;
-        this.retryAt = this.timing.now() + backoffDelay(this.failures, this.timing.backoff, this.timing.random);
+        this.retryAt =
+          this.timing.now() + backoffDelay(this.failures, this.timing.backoff, this.timing.random);
         this.lastError = toTokenSourceError(err, this.what);
         this.inflight = undefined;
         throw this.lastError;

@@ -40,7 +40,11 @@ export function clientCredentialsSource(options: ClientCredentialsSourceOptions)
   };
   const cached = new CachedToken(
     async () => {
-      const res = await callUnary<typeof request, TokenResponse__Output>(conn, conn.client.IssueToken, request);
+      const res = await callUnary<typeof request, TokenResponse__Output>(
+        conn,
+        conn.client.IssueToken,
+        request,
+      );
       return { accessToken: res.access_token, expiresInSec: res.expires_in };
     },
     timing,

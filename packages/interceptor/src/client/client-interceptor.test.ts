@@ -35,7 +35,9 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.tryShutdown(() => r())));
 
 const client = (source: TokenSource): EchoClient =>
-  new (echoGrpc().echo.v1.Echo)(target, grpc.credentials.createInsecure(), { interceptors: [authInterceptor(source)] });
+  new (echoGrpc().echo.v1.Echo)(target, grpc.credentials.createInsecure(), {
+    interceptors: [authInterceptor(source)],
+  });
 const whoAmI = (c: EchoClient) =>
   new Promise<{ sub: string }>((res, rej) => c.WhoAmI({}, (e, r) => (e ? rej(e) : res(r!))));
 
@@ -70,13 +72,21 @@ describe('authInterceptor', () => {
   it('turns source failures into a status, never a throw, and does not reach the server', async () => {
     const before = seen.length;
     const down: TokenSource = {
-      getToken: () => Promise.reject(new TokenSourceError('ERR_TOKEN_SOURCE_UNAVAILABLE', 'authmesh: login failed (UNAVAILABLE)', 14)),
+      getToken: () =>
+        Promise.reject(
+          new TokenSourceError('ERR_TOKEN_SOURCE_UNAVAILABLE', 'authmesh: login failed (UNAVAILABLE)', 14),
+        ),
     };
     const refused: TokenSource = {
-      getToken: () => Promise.reject(new TokenSourceError('ERR_TOKEN_SOURCE_REJECTED', 'authmesh: login was refused', 16)),
+      getToken: () =>
+        Promise.reject(new TokenSourceError('ERR_TOKEN_SOURCE_REJECTED', 'authmesh: login was refused', 16)),
     };
     const odd: TokenSource = { getToken: () => Promise.reject(new Error('secret-ish internal detail')) };
-    for (const [source, code] of [[down, 14], [refused, 16], [odd, 14]] as const) {
+    for (const [source, code] of [
+      [down, 14],
+      [refused, 16],
+      [odd, 14],
+    ] as const) {
       const c = client(source);
       try {
         const err = (await whoAmI(c).catch((e: unknown) => e)) as grpc.ServiceError;
@@ -94,7 +104,9 @@ describe('authInterceptor', () => {
     const source: TokenSource = { getToken: async () => 'bad', invalidate: (t) => invalidated.push(t) };
     const c = client(source);
     try {
-      const err = (await new Promise<grpc.ServiceError | null>((res) => c.Admin({}, (e) => res(e)))) as grpc.ServiceError;
+      const err = (await new Promise<grpc.ServiceError | null>((res) =>
+        c.Admin({}, (e) => res(e)),
+      )) as grpc.ServiceError;
       expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
       expect(invalidated).toEqual(['bad']);
     } finally {

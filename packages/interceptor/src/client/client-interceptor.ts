@@ -24,7 +24,8 @@ function statusForSourceError(err: unknown): grpc.StatusObject {
  * new Echo(target, grpc.credentials.createInsecure(), { interceptors: [authInterceptor(source)] });
  */
 export function authInterceptor(source: TokenSource): grpc.Interceptor {
-  if (typeof source?.getToken !== 'function') throw new TypeError('authInterceptor: source must be a TokenSource');
+  if (typeof source?.getToken !== 'function')
+    throw new TypeError('authInterceptor: source must be a TokenSource');
   return (options, nextCall) => {
     let cancelled = false;
     let started = false;
@@ -54,7 +55,11 @@ export function authInterceptor(source: TokenSource): grpc.Interceptor {
       cancel(next) {
         // A call cancelled while waiting for its token never reached the channel: end it here.
         if (!started && !cancelled && pending) {
-          pending.onReceiveStatus({ code: grpc.status.CANCELLED, details: 'Cancelled on client', metadata: new grpc.Metadata() });
+          pending.onReceiveStatus({
+            code: grpc.status.CANCELLED,
+            details: 'Cancelled on client',
+            metadata: new grpc.Metadata(),
+          });
         }
         cancelled = true;
         next();
@@ -69,7 +74,8 @@ export function authInterceptor(source: TokenSource): grpc.Interceptor {
  * compose call credentials with an insecure channel.
  */
 export function callCredentials(source: TokenSource): grpc.CallCredentials {
-  if (typeof source?.getToken !== 'function') throw new TypeError('callCredentials: source must be a TokenSource');
+  if (typeof source?.getToken !== 'function')
+    throw new TypeError('callCredentials: source must be a TokenSource');
   return grpc.credentials.createFromMetadataGenerator((_params, callback) => {
     source.getToken().then(
       (token) => {

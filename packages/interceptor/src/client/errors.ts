@@ -5,7 +5,8 @@ import { status } from '@grpc/grpc-js';
  * not be reached or was overloaded (worth retrying later); `rejected`: it refused the credentials or
  * the request; `closed`: the source was closed.
  */
-export type TokenSourceErrorCode = 'ERR_TOKEN_SOURCE_UNAVAILABLE' | 'ERR_TOKEN_SOURCE_REJECTED' | 'ERR_TOKEN_SOURCE_CLOSED';
+export type TokenSourceErrorCode =
+  'ERR_TOKEN_SOURCE_UNAVAILABLE' | 'ERR_TOKEN_SOURCE_REJECTED' | 'ERR_TOKEN_SOURCE_CLOSED';
 
 /**
  * A client-side failure to obtain a token. The message is short and never contains a token, a
@@ -25,8 +26,12 @@ export class TokenSourceError extends Error {
 
 /** True for a TokenSourceError from any copy of this package (matches on `name` and `code`). */
 export function isTokenSourceError(err: unknown): err is TokenSourceError {
-  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'TokenSourceError' &&
-    typeof (err as { code?: unknown }).code === 'string';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'TokenSourceError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Status codes after which trying again later can succeed (the auth service is down or busy). */
@@ -55,7 +60,11 @@ export function toTokenSourceError(err: unknown, what: string): TokenSourceError
   const code = grpcCodeOf(err);
   const name = code === undefined ? 'error' : (status[code] ?? String(code));
   if (code === undefined || transient.has(code)) {
-    return new TokenSourceError('ERR_TOKEN_SOURCE_UNAVAILABLE', `authmesh: ${what} failed (${name})`, code, { cause: err });
+    return new TokenSourceError('ERR_TOKEN_SOURCE_UNAVAILABLE', `authmesh: ${what} failed (${name})`, code, {
+      cause: err,
+    });
   }
-  return new TokenSourceError('ERR_TOKEN_SOURCE_REJECTED', `authmesh: ${what} was refused (${name})`, code, { cause: err });
+  return new TokenSourceError('ERR_TOKEN_SOURCE_REJECTED', `authmesh: ${what} was refused (${name})`, code, {
+    cause: err,
+  });
 }

@@ -28,7 +28,11 @@ export async function startFakeAuth(): Promise<FakeAuth> {
     (method: string, answer: (req: any) => object | grpc.status): grpc.handleUnaryCall<any, any> =>
     (call, callback) => {
       const auth = call.metadata.get('authorization')[0];
-      fake.calls.push({ method, request: call.request, authorization: typeof auth === 'string' ? auth : undefined });
+      fake.calls.push({
+        method,
+        request: call.request,
+        authorization: typeof auth === 'string' ? auth : undefined,
+      });
       setTimeout(() => {
         if (fake.mode === 'unavailable') return callback({ code: grpc.status.UNAVAILABLE, details: 'down' });
         const res = answer(call.request);
@@ -46,14 +50,21 @@ export async function startFakeAuth(): Promise<FakeAuth> {
   });
   const handlers: AuthServiceHandlers = {
     IssueToken: handle('IssueToken', (req) => token(req.grant === 'password' ? 'pw' : 'cc')),
-    Refresh: handle('Refresh', () => (fake.mode === 'refresh-dead' ? grpc.status.UNAUTHENTICATED : token('rf'))),
-    ExchangeToken: handle('ExchangeToken', (req) => ({ ...token('ex'), access_token: `ex-${req.audience}-${++n}` })),
+    Refresh: handle('Refresh', () =>
+      fake.mode === 'refresh-dead' ? grpc.status.UNAUTHENTICATED : token('rf'),
+    ),
+    ExchangeToken: handle('ExchangeToken', (req) => ({
+      ...token('ex'),
+      access_token: `ex-${req.audience}-${++n}`,
+    })),
     Revoke: handle('Revoke', () => grpc.status.UNIMPLEMENTED),
     GetJwks: handle('GetJwks', () => ({ keys_json: '{"keys":[]}' })),
   };
   server.addService(authGrpc().authmesh.v1.AuthService.service, handlers);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   fake.target = `127.0.0.1:${port}`;
   return fake;
@@ -68,7 +79,9 @@ describe('fake AuthService (test helper)', () => {
     const client = new (authGrpc().authmesh.v1.AuthService)(fake.target, grpc.credentials.createInsecure());
     try {
       const res = await new Promise<any>((resolve, reject) =>
-        client.IssueToken({ client_credentials: { client_id: 'c', client_secret: 's' } }, (e, r) => (e ? reject(e) : resolve(r))),
+        client.IssueToken({ client_credentials: { client_id: 'c', client_secret: 's' } }, (e, r) =>
+          e ? reject(e) : resolve(r),
+        ),
       );
       expect(res.access_token).toBe('cc-1');
       expect(fake.calls.map((c) => c.method)).toEqual(['IssueToken']);

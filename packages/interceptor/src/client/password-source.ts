@@ -15,7 +15,12 @@ export interface PasswordSourceOptions extends AuthConnectionOptions, RefreshTim
 }
 
 /** Answers to `Refresh` that mean the refresh token is dead (rotated, revoked, expired): log in again. */
-const deadRefresh = new Set<number>([status.UNAUTHENTICATED, status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.NOT_FOUND]);
+const deadRefresh = new Set<number>([
+  status.UNAUTHENTICATED,
+  status.INVALID_ARGUMENT,
+  status.PERMISSION_DENIED,
+  status.NOT_FOUND,
+]);
 
 /**
  * A token source for a user: logs in once with the password grant, then renews with `Refresh`
@@ -44,14 +49,18 @@ export function passwordSource(options: PasswordSourceOptions): TokenSource {
   const accept = (res: TokenResponse__Output, startedAt: number) => {
     refreshToken = res.refresh_token;
     // A refresh token without a stated lifetime is tried until the server refuses it.
-    refreshUsableUntil = res.refresh_expires_in > 0 ? startedAt + res.refresh_expires_in * 1000 - 1000 : Infinity;
+    refreshUsableUntil =
+      res.refresh_expires_in > 0 ? startedAt + res.refresh_expires_in * 1000 - 1000 : Infinity;
     return { accessToken: res.access_token, expiresInSec: res.expires_in };
   };
 
   const login = async () => {
     const startedAt = timing.now();
     const req = { password: { username: options.username, password: options.password }, audience, scope };
-    return accept(await callUnary<typeof req, TokenResponse__Output>(conn, conn.client.IssueToken, req), startedAt);
+    return accept(
+      await callUnary<typeof req, TokenResponse__Output>(conn, conn.client.IssueToken, req),
+      startedAt,
+    );
   };
 
   const fetch = async () => {
@@ -59,7 +68,10 @@ export function passwordSource(options: PasswordSourceOptions): TokenSource {
     if (refreshToken && startedAt < refreshUsableUntil) {
       const req = { refresh_token: refreshToken, scope: [] as string[] };
       try {
-        return accept(await callUnary<typeof req, TokenResponse__Output>(conn, conn.client.Refresh, req), startedAt);
+        return accept(
+          await callUnary<typeof req, TokenResponse__Output>(conn, conn.client.Refresh, req),
+          startedAt,
+        );
       } catch (err) {
         const code = grpcCodeOf(err);
         if (code === undefined || !deadRefresh.has(code)) throw err;

@@ -70,13 +70,19 @@ describe('createTokenExchanger', () => {
 
   it('rejects with a TokenSourceError carrying the auth service status', async () => {
     fake.mode = 'unavailable';
-    const err = await make().exchange(alice, 'echo-b').catch((e: unknown) => e);
+    const err = await make()
+      .exchange(alice, 'echo-b')
+      .catch((e: unknown) => e);
     expect(isTokenSourceError(err) && [err.code, err.grpcCode]).toEqual(['ERR_TOKEN_SOURCE_UNAVAILABLE', 14]);
     expect((err as Error).message).not.toContain('alice-token');
   });
 
   it('validates options', () => {
-    expect(() => createTokenExchanger({ authTarget: 'x:1', clientSource: {} as never })).toThrow(/clientSource/);
-    expect(() => createTokenExchanger({ authTarget: 'x:1', clientSource: staticTokenSource('t'), maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => createTokenExchanger({ authTarget: 'x:1', clientSource: {} as never })).toThrow(
+      /clientSource/,
+    );
+    expect(() =>
+      createTokenExchanger({ authTarget: 'x:1', clientSource: staticTokenSource('t'), maxEntries: 0 }),
+    ).toThrow(/maxEntries/);
   });
 });

@@ -21,7 +21,11 @@ export interface TokenExchanger {
    * Cached per (jti, audience, scope) until shortly before it expires; one request per key in flight.
    * Rejects with a `TokenSourceError` whose `grpcCode` is the auth service's answer.
    */
-  exchange(principal: Pick<Principal, 'jti' | 'token'>, audience: string, scope?: string | readonly string[]): Promise<string>;
+  exchange(
+    principal: Pick<Principal, 'jti' | 'token'>,
+    audience: string,
+    scope?: string | readonly string[],
+  ): Promise<string>;
   close(): void;
 }
 
@@ -46,7 +50,8 @@ export function createTokenExchanger(options: TokenExchangerOptions): TokenExcha
     throw new TypeError(`${owner}: options.clientSource must be a TokenSource`);
   }
   const maxEntries = options.maxEntries ?? 10_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError(`${owner}: options.maxEntries must be an integer >= 1`);
+  if (!Number.isInteger(maxEntries) || maxEntries < 1)
+    throw new TypeError(`${owner}: options.maxEntries must be an integer >= 1`);
   const timing = parseTiming(options, owner);
   const conn = connectAuth(options, owner);
   const { clientSource } = options;
@@ -79,7 +84,10 @@ export function createTokenExchanger(options: TokenExchangerOptions): TokenExcha
 
   return {
     exchange(principal, audience, scope) {
-      if (closed) return Promise.reject(new TokenSourceError('ERR_TOKEN_SOURCE_CLOSED', 'authmesh: token exchanger closed', undefined));
+      if (closed)
+        return Promise.reject(
+          new TokenSourceError('ERR_TOKEN_SOURCE_CLOSED', 'authmesh: token exchanger closed', undefined),
+        );
       const scopes = toList(scope).sort();
       const key = `${principal.jti}\u0000${audience}\u0000${scopes.join(' ')}`;
       const hit = cache.get(key);

@@ -21,7 +21,16 @@ afterEach(async () => {
 });
 
 const cc = (extra: object = {}) =>
-  track(clientCredentialsSource({ authTarget: fake.target, clientId: 'svc', clientSecret: 's3cret-value', now, random: () => 0.5, ...extra }));
+  track(
+    clientCredentialsSource({
+      authTarget: fake.target,
+      clientId: 'svc',
+      clientSecret: 's3cret-value',
+      now,
+      random: () => 0.5,
+      ...extra,
+    }),
+  );
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe('clientCredentialsSource', () => {
@@ -102,7 +111,14 @@ describe('clientCredentialsSource', () => {
   });
 
   it('reports an unreachable auth service as unavailable', async () => {
-    const source = track(clientCredentialsSource({ authTarget: '127.0.0.1:1', clientId: 'a', clientSecret: 'b', requestTimeoutMs: 500 }));
+    const source = track(
+      clientCredentialsSource({
+        authTarget: '127.0.0.1:1',
+        clientId: 'a',
+        clientSecret: 'b',
+        requestTimeoutMs: 500,
+      }),
+    );
     const err = await source.getToken().catch((e: unknown) => e);
     expect(isTokenSourceError(err) && err.code).toBe('ERR_TOKEN_SOURCE_UNAVAILABLE');
   });
@@ -118,17 +134,28 @@ describe('clientCredentialsSource', () => {
   });
 
   it('validates options at construction', () => {
-    expect(() => clientCredentialsSource({ authTarget: 'x:1', clientId: '', clientSecret: 's' })).toThrow(/clientId/);
-    expect(() => clientCredentialsSource({ clientId: 'a', clientSecret: 's' })).toThrow(/authTarget/);
-    expect(() => clientCredentialsSource({ authTarget: 'x:1', clientId: 'a', clientSecret: 's', refreshRatio: 2 })).toThrow(
-      /refreshRatio/,
+    expect(() => clientCredentialsSource({ authTarget: 'x:1', clientId: '', clientSecret: 's' })).toThrow(
+      /clientId/,
     );
+    expect(() => clientCredentialsSource({ clientId: 'a', clientSecret: 's' })).toThrow(/authTarget/);
+    expect(() =>
+      clientCredentialsSource({ authTarget: 'x:1', clientId: 'a', clientSecret: 's', refreshRatio: 2 }),
+    ).toThrow(/refreshRatio/);
     expect(() => staticTokenSource('')).toThrow(TypeError);
   });
 });
 
 describe('passwordSource', () => {
-  const pw = () => track(passwordSource({ authTarget: fake.target, username: 'demo', password: 'pa55word', audience: ['echo'], now }));
+  const pw = () =>
+    track(
+      passwordSource({
+        authTarget: fake.target,
+        username: 'demo',
+        password: 'pa55word',
+        audience: ['echo'],
+        now,
+      }),
+    );
 
   it('logs in once, then renews with Refresh, presenting the latest refresh token', async () => {
     fake.expiresIn = 100;
@@ -165,7 +192,9 @@ describe('passwordSource', () => {
 describe('auth connection', () => {
   it('refuses plaintext to a non-loopback auth target unless credentials are given', async () => {
     const grpc = await import('@grpc/grpc-js');
-    expect(() => clientCredentialsSource({ authTarget: 'auth.internal:50051', clientId: 'a', clientSecret: 's' })).toThrow(/credentials/);
+    expect(() =>
+      clientCredentialsSource({ authTarget: 'auth.internal:50051', clientId: 'a', clientSecret: 's' }),
+    ).toThrow(/credentials/);
     const s = clientCredentialsSource({
       authTarget: 'auth.internal:50051',
       clientId: 'a',
