@@ -17,12 +17,16 @@ const KEY = { kid: 'k1', alg: 'EdDSA', privateKey: signer.privateKey };
 const now = () => Math.floor(Date.now() / 1000);
 
 /** A tiny KeyStore over fixed keys, counting refreshes and removals. */
-function keyStore(): KeyStore & { refreshes: number; removed: string[] } {
+function keyStore(): KeyStore & { refreshes: number; removed: string[]; add(k: VerificationKey): void } {
   const map = new Map<string, VerificationKey>([['k1', { kid: 'k1', alg: 'EdDSA', key: signer.publicKey }]]);
   return {
     refreshes: 0,
     removed: [],
     epoch: 0,
+    add(k) {
+      map.set(k.kid, k);
+      this.epoch++;
+    },
     get: (kid) => map.get(kid),
     resolve: async (kid) => map.get(kid),
     async refresh() {
@@ -146,6 +150,19 @@ describe('createRevocationFeed against a real nats-server', () => {
     expect(late.stats().droppedEvents).toBe(2); // 'live-forged' is still pending here: never matched yet
     expect(await late.confirm(tok({ jti: 'live-forged' }))).toBe(false);
     expect(late.stats().droppedEvents).toBe(3);
+  });
+
+  it('keeps a live event signed by a key not known yet, and applies it once the key set changes', async () => {
+    const keys = keyStore();
+    const feed = open({ keys });
+    await feed.ready();
+    const next = generateKeyPairSync('ed25519');
+    await publish(nc, claims('sub', 'signed-by-next'), { kid: 'k2', alg: 'EdDSA', privateKey: next.privateKey });
+    await until(() => feed.stats().parked === 1, 5000, 'parked event');
+    expect(feed.isRevoked(tok({ sub: 'signed-by-next' }))).toBe(false);
+    keys.add({ kid: 'k2', alg: 'EdDSA', key: next.publicKey });
+    await until(() => feed.isRevoked(tok({ sub: 'signed-by-next' })), 5000, 'parked event applied after the key arrived');
+    expect(feed.stats()).toMatchObject({ parked: 0 });
   });
 
   it('survives a nats-server kill and restart: stale while down, current after, no event lost', async () => {

@@ -27,6 +27,8 @@ export interface RevocationFeedStats {
   lastSequence: number;
   /** How many times the feed re-created its consumer itself (stream recreated, stuck consumer). */
   consumerRestarts: number;
+  /** Live events signed by a key not known yet, waiting for the key set to change (bounded). */
+  parked: number;
   /** ms since the feed was last known current (Infinity if never). */
   stalenessMs: number;
 }
@@ -96,6 +98,8 @@ class Feed implements NatsRevocationFeed {
   private applied = 0;
   private dropped = 0;
   private consumerRestarts = 0;
+  private parked: Array<{ jws: string; seq: number; kind: RevocationKind; parkedAt: number }> = [];
+  private parkedKeysEpoch = 0;
 
   constructor(private readonly o: ParsedFeedOptions) {
     this.stalePolicy = o.stalePolicy;
@@ -157,6 +161,7 @@ class Feed implements NatsRevocationFeed {
       replayMs: this.replayMs,
       lastSequence: this.lastSeq,
       consumerRestarts: this.consumerRestarts,
+      parked: this.parked.length,
       stalenessMs: this.lastCurrentMs === 0 ? Infinity : Date.now() - this.lastCurrentMs,
     };
   }
@@ -262,20 +267,54 @@ class Feed implements NatsRevocationFeed {
     this.verifyEager(Buffer.from(m.data).toString('latin1'), seq, kind);
   }
 
-  private verifyEager(jws: string, seq: number, kind: RevocationKind): void {
+  private verifyEager(jws: string, seq: number, kind: RevocationKind, parkedAt?: number): void {
     this.eagerQueued++;
     this.eagerChain = this.eagerChain.then(async () => {
       try {
+        // Verifying before the first JWKS loaded would drop every event as "unknown key".
+        await this.o.keys.ready();
         const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
         if (claims.kind !== kind) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
         this.applyVerified(claims);
-      } catch {
+      } catch (err) {
+        if (isCode(err, 'ERR_EVENT_KID') && this.park(jws, seq, kind, parkedAt ?? Date.now())) return;
         this.dropped++;
       } finally {
         this.eagerQueued--;
         this.processed(seq);
       }
     });
+  }
+
+  /**
+   * Keeps an event signed by a key we do not know (yet) for a while: the key store may be within its
+   * refresh cooldown while a new key already signs. Retried whenever the key set changes; bounded in
+   * count and age, then dropped (a forged kid only ever costs a slot here, never a verdict).
+   */
+  private park(jws: string, seq: number, kind: RevocationKind, parkedAt: number): boolean {
+    if (this.closed || Date.now() - parkedAt > PARK_MAX_AGE_MS) return false;
+    if (this.parked.length >= PARK_MAX) {
+      this.parked.shift();
+      this.dropped++;
+    }
+    this.parked.push({ jws, seq, kind, parkedAt });
+    this.parkedKeysEpoch = this.o.keys.epoch;
+    return true;
+  }
+
+  /** Re-verifies parked events once the key set changed; drops those parked too long. */
+  private retryParked(): void {
+    if (this.parked.length === 0) return;
+    if (this.o.keys.epoch === this.parkedKeysEpoch) {
+      const now = Date.now();
+      const before = this.parked.length;
+      this.parked = this.parked.filter((p) => now - p.parkedAt <= PARK_MAX_AGE_MS);
+      this.dropped += before - this.parked.length;
+      return;
+    }
+    const retry = this.parked;
+    this.parked = [];
+    for (const p of retry) this.verifyEager(p.jws, p.seq, p.kind, p.parkedAt);
   }
 
   /** Fetches a pending entry's event by sequence and verifies it; drops the entry if it does not verify. */
@@ -285,6 +324,7 @@ class Feed implements NatsRevocationFeed {
     const p = (async () => {
       try {
         if (!this.jsm) return;
+        await this.o.keys.ready();
         const sm = await this.jsm.streams.getMessage(this.o.stream, { seq });
         const claims = await verifyRevocationEvent(Buffer.from(sm.data).toString('latin1'), this.o.keys, this.o.issuer);
         if (claims.kind !== kind || claims.value !== value || sm.subject !== REVOCATION_SUBJECT_PREFIX + kind) {
@@ -343,6 +383,7 @@ class Feed implements NatsRevocationFeed {
   /** Periodic cheap check (stream info): keeps the staleness clock, notices a recreated stream or a stuck consumer. */
   private async check(): Promise<void> {
     if (this.checking || this.closed || !this.jsm) return;
+    this.retryParked();
     this.checking = true;
     const t = Date.now();
     try {
@@ -385,6 +426,14 @@ class Feed implements NatsRevocationFeed {
       this.checking = false;
     }
   }
+}
+
+/** Live events signed by an unknown key are kept this long, at most this many, waiting for the key. */
+const PARK_MAX_AGE_MS = 5 * 60_000;
+const PARK_MAX = 1000;
+
+function isCode(err: unknown, code: string): boolean {
+  return (err as { code?: unknown } | undefined)?.code === code;
 }
 
 function isMessageGone(err: unknown): boolean {
