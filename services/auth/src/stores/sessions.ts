@@ -19,6 +19,8 @@ export interface SessionRecord {
 /** A refresh token in `AUTHMESH_REFRESH`, keyed by the token's SHA-256. Times are unix seconds. */
 export interface RefreshRecord {
   sid: string;
+  /** The session's subject, so a refresh reads the session and the subject's marker at once. */
+  sub: string;
   state: 'active' | 'rotated';
   created_at: number;
   idle_expires_at: number;
@@ -110,7 +112,7 @@ export class SessionStore {
     if (record.state !== 'active') return this.reuse(record.sid);
     const now = this.now();
     if (now >= record.idle_expires_at) return { ok: false, reason: 'expired' };
-    const session = await this.liveSession(record.sid, now);
+    const session = await this.liveSession(record.sid, record.sub, now);
     if (!session.ok) return session;
     const rotated: RefreshRecord = { ...record, state: 'rotated', rotated_at: now };
     try {
@@ -174,14 +176,16 @@ export class SessionStore {
 
   private async liveSession(
     sid: string,
+    sub: string,
     now: number,
   ): Promise<{ ok: true; session: SessionRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }> {
-    const session = await this.getSession(sid);
-    if (!session) return { ok: false, reason: 'unknown' };
-    const [subject, all] = await Promise.all([
-      this.sessions.get(SUBJECT_PREFIX + nameKey(session.sub)).then((e) => entryJson<RevokedBefore>(e)),
+    // Three independent reads in one round trip's time.
+    const [session, subject, all] = await Promise.all([
+      this.getSession(sid),
+      this.sessions.get(SUBJECT_PREFIX + nameKey(sub)).then((e) => entryJson<RevokedBefore>(e)),
       this.sessions.get(ALL_KEY).then((e) => entryJson<RevokedBefore>(e)),
     ]);
+    if (!session || session.sub !== sub) return { ok: false, reason: 'unknown' };
     const revoked =
       session.revoked_at !== undefined ||
       (subject !== undefined && session.created_at <= subject.revoked_at) ||
@@ -201,7 +205,7 @@ export class SessionStore {
   private async issue(session: SessionRecord, now: number): Promise<IssuedRefresh> {
     const refreshToken = newRefreshToken();
     const idleExpiresAt = Math.min(now + this.idleTtlSec, session.absolute_expires_at);
-    const record: RefreshRecord = { sid: session.sid, state: 'active', created_at: now, idle_expires_at: idleExpiresAt };
+    const record: RefreshRecord = { sid: session.sid, sub: session.sub, state: 'active', created_at: now, idle_expires_at: idleExpiresAt };
     await this.refresh.create(refreshTokenKey(refreshToken), jsonValue(record));
     return { session, refreshToken, refreshExpiresIn: idleExpiresAt - now };
   }
