@@ -66,10 +66,16 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   }
 
   const openStreams = new Set<OpenStream>();
-  // A revocation takes effect at once: drop cached verdicts it hits and end the streams it hits.
+  // New calls see a revocation at once through the epoch compare; this sweep drops the cached
+  // verdicts it hits and ends the open streams it hits. One sweep per burst of events (a replay can
+  // deliver thousands), on the next turn of the event loop.
+  let sweep: NodeJS.Immediate | undefined;
   const unsubscribe = feed?.onRevoked(() => {
-    auth.evictInvalid();
-    for (const s of [...openStreams]) if (!auth.stillValid(s.principal)) s.end('ERR_TOKEN_REVOKED');
+    sweep ??= setImmediate(() => {
+      sweep = undefined;
+      auth.evictInvalid();
+      for (const s of [...openStreams]) if (!auth.stillValid(s.principal)) s.end('ERR_TOKEN_REVOKED');
+    });
   });
 
   const interceptor = createInterceptor({
@@ -93,6 +99,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     isReady,
     async close() {
       unsubscribe?.();
+      if (sweep !== undefined) clearImmediate(sweep);
       for (const s of [...openStreams]) s.end('ERR_NOT_READY');
       openStreams.clear();
       auth.cache.clear();
