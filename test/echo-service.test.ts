@@ -210,6 +210,15 @@ describe('echo service', () => {
       s.on('end', () => res({ code: 0 } as grpc.ServiceError));
     });
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
+    const bad = await new Promise<grpc.ServiceError>((res) => {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${t}`);
+      const s = client.StreamWhoAmI({ count: 1000 }, md);
+      s.on('data', () => {});
+      s.on('error', res);
+      s.on('end', () => res({ code: 0 } as grpc.ServiceError));
+    });
+    expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
   it('Relay exchanges the token for the downstream audience: same sub, aud echo-b, act chain', async () => {

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { echoGrpc, type EchoClient, type EchoHandlers } from '@authmesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authInterceptor } from './client-interceptor.js';
+import { authInterceptor, callCredentials } from './client-interceptor.js';
 import { TokenSourceError } from './errors.js';
 import { staticTokenSource, type TokenSource } from './token-source.js';
 
@@ -123,6 +123,32 @@ describe('authInterceptor', () => {
         setTimeout(() => call.cancel(), 20);
       });
       expect((await p).code).toBe(grpc.status.CANCELLED);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('callCredentials', () => {
+  it('attaches the bearer token as per-call credentials, and maps source failures to a status', async () => {
+    const c = new (echoGrpc().echo.v1.Echo)(target, grpc.credentials.createInsecure());
+    try {
+      const ok = await new Promise<{ sub: string }>((res, rej) =>
+        c.WhoAmI({}, { credentials: callCredentials(staticTokenSource('cc-tok')) }, (e, r) =>
+          e ? rej(e) : res(r!),
+        ),
+      );
+      expect(ok.sub).toBe('Bearer cc-tok');
+      const refused: TokenSource = {
+        getToken: () =>
+          Promise.reject(
+            new TokenSourceError('ERR_TOKEN_SOURCE_REJECTED', 'authmesh: login was refused', 16),
+          ),
+      };
+      const err = await new Promise<grpc.ServiceError>((res) =>
+        c.WhoAmI({}, { credentials: callCredentials(refused) }, (e) => res(e!)),
+      );
+      expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     } finally {
       c.close();
     }

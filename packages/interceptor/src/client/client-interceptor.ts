@@ -69,9 +69,10 @@ export function authInterceptor(source: TokenSource): grpc.Interceptor {
 }
 
 /**
- * The same as {@link authInterceptor} as grpc-js call credentials, for TLS channels
- * (`grpc.credentials.combineChannelCredentials(tls, callCredentials(source))`); grpc-js refuses to
- * compose call credentials with an insecure channel.
+ * The same as {@link authInterceptor} as grpc-js call credentials: per call
+ * (`client.WhoAmI(req, { credentials: callCredentials(source) }, cb)`, any channel), or for a whole
+ * TLS channel with `grpc.credentials.combineChannelCredentials(tls, callCredentials(source))` (grpc-js
+ * refuses to compose call credentials with an insecure channel). It does not drop rejected tokens.
  */
 export function callCredentials(source: TokenSource): grpc.CallCredentials {
   if (typeof source?.getToken !== 'function')
