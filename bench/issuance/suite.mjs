@@ -1,6 +1,93 @@
-/** Suite placeholder until the auth and echo services land. */
-export async function runIssuance() {
-  throw new Error('not written yet');
+// Suite 4: issuance against one auth process (real, NATS-backed), load from a separate process:
+// IssueToken (client_credentials) and Refresh per second at c=16/64 against GetJwks (a trivial RPC
+// on the same server) as the baseline; password-login latency at the production scrypt cost
+// against one bare node:crypto scrypt of that cost.
+import { fileURLToPath } from 'node:url';
+import { Child } from '../lib/child.mjs';
+import { startMesh } from '../lib/mesh.mjs';
+import { fmt, x } from '../lib/report.mjs';
+import { median, percentiles, ratio } from '../lib/stats.mjs';
+import { scryptMs } from './scrypt.mjs';
+
+const load = fileURLToPath(new URL('./load.mjs', import.meta.url));
+/** The production default of AUTHMESH_SCRYPT_N (services/auth/src/config.ts). */
+const PRODUCTION_SCRYPT_N = 131_072;
+
+/** Runs suite 4 on a mesh of its own (no echo instances needed). */
+export async function runIssuance({ rounds, durationMs, quick, log }) {
+  const concurrencies = quick ? [64] : [16, 64];
+  const prodUser = { name: 'bench-prod', password: 'bench-prod-password' };
+  // The refresh workers' user is hashed cheaply: its logins only open the chains, they are not measured.
+  const refreshUser = { name: 'bench-refresh', password: 'bench-refresh-password', scryptN: 1024 };
+  const mesh = await startMesh({ users: [prodUser, refreshUser], clients: [{ id: 'bench-issuer', scopes: ['x'], audiences: ['echo'] }] });
+  const child = new Child(load);
+  const result = { concurrencies, kinds: {}, login: {}, notes: [] };
+  try {
+    await child.call('init', { authTarget: mesh.auth.grpc, clientId: 'bench-issuer', clientSecret: mesh.secrets['bench-issuer'], prodUser, refreshUser });
+    await child.call('prepare', { concurrency: Math.max(...concurrencies) });
+    const kinds = ['jwks', 'cc', 'refresh'];
+    const samples = Object.fromEntries(kinds.map((k) => [k, Object.fromEntries(concurrencies.map((c) => [c, []]))]));
+    for (const k of kinds) await child.call('rate', { kind: k, concurrency: 16, durationMs: 300 }); // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (const c of concurrencies) {
+        for (const k of kinds) {
+          const r = await child.call('rate', { kind: k, concurrency: c, durationMs });
+          samples[k][c].push(r);
+          const errs = Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : '';
+          log(`  issuance round ${round + 1} c=${c} ${k}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(1)} ms${errs}`);
+        }
+      }
+    }
+    for (const k of kinds) {
+      result.kinds[k] = {};
+      for (const c of concurrencies) {
+        const rs = samples[k][c];
+        result.kinds[k][c] = {
+          rate: median(rs.map((r) => r.rate)),
+          p50: median(rs.map((r) => r.p50)),
+          p99: median(rs.map((r) => r.p99)),
+          errors: rs.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0),
+        };
+      }
+    }
+    for (const k of kinds) for (const c of concurrencies) result.kinds[k][c].vsJwks = ratio(result.kinds[k][c].rate, result.kinds.jwks[c].rate);
+
+    const n = quick ? 3 : 8;
+    const { latenciesMs } = await child.call('login', { count: n });
+    const floor = [];
+    for (let i = 0; i < Math.min(n, 5); i++) floor.push(await scryptMs(PRODUCTION_SCRYPT_N));
+    result.login = { scryptN: PRODUCTION_SCRYPT_N, samples: n, ...percentiles(latenciesMs), scryptMs: median(floor) };
+    result.login.vsScrypt = ratio(result.login.p50, result.login.scryptMs);
+    log(`  login p50 ${fmt(result.login.p50)} ms (bare scrypt ${fmt(result.login.scryptMs)} ms)`);
+    return result;
+  } finally {
+    await child.stop();
+    await mesh.stop();
+  }
 }
-export const issuanceRows = () => [];
-export const issuanceTargets = () => [];
+
+const label = { jwks: 'GetJwks (baseline RPC)', cc: 'IssueToken client_credentials', refresh: 'Refresh (rotation)' };
+
+/** Table rows of suite 4. */
+export function issuanceRows(r) {
+  const rows = [];
+  for (const [k, byC] of Object.entries(r.kinds)) {
+    for (const [c, f] of Object.entries(byC)) {
+      rows.push(['issuance', label[k], c, fmt(f.rate), fmt(f.p50), fmt(f.p99), f.errors ? `${f.errors} errors` : '', k === 'jwks' ? 'baseline' : `${x(f.vsJwks)} GetJwks`]);
+    }
+  }
+  const l = r.login;
+  if (l.p50) {
+    rows.push(['issuance', `bare node:crypto scrypt N=${l.scryptN} (baseline)`, 1, '', fmt(l.scryptMs), '', '', 'baseline']);
+    rows.push(['issuance', `password login, scrypt N=${l.scryptN} (${l.samples} sequential)`, 1, fmt(1000 / l.p50), fmt(l.p50), fmt(l.p99), '', `${x(l.vsScrypt)} scrypt`]);
+  }
+  return rows;
+}
+
+/** Targets of suite 4. */
+export function issuanceTargets(r) {
+  const cc = r.kinds.cc;
+  if (!cc) return [];
+  const best = Math.max(...Object.values(cc).map((f) => f.rate));
+  return [{ target: '≥ 3,000 client_credentials tokens/s (best of c=16/64)', figure: best, bar: 3000, higher: true, unit: '/s' }];
+}

@@ -1,0 +1,90 @@
+// The issuance bench's load process: AuthService calls at a fixed concurrency for a fixed time.
+// `jwks` (GetJwks, the baseline: a trivial RPC on the same server), `cc` (IssueToken with
+// client_credentials), `refresh` (each worker rotates its own refresh-token chain), and `login`
+// (sequential password grants, latency only).
+import * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import { authGrpc } from '@authmesh/proto';
+import { serveCommands } from '../lib/child.mjs';
+
+let auth;
+let cfg;
+/** Per-worker refresh tokens, kept across rounds (each Refresh rotates the worker's own chain). */
+const chains = [];
+
+function unary(method, req) {
+  return new Promise((resolve, reject) => auth[method](req, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+const login = (user) => unary('IssueToken', { password: { username: user.name, password: user.password }, audience: ['echo'] });
+
+async function chain(i) {
+  chains[i] ??= (await login(cfg.refreshUser)).refresh_token;
+  return chains[i];
+}
+
+const calls = {
+  jwks: () => unary('GetJwks', {}),
+  cc: () => unary('IssueToken', { client_credentials: { client_id: cfg.clientId, client_secret: cfg.clientSecret }, audience: ['echo'] }),
+  refresh: async (i) => {
+    try {
+      chains[i] = (await unary('Refresh', { refresh_token: await chain(i) })).refresh_token;
+    } catch (err) {
+      chains[i] = undefined; // start a new chain next time
+      throw err;
+    }
+  },
+};
+
+serveCommands(
+  {
+    init(c) {
+      cfg = c;
+      const { AuthService } = authGrpc().authmesh.v1;
+      auth = new AuthService(c.authTarget, grpc.credentials.createInsecure());
+      return {};
+    },
+    /** Opens the refresh chains of `concurrency` workers up front (logins are not part of the rate). */
+    async prepare({ concurrency }) {
+      const t0 = performance.now();
+      for (let i = 0; i < concurrency; i += 8) await Promise.all(Array.from({ length: Math.min(8, concurrency - i) }, (_, k) => chain(i + k)));
+      return { ms: performance.now() - t0 };
+    },
+    async rate({ kind, concurrency, durationMs }) {
+      const fn = calls[kind];
+      const lat = [];
+      const errors = {};
+      let ok = 0;
+      const start = performance.now();
+      const end = start + durationMs;
+      await Promise.all(
+        Array.from({ length: concurrency }, async (_, i) => {
+          for (let t0 = performance.now(); t0 < end; t0 = performance.now()) {
+            try {
+              await fn(i);
+              ok++;
+            } catch (err) {
+              errors[err.code ?? 'x'] = (errors[err.code ?? 'x'] ?? 0) + 1;
+            }
+            lat.push(performance.now() - t0);
+          }
+        }),
+      );
+      const elapsed = performance.now() - start;
+      lat.sort((a, b) => a - b);
+      const q = (p) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)];
+      return { rate: (ok / elapsed) * 1000, p50: q(0.5), p99: q(0.99), errors };
+    },
+    /** `count` sequential password logins of the user hashed with the production cost. */
+    async login({ count }) {
+      const lat = [];
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        await login(cfg.prodUser);
+        lat.push(performance.now() - t0);
+      }
+      return { latenciesMs: lat };
+    },
+  },
+  async () => auth?.close(),
+);
