@@ -1,0 +1,50 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdin: Readable.from([]),
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('authmesh CLI frame', () => {
+  it('lists commands on --help (0) and without a command (2)', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    for (const name of ['serve', 'user add', 'client add', 'keys rotate', 'revoke', 'token inspect']) expect(help.stdout).toContain(name);
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('usage: authmesh <command>');
+  });
+
+  it('prints per-command help; unknown commands and bad arguments are usage errors (2)', async () => {
+    const h = await run(['keys', 'rotate', '--help']);
+    expect(h).toMatchObject({ code: 0 });
+    expect(h.stdout).toMatch(/^usage: authmesh keys rotate/);
+    expect((await run(['token', 'inspect', '-h'])).stdout).toMatch(/^usage: authmesh token inspect/);
+    const unknown = await run(['keys', 'explode']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "keys explode"');
+    const extra = await run(['serve', 'now']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('authmesh serve: unexpected argument "now"');
+    const badFlag = await run(['token', 'inspect', '--bogus', 'x']);
+    expect(badFlag.code).toBe(2);
+    const notJwt = await run(['token', 'inspect', 'secret-looking-thing']);
+    expect(notJwt.code).toBe(2);
+    expect(notJwt.stderr).not.toContain('secret-looking-thing');
+  });
+
+  it('a bad environment is a failure (1) naming the variable', async () => {
+    const r = await run(['keys', 'rotate'], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^authmesh keys rotate: AUTHMESH_KEK: is required in production/);
+  });
+});
