@@ -127,13 +127,13 @@ export function createInterceptor(ctx: InterceptorContext): grpc.ServerIntercept
                 return;
               }
               ctx.auth.authenticate(token).then((principal) => {
+                // Same guard as the synchronous path: nothing may escape as an unhandled rejection.
                 try {
                   checkRule(rule, principal);
+                  accept(metadata, principal, next);
                 } catch (err) {
                   reject(err);
-                  return;
                 }
-                accept(metadata, principal, next);
               }, reject);
             } catch (err) {
               reject(err);
