@@ -95,6 +95,9 @@ describe('auth service keys, cross-process', () => {
     expect(payload).toMatchObject({ iss: `http://${auth!.http}`, sub: 'svc-a', client_id: 'svc-a', scope: 'echo:read' });
     const ready = await fetch(`http://${auth!.http}/readyz`);
     expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`http://${auth!.http}/metrics`)).text();
+    expect(metrics).toMatch(/^authmesh_tokens_issued_total\{kid="[\w-]+"\} [1-9]/m);
+    expect(metrics).not.toContain(token);
 
     const inspected = await cli(['token', 'inspect', '-'], token);
     expect(inspected.code, inspected.stderr).toBe(0);
@@ -124,7 +127,8 @@ describe('auth service keys, cross-process', () => {
     await expect(verifyViaDiscovery(auth!, before)).resolves.toBeTruthy();
     await expect(verifyViaDiscovery(auth!, after)).resolves.toBeTruthy();
 
-    await auth!.stop();
+    // SIGTERM → graceful shutdown → exit 0.
+    expect(await auth!.stop()).toBe(0);
     auth = await startAuth();
     await expect(verifyViaDiscovery(auth, before)).resolves.toBeTruthy();
     await expect(verifyViaDiscovery(auth, after)).resolves.toBeTruthy();

@@ -1,6 +1,8 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { createKeyStore, createRevocationFeed, createServerAuth, type ServerAuth } from '@authmesh/interceptor';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { authPackageDefinition } from '@authmesh/proto';
 import type { KeyManager } from './keys/key-manager.types.js';
 
@@ -11,6 +13,8 @@ export interface GuardOptions {
   issuer: string;
   clockSkewSec: number;
   log: Logger;
+  /** Counts refused calls by reason code (metrics). */
+  onRejected?: (info: { code: string; path: string }) => void;
 }
 
 /**
@@ -31,9 +35,13 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     acceptAnyAudience: true,
     jwks: { keyStore },
     revocations: { feed },
-    packageDefinition: authPackageDefinition(),
+    // AuthService rules come from its .proto; the health service is added so its methods can be made public.
+    packageDefinition: { ...authPackageDefinition(), ...loadSync(healthProtoPath) },
+    // Health checks are for load balancers and orchestrators, which hold no token.
+    rules: { '/grpc.health.v1.Health/Check': { public: true }, '/grpc.health.v1.Health/Watch': { public: true } },
     clockToleranceSec: Math.min(options.clockSkewSec, 300),
     logger: log,
+    ...(options.onRejected ? { onRejected: options.onRejected } : {}),
   });
   return {
     interceptor: auth.interceptor,

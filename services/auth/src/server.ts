@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { authGrpc } from '@authmesh/proto';
 import { formatAddress, type AuthConfig } from './config.js';
@@ -10,6 +11,7 @@ import { loadDevKek } from './keys/dev-kek.js';
 import { Kek } from './keys/kek.js';
 import { NatsKeyManager } from './keys/key-manager.js';
 import { createLogger } from './logger.js';
+import { createAuthMetrics } from './metrics.js';
 import { connectNats, ensureRevocationStream, KEYS_ROTATED_SUBJECT, openBuckets, trackConnection } from './nats.js';
 import { recordIssuer } from './issuer.js';
 import { createAuthHandlers } from './rpc/index.js';
@@ -53,12 +55,14 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     }
   };
 
+  const metrics = createAuthMetrics();
   try {
     const nc = await connectNats(config.natsServers, { name: 'authmesh-auth' });
     cleanup.push(() => nc.drain());
     const natsConnected = trackConnection(nc, (type) => {
       if (type === 'disconnect' || type === 'reconnect') log.warn({ nats: type }, 'NATS connection %s', type);
     });
+    metrics.trackNats(natsConnected);
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const buckets = await openBuckets(js, config.natsReplicas);
@@ -82,7 +86,10 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       onError: (err) => log.error({ err }, 'key ring background work failed'),
     });
     cleanup.push(() => keys.close());
-    keys.onChange(() => log.info({ current: keys.current().kid }, 'key ring updated'));
+    keys.onChange(() => {
+      metrics.keyRingChanged();
+      log.info({ current: keys.current().kid }, 'key ring updated');
+    });
 
     // HTTP first: with AUTHMESH_ISSUER unset, the issuer is the bound HTTP URL (port 0 in tests).
     let issuer = config.issuer;
@@ -93,6 +100,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
         keys,
         issuer: () => issuer,
         readiness: () => ({ nats: natsConnected(), keys: true, revocations: guardReady() }),
+        metrics: () => metrics.render(),
       }),
     );
     cleanup.push(() => http.close());
@@ -100,8 +108,15 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     const effective: AuthConfig = Object.freeze({ ...config, issuer });
     await recordIssuer(buckets.keys, issuer);
 
-    const minter = createTokenMinter({ issuer, accessTtlSec: config.accessTtlSec, keys });
-    const guard = await createGuard({ nc, keys, issuer, clockSkewSec: config.clockSkewSec, log });
+    const minter = metrics.countMints(createTokenMinter({ issuer, accessTtlSec: config.accessTtlSec, keys }));
+    const guard = await createGuard({
+      nc,
+      keys,
+      issuer,
+      clockSkewSec: config.clockSkewSec,
+      log,
+      onRejected: (info) => metrics.rejected(info.code),
+    });
     cleanup.push(() => guard.close());
     guardReady = () => guard.isReady();
     // Revoke/ExchangeToken need replayed revocations; public RPCs do not, so a slow replay only delays those.
@@ -115,12 +130,20 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
 
     const server = new grpc.Server({ interceptors: [guard.interceptor] });
     server.addService(authGrpc().authmesh.v1.AuthService.service, rpc.handlers);
+    // grpc.health.v1 (public in the guard): SERVING for "" and the AuthService while running.
+    const health = new HealthImplementation({ '': 'SERVING', 'authmesh.v1.AuthService': 'SERVING' });
+    health.addToServer(server);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(formatAddress(config.grpcAddr), grpc.ServerCredentials.createInsecure(), (err, p) =>
         err ? reject(err) : resolve(p),
       ),
     );
-    cleanup.push(() => shutdownGrpc(server, 5000));
+    let grpcGraceMs = 5000;
+    cleanup.push(() => shutdownGrpc(server, grpcGraceMs));
+    cleanup.push(() => {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus('authmesh.v1.AuthService', 'NOT_SERVING');
+    });
     const grpcAddress = formatAddress({ host: config.grpcAddr.host, port });
     log.info({ grpc: grpcAddress, http: http.address, issuer, kid: keys.current().kid }, 'auth service listening');
 
@@ -131,8 +154,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       issuer,
       context,
       close: (graceMs = 5000) => {
-        // Replace the default grace of the gRPC step, which runs first (cleanup is unwound in reverse).
-        cleanup[cleanup.length - 1] = () => shutdownGrpc(server, graceMs);
+        grpcGraceMs = graceMs;
         return (closing ??= unwind());
       },
     };

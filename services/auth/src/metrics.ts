@@ -1,0 +1,53 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { TokenMinter } from './tokens/minter.types.js';
+
+/** The auth service's Prometheus metrics (served at `/metrics`). */
+export interface AuthMetrics {
+  readonly registry: Registry;
+  /** Wraps a minter so every token signed is counted (by signing key id). */
+  countMints(minter: TokenMinter): TokenMinter;
+  /** For the guard's `onRejected`: calls refused, by reason code. Never the token. */
+  rejected(reason: string): void;
+  /** Key ring changes seen by this replica. */
+  keyRingChanged(): void;
+  /** 1 while NATS is connected (sampled at scrape time). */
+  trackNats(connected: () => boolean): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** A registry of its own (not the global one), so several services in one test process don't collide. */
+export function createAuthMetrics(): AuthMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'authmesh_auth_' });
+  const minted = new Counter({ name: 'authmesh_tokens_issued_total', help: 'Access tokens signed', labelNames: ['kid'], registers: [registry] });
+  const rejections = new Counter({
+    name: 'authmesh_auth_rejections_total',
+    help: 'Calls to the auth service refused by its guard, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const ring = new Counter({ name: 'authmesh_key_ring_changes_total', help: 'Key ring changes applied', registers: [registry] });
+  let natsUp: () => boolean = () => false;
+  new Gauge({
+    name: 'authmesh_nats_connected',
+    help: '1 while the NATS connection is up',
+    registers: [registry],
+    collect() {
+      this.set(natsUp() ? 1 : 0);
+    },
+  });
+  return {
+    registry,
+    countMints: (minter) => ({
+      async mint(request) {
+        const t = await minter.mint(request);
+        minted.inc({ kid: t.kid });
+        return t;
+      },
+    }),
+    rejected: (reason) => rejections.inc({ reason }),
+    keyRingChanged: () => ring.inc(),
+    trackNats: (connected) => (natsUp = connected),
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}
