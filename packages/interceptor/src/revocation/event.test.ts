@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
-import { peekRevocationClaims, signRevocationEvent, verifyRevocationEvent, type RevocationEventErrorCode } from './event.js';
+import { peekRevocationClaims, peekRevocationValue, signRevocationEvent, verifyRevocationEvent, type RevocationEventErrorCode } from './event.js';
 import type { RevocationEventClaims } from './revocation.types.js';
 
 const ISS = 'http://issuer.test';
@@ -114,6 +114,24 @@ describe('revocation event codec', () => {
     expect(String((err as Error).message)).not.toContain('secret');
     expect(peekRevocationClaims(Buffer.from('a.b'))).toBeUndefined();
     expect(peekRevocationClaims(Buffer.from('a.!!!.c'))).toBeUndefined();
+  });
+
+  it('peekRevocationValue reads the value fast, and falls back or refuses on anything unusual', async () => {
+    const enc = (payload: object) => Buffer.from(`e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`);
+    expect(peekRevocationValue(Buffer.from(await signRevocationEvent(claims, edKey, ISS)))).toBe('abc');
+    // A reason that quotes the key text cannot fool the scan: inside a string its quotes are escaped.
+    expect(peekRevocationValue(enc({ v: 1, kind: 'jti', reason: '"value":"evil"', value: 'real', at: 1, exp: 2 }))).toBe('real');
+    expect(peekRevocationValue(enc({ ...claims, value: 'a"b\\c' }))).toBe('a"b\\c');
+    expect(peekRevocationValue(enc({ ...claims, value: 'ünï' }))).toBe('ünï');
+    const long = { ...claims, reason: 'r'.repeat(5000), value: 'in-a-long-payload' };
+    expect(peekRevocationValue(enc(long))).toBe('in-a-long-payload');
+    expect(peekRevocationValue(enc({ ...claims, value: '' }))).toBeUndefined();
+    expect(peekRevocationValue(enc({ ...claims, value: 'x'.repeat(513) }))).toBeUndefined();
+    expect(peekRevocationValue(Buffer.from('no-dots'))).toBeUndefined();
+    expect(peekRevocationValue(Buffer.from('a.!!!.c'))).toBeUndefined();
+    // A view into a larger buffer (as NATS hands payloads over) is read at its own offset.
+    const big = Buffer.concat([Buffer.from('xxxx.'), enc({ ...claims, value: 'offset' })]);
+    expect(peekRevocationValue(big.subarray(5))).toBe('offset');
   });
 
   it('signing validates its input', async () => {

