@@ -1,0 +1,42 @@
+import { connect } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, NatsServer } from '@authmesh/testing';
+import { BUCKETS, connectNats, ensureRevocationStream, openBuckets, REVOCATION_STREAM } from './nats.js';
+
+let server: NatsServer;
+beforeAll(async () => {
+  server = await NatsServer.start();
+});
+afterAll(() => server?.stop());
+
+describe('nats', () => {
+  it('fails fast with a message naming the servers and NATS_URL, credentials redacted', async () => {
+    const port = await freePort();
+    await expect(connectNats([`nats://user:pw@127.0.0.1:${port}`], { name: 't' })).rejects.toThrow(
+      new RegExp(`^cannot connect to NATS at nats://\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(set NATS_URL\\)`),
+    );
+  });
+
+  it('creates every bucket (history 1) and the revocation stream idempotently, updating its max age', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const js = nc.jetstream();
+      const jsm = await nc.jetstreamManager();
+      await Promise.all([openBuckets(js, 1), openBuckets(js, 1)]);
+      for (const name of Object.values(BUCKETS)) {
+        const info = await jsm.streams.info(`KV_${name}`);
+        expect(info.config.max_msgs_per_subject).toBe(1);
+      }
+      await Promise.all([1, 2, 3].map(() => ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 330 })));
+      let info = await jsm.streams.info(REVOCATION_STREAM);
+      expect(info.config.subjects).toEqual(['authmesh.revoked.>']);
+      expect(info.config.max_age).toBe(390 * 1e9);
+      await ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 10 });
+      info = await jsm.streams.info(REVOCATION_STREAM);
+      expect(info.config.max_age).toBe(70 * 1e9);
+      expect(info.config.duplicate_window).toBe(70 * 1e9);
+    } finally {
+      await nc.close();
+    }
+  });
+});
