@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authGrpc, type AuthServiceClient, type TokenResponse__Output } from '@authmesh/proto';
 import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
@@ -328,6 +328,25 @@ describe('restart', () => {
       svc1,
     );
     expect(res.access_token).toBeTruthy();
+  });
+});
+
+describe('key withdrawal', () => {
+  it('revoking a key id withdraws it: its tokens stop working, new tokens use another key', async () => {
+    const before = await clientToken('admin');
+    const kid = decodeProtectedHeader(before.access_token).kid!;
+    const res = await call<object, { kind: string; value: string }>(client.Revoke as never, { key_id: kid, reason: 'compromised' }, before.access_token);
+    expect(res).toMatchObject({ kind: 'kid', value: kid });
+    const after = await clientToken('admin');
+    expect(decodeProtectedHeader(after.access_token).kid).not.toBe(kid);
+    expect(JSON.parse((await call<object, { keys_json: string }>(client.GetJwks as never, {})).keys_json).keys.map((k: { kid: string }) => k.kid)).not.toContain(kid);
+    let code = 0;
+    for (let i = 0; i < 40 && code !== grpc.status.UNAUTHENTICATED; i++) {
+      code = (await statusOf(call(client.Revoke as never, { jti: 'x' }, before.access_token))).code;
+      if (code !== grpc.status.UNAUTHENTICATED) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await call<object, { kind: string }>(client.Revoke as never, { jti: 'some-jti' }, after.access_token)).kind).toBe('jti');
   });
 });
 
