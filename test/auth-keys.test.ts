@@ -18,7 +18,11 @@ let auth: ServiceProcess | undefined;
 
 function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'pipe' });
+    const p = spawn(process.execPath, [bin, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -39,11 +43,18 @@ function startAuth(extra: Record<string, string | undefined> = {}): Promise<Serv
 
 async function issue(service: ServiceProcess): Promise<string> {
   const { AuthService } = authGrpc().authmesh.v1;
-  const client = new AuthService(service.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+  const client = new AuthService(
+    service.grpc,
+    grpc.credentials.createInsecure(),
+  ) as unknown as AuthServiceClient;
   try {
     const res = await new Promise<TokenResponse__Output>((resolve, reject) =>
       client.IssueToken(
-        { client_credentials: { client_id: 'svc-a', client_secret: secret }, audience: ['echo'], scope: ['echo:read'] },
+        {
+          client_credentials: { client_id: 'svc-a', client_secret: secret },
+          audience: ['echo'],
+          scope: ['echo:read'],
+        },
         { deadline: Date.now() + 5000 },
         (err, r) => (err || !r ? reject(err ?? new Error('no response')) : resolve(r)),
       ),
@@ -62,7 +73,12 @@ async function verifyViaDiscovery(service: ServiceProcess, token: string) {
     jwks_uri: string;
   };
   const jwks = createRemoteJWKSet(new URL(doc.jwks_uri));
-  return jwtVerify(token, jwks, { issuer: doc.issuer, audience: 'echo', typ: 'at+jwt', algorithms: ['EdDSA'] });
+  return jwtVerify(token, jwks, {
+    issuer: doc.issuer,
+    audience: 'echo',
+    typ: 'at+jwt',
+    algorithms: ['EdDSA'],
+  });
 }
 
 beforeAll(async () => {
@@ -77,7 +93,10 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   auth = await startAuth();
-  const added = await cli(['client', 'add', 'svc-a', '--scopes', 'echo:read', '--audiences', 'echo', '--secret-stdin'], secret);
+  const added = await cli(
+    ['client', 'add', 'svc-a', '--scopes', 'echo:read', '--audiences', 'echo', '--secret-stdin'],
+    secret,
+  );
   expect(added.code, added.stderr).toBe(0);
   expect(added.stdout).not.toContain(secret);
 });
@@ -92,7 +111,12 @@ describe('auth service keys, cross-process', () => {
     const token = await issue(auth!);
     const { payload, protectedHeader } = await verifyViaDiscovery(auth!, token);
     expect(protectedHeader.typ).toBe('at+jwt');
-    expect(payload).toMatchObject({ iss: `http://${auth!.http}`, sub: 'svc-a', client_id: 'svc-a', scope: 'echo:read' });
+    expect(payload).toMatchObject({
+      iss: `http://${auth!.http}`,
+      sub: 'svc-a',
+      client_id: 'svc-a',
+      scope: 'echo:read',
+    });
     const ready = await fetch(`http://${auth!.http}/readyz`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://${auth!.http}/metrics`)).text();

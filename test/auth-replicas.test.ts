@@ -11,7 +11,8 @@ let replicas: ServiceProcess[] = [];
 let env: Record<string, string>;
 
 type Jwks = { keys: Array<{ kid: string }> };
-const jwksOf = async (s: ServiceProcess): Promise<Jwks> => (await fetch(`http://${s.http}/.well-known/jwks.json`)).json() as Promise<Jwks>;
+const jwksOf = async (s: ServiceProcess): Promise<Jwks> =>
+  (await fetch(`http://${s.http}/.well-known/jwks.json`)).json() as Promise<Jwks>;
 
 beforeAll(async () => {
   nats = await NatsServer.start();
@@ -24,7 +25,9 @@ beforeAll(async () => {
     AUTHMESH_ISSUER: 'http://auth.replicas.test',
     LOG_LEVEL: 'warn',
   };
-  const started = await Promise.allSettled([1, 2].map((i) => ServiceProcess.start({ args: [bin, 'serve'], env, name: `auth-${i}` })));
+  const started = await Promise.allSettled(
+    [1, 2].map((i) => ServiceProcess.start({ args: [bin, 'serve'], env, name: `auth-${i}` })),
+  );
   replicas = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
@@ -44,7 +47,10 @@ describe('auth replicas sharing one key ring', () => {
     for (const r of replicas) expect(r.output).toContain('AUTHMESH_ENV=development');
 
     const rotated = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, [bin, 'keys', 'rotate'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(process.execPath, [bin, 'keys', 'rotate'], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`keys rotate exited ${code}`))));

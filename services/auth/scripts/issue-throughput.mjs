@@ -38,17 +38,29 @@ let auth;
 try {
   auth = await ServiceProcess.start({ args: [...nodeArgs, bin, 'serve'], env, name: 'auth' });
   await new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, 'client', 'add', 'bench', '--scopes', 's', '--audiences', 'echo', '--secret-stdin'], {
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
+    const p = spawn(
+      process.execPath,
+      [bin, 'client', 'add', 'bench', '--scopes', 's', '--audiences', 'echo', '--secret-stdin'],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['pipe', 'ignore', 'inherit'],
+      },
+    );
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client add exited ${code}`))));
     p.stdin.end(secret);
   });
   const { AuthService } = authGrpc().authmesh.v1;
-  const clients = Array.from({ length: channels }, () => new AuthService(auth.grpc, grpc.credentials.createInsecure()));
-  const request = { client_credentials: { client_id: 'bench', client_secret: secret }, audience: ['echo'], scope: ['s'] };
-  const call = (c) => new Promise((resolve, reject) => c.IssueToken(request, (err, r) => (err ? reject(err) : resolve(r))));
+  const clients = Array.from(
+    { length: channels },
+    () => new AuthService(auth.grpc, grpc.credentials.createInsecure()),
+  );
+  const request = {
+    client_credentials: { client_id: 'bench', client_secret: secret },
+    audience: ['echo'],
+    scope: ['s'],
+  };
+  const call = (c) =>
+    new Promise((resolve, reject) => c.IssueToken(request, (err, r) => (err ? reject(err) : resolve(r))));
   for (let i = 0; i < 500; i++) await call(clients[i % channels]); // warm-up
   let done = 0;
   let failed = 0;
@@ -103,7 +115,8 @@ try {
  */
 async function h2loadView(target, request) {
   const which = spawnSync('sh', ['-c', 'command -v h2load'], { encoding: 'utf8' }).stdout.trim();
-  if (!which) return console.log(JSON.stringify({ h2load: 'not installed (apt-get install nghttp2-client)' }));
+  if (!which)
+    return console.log(JSON.stringify({ h2load: 'not installed (apt-get install nghttp2-client)' }));
   const message = authPackageDefinition()['authmesh.v1.AuthService'].IssueToken.requestSerialize(request);
   const head = Buffer.alloc(5);
   head.writeUInt32BE(message.length, 1);
@@ -111,12 +124,26 @@ async function h2loadView(target, request) {
   try {
     const body = join(dir, 'body.bin');
     writeFileSync(body, Buffer.concat([head, message]));
-    const args = ['-c1', '-t1', `-m${inflight}`, `-D${seconds}`, '--warm-up-time=1', '-d', body,
-      '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${target}/authmesh.v1.AuthService/IssueToken`];
+    const args = [
+      '-c1',
+      '-t1',
+      `-m${inflight}`,
+      `-D${seconds}`,
+      '--warm-up-time=1',
+      '-d',
+      body,
+      '-H',
+      'content-type: application/grpc',
+      '-H',
+      'te: trailers',
+      `http://${target}/authmesh.v1.AuthService/IssueToken`,
+    ];
     const r = spawnSync(which, args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
     const rate = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(r.stdout)?.[1];
     const ok = /(\d+) succeeded/.exec(r.stdout)?.[1];
-    console.log(JSON.stringify({ h2load_tokens_per_s: Math.round(Number(rate)), succeeded: Number(ok), inflight }));
+    console.log(
+      JSON.stringify({ h2load_tokens_per_s: Math.round(Number(rate)), succeeded: Number(ok), inflight }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -32,13 +32,19 @@ describe('loadConfig', () => {
       AUTHMESH_HTTP_ADDR: '[::1]:0',
       AUTHMESH_SIGNING_ALG: 'ES256',
     });
-    expect(d).toMatchObject({ issuer: 'https://auth.example', issuerFollowsHttp: false, natsServers: ['nats://a:1', 'nats://b:2'] });
+    expect(d).toMatchObject({
+      issuer: 'https://auth.example',
+      issuerFollowsHttp: false,
+      natsServers: ['nats://a:1', 'nats://b:2'],
+    });
     expect(d.httpAddr).toEqual({ host: '::1', port: 0 });
     expect(d.signingAlg).toBe('ES256');
   });
 
   it('production refuses to start without a KEK and says what to set; development goes without', () => {
-    expect(() => loadConfig({})).toThrow(/AUTHMESH_KEK: is required in production.*set AUTHMESH_KEK to 32 random bytes/);
+    expect(() => loadConfig({})).toThrow(
+      /AUTHMESH_KEK: is required in production.*set AUTHMESH_KEK to 32 random bytes/,
+    );
     expect(loadConfig({ AUTHMESH_ENV: 'development' }).kek).toBeUndefined();
   });
 

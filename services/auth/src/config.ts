@@ -159,7 +159,8 @@ export function decodeKek(text: string, variable = 'AUTHMESH_KEK'): Buffer {
 export function parseAddress(variable: string, text: string): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65_535) throw new ConfigError(variable, `must be host:port (port 0 picks a free one), got "${text}"`);
+  if (!m || port > 65_535)
+    throw new ConfigError(variable, `must be host:port (port 0 picks a free one), got "${text}"`);
   return Object.freeze({ host: (m[1] ?? m[2])!, port });
 }
 
@@ -177,11 +178,20 @@ function checkIssuer(text: string): void {
   }
   // OpenID Connect Discovery 1.0 §3: the issuer is an https URL with no query or fragment (http allowed here for loopback/dev).
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
-    throw new ConfigError('AUTHMESH_ISSUER', `must be an http(s) URL without query or fragment, got "${text}"`);
+    throw new ConfigError(
+      'AUTHMESH_ISSUER',
+      `must be an http(s) URL without query or fragment, got "${text}"`,
+    );
   }
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function int(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const text = env[name]?.trim();
   if (text === undefined || text === '') return fallback;
   if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got "${text}"`);

@@ -1,6 +1,11 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { createKeyStore, createRevocationFeed, createServerAuth, type ServerAuth } from '@authmesh/interceptor';
+import {
+  createKeyStore,
+  createRevocationFeed,
+  createServerAuth,
+  type ServerAuth,
+} from '@authmesh/interceptor';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { authPackageDefinition } from '@authmesh/proto';
@@ -29,7 +34,12 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
   const stopRefreshing = keys.onChange(() => {
     keyStore.refresh().catch((err: unknown) => log.warn({ err }, 'key store refresh failed'));
   });
-  const feed = createRevocationFeed({ connection: nc, keys: keyStore, issuer, name: 'authmesh-auth-revocations' });
+  const feed = createRevocationFeed({
+    connection: nc,
+    keys: keyStore,
+    issuer,
+    name: 'authmesh-auth-revocations',
+  });
   const auth = createServerAuth({
     issuer,
     acceptAnyAudience: true,
@@ -38,7 +48,10 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     // AuthService rules come from its .proto; the health service is added so its methods can be made public.
     packageDefinition: { ...authPackageDefinition(), ...loadSync(healthProtoPath) },
     // Health checks are for load balancers and orchestrators, which hold no token.
-    rules: { '/grpc.health.v1.Health/Check': { public: true }, '/grpc.health.v1.Health/Watch': { public: true } },
+    rules: {
+      '/grpc.health.v1.Health/Check': { public: true },
+      '/grpc.health.v1.Health/Watch': { public: true },
+    },
     clockToleranceSec: Math.min(options.clockSkewSec, 300),
     logger: log,
     ...(options.onRejected ? { onRejected: options.onRejected } : {}),

@@ -19,14 +19,23 @@ export interface AuthMetrics {
 export function createAuthMetrics(): AuthMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'authmesh_auth_' });
-  const minted = new Counter({ name: 'authmesh_tokens_issued_total', help: 'Access tokens signed', labelNames: ['kid'], registers: [registry] });
+  const minted = new Counter({
+    name: 'authmesh_tokens_issued_total',
+    help: 'Access tokens signed',
+    labelNames: ['kid'],
+    registers: [registry],
+  });
   const rejections = new Counter({
     name: 'authmesh_auth_rejections_total',
     help: 'Calls to the auth service refused by its guard, by reason',
     labelNames: ['reason'],
     registers: [registry],
   });
-  const ring = new Counter({ name: 'authmesh_key_ring_changes_total', help: 'Key ring changes applied', registers: [registry] });
+  const ring = new Counter({
+    name: 'authmesh_key_ring_changes_total',
+    help: 'Key ring changes applied',
+    registers: [registry],
+  });
   let natsUp: () => boolean = () => false;
   new Gauge({
     name: 'authmesh_nats_connected',

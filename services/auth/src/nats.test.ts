@@ -27,7 +27,9 @@ describe('nats', () => {
         const info = await jsm.streams.info(`KV_${name}`);
         expect(info.config.max_msgs_per_subject).toBe(1);
       }
-      await Promise.all([1, 2, 3].map(() => ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 330 })));
+      await Promise.all(
+        [1, 2, 3].map(() => ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 330 })),
+      );
       let info = await jsm.streams.info(REVOCATION_STREAM);
       expect(info.config.subjects).toEqual(['authmesh.revoked.>']);
       expect(info.config.max_age).toBe(390 * 1e9);

@@ -19,8 +19,9 @@ export const BUCKETS = {
   refresh: 'AUTHMESH_REFRESH',
 } as const;
 
-/** The JetStream stream every revocation is published to, and its subjects. */
+/** The JetStream stream every revocation is published to. */
 export const REVOCATION_STREAM = 'AUTHMESH_REVOCATIONS';
+/** The subjects of that stream, `authmesh.revoked.<kind>`. */
 export const REVOCATION_SUBJECTS = 'authmesh.revoked.>';
 /** Core NATS subject announcing a key rotation, so interceptors refresh their JWKS at once. */
 export const KEYS_ROTATED_SUBJECT = 'authmesh.keys.rotated';
@@ -42,7 +43,10 @@ export interface ConnectNatsOptions {
  * Connects to NATS (`servers` from `NATS_URL`). When nothing answers, rejects with a message naming the
  * servers (credentials stripped) and `NATS_URL`, rather than the client's bare error code.
  */
-export async function connectNats(servers: readonly string[], options: ConnectNatsOptions): Promise<NatsConnection> {
+export async function connectNats(
+  servers: readonly string[],
+  options: ConnectNatsOptions,
+): Promise<NatsConnection> {
   try {
     return await connect({
       servers: [...servers],
@@ -53,7 +57,9 @@ export async function connectNats(servers: readonly string[], options: ConnectNa
     });
   } catch (cause) {
     const code = (cause as { code?: string }).code ?? (cause as Error).message;
-    throw new Error(`cannot connect to NATS at ${servers.map(redactUrl).join(',')} (set NATS_URL): ${code}`, { cause });
+    throw new Error(`cannot connect to NATS at ${servers.map(redactUrl).join(',')} (set NATS_URL): ${code}`, {
+      cause,
+    });
   }
 }
 
@@ -90,7 +96,10 @@ export interface RevocationStreamOptions {
  * harmless). Max age = the longest token lifetime + a minute, so replaying the stream from the start yields
  * exactly the revocations that can still matter (DESIGN.md, "Revocation over NATS").
  */
-export async function ensureRevocationStream(jsm: JetStreamManager, options: RevocationStreamOptions): Promise<void> {
+export async function ensureRevocationStream(
+  jsm: JetStreamManager,
+  options: RevocationStreamOptions,
+): Promise<void> {
   const maxAgeSec = options.maxTokenLifetimeSec + 60;
   const config = {
     name: REVOCATION_STREAM,

@@ -12,7 +12,13 @@ import { Kek } from './keys/kek.js';
 import { NatsKeyManager } from './keys/key-manager.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
-import { connectNats, ensureRevocationStream, KEYS_ROTATED_SUBJECT, openBuckets, trackConnection } from './nats.js';
+import {
+  connectNats,
+  ensureRevocationStream,
+  KEYS_ROTATED_SUBJECT,
+  openBuckets,
+  trackConnection,
+} from './nats.js';
 import { recordIssuer } from './issuer.js';
 import { createAuthHandlers } from './rpc/index.js';
 import { createTokenMinter } from './tokens/minter.js';
@@ -71,7 +77,8 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
     });
 
-    const kekBytes = config.kek ?? (await loadDevKek(buckets.keys, options.warn ?? ((m) => process.stderr.write(m))));
+    const kekBytes =
+      config.kek ?? (await loadDevKek(buckets.keys, options.warn ?? ((m) => process.stderr.write(m))));
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
       kek: new Kek(kekBytes),
@@ -124,7 +131,16 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       log.warn({ err }, 'guard not ready after 10 s (keys/revocations); serving, /readyz says not ready'),
     );
 
-    const context: AuthServiceContext = Object.freeze({ config: effective, nc, js, jsm, keys, minter, guard, log });
+    const context: AuthServiceContext = Object.freeze({
+      config: effective,
+      nc,
+      js,
+      jsm,
+      keys,
+      minter,
+      guard,
+      log,
+    });
     const rpc = await createAuthHandlers(context);
     cleanup.push(() => rpc.close());
 
@@ -145,7 +161,10 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       health.setStatus('authmesh.v1.AuthService', 'NOT_SERVING');
     });
     const grpcAddress = formatAddress({ host: config.grpcAddr.host, port });
-    log.info({ grpc: grpcAddress, http: http.address, issuer, kid: keys.current().kid }, 'auth service listening');
+    log.info(
+      { grpc: grpcAddress, http: http.address, issuer, kid: keys.current().kid },
+      'auth service listening',
+    );
 
     let closing: Promise<void> | undefined;
     return {

@@ -27,7 +27,8 @@ export async function withKeyRing<T>(
       clockSkewSec: config.clockSkewSec,
       rotationIntervalSec: 0,
       watch: false,
-      announce: (event) => nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
+      announce: (event) =>
+        nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
     });
     try {
       const result = await fn(keys, nc);

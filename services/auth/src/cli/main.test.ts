@@ -18,7 +18,8 @@ describe('authmesh CLI frame', () => {
   it('lists commands on --help (0) and without a command (2)', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['serve', 'user add', 'client add', 'keys rotate', 'revoke', 'token inspect']) expect(help.stdout).toContain(name);
+    for (const name of ['serve', 'user add', 'client add', 'keys rotate', 'revoke', 'token inspect'])
+      expect(help.stdout).toContain(name);
     const none = await run([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('usage: authmesh <command>');

@@ -21,7 +21,10 @@ function find(argv: string[]): { command: Command; rest: string[] } | undefined 
   let best: { command: Command; rest: string[] } | undefined;
   for (const command of commands) {
     const words = command.name.split(' ');
-    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.command.name.split(' ').length)) {
+    if (
+      words.every((w, i) => argv[i] === w) &&
+      (!best || words.length > best.command.name.split(' ').length)
+    ) {
       best = { command, rest: argv.slice(words.length) };
     }
   }
@@ -39,7 +42,12 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       (argv.length === 0 ? io.stderr : io.stdout).write(overview());
       return argv.length === 0 ? 2 : 0;
     }
-    io.stderr.write(`authmesh: unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}"\n\n${overview()}`);
+    io.stderr.write(
+      `authmesh: unknown command "${argv
+        .filter((a) => !a.startsWith('-'))
+        .slice(0, 2)
+        .join(' ')}"\n\n${overview()}`,
+    );
     return 2;
   }
   const { command, rest } = found;
@@ -51,7 +59,9 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (isUsageError(err) || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`authmesh ${command.name}: ${(err as Error).message}\n(see authmesh ${command.name} --help)\n`);
+      io.stderr.write(
+        `authmesh ${command.name}: ${(err as Error).message}\n(see authmesh ${command.name} --help)\n`,
+      );
       return 2;
     }
     io.stderr.write(`authmesh ${command.name}: ${(err as Error)?.message ?? String(err)}\n`);

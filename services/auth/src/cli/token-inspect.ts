@@ -53,7 +53,11 @@ export const tokenInspect: Command = {
       ...(values.audience !== undefined ? { audience: values.audience } : {}),
     }).then(
       () => ({ verified: true as const }),
-      (err: { code?: string; message?: string }) => ({ verified: false as const, reason: err.code ?? 'ERR_UNKNOWN', detail: err.message }),
+      (err: { code?: string; message?: string }) => ({
+        verified: false as const,
+        reason: err.code ?? 'ERR_UNKNOWN',
+        detail: err.message,
+      }),
     );
     const now = Math.floor(Date.now() / 1000);
     const exp = typeof claims.exp === 'number' ? claims.exp : undefined;
@@ -90,7 +94,8 @@ async function ringJwks(io: CommandIo): Promise<JWTVerifyGetKey> {
   try {
     const kv = await nc.jetstream().views.kv(BUCKETS.keys, { bindOnly: true });
     const entry = await kv.get(RING_KEY);
-    if (!entry || entry.operation !== 'PUT') throw new Error('no key ring in NATS (has the auth service run against this NATS_URL?)');
+    if (!entry || entry.operation !== 'PUT')
+      throw new Error('no key ring in NATS (has the auth service run against this NATS_URL?)');
     return createLocalJWKSet({ keys: parseRing(entry.value).keys.map((k) => k.publicJwk) });
   } finally {
     await nc.close();

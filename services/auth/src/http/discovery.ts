@@ -10,11 +10,18 @@ export const JWKS_PATH = '/.well-known/jwks.json';
  * tokens are listed under `access_token_signing_alg_values_supported`.
  */
 export function discoveryDocument(issuer: string, jwks: JSONWebKeySet): Record<string, unknown> {
-  const algs = [...new Set(jwks.keys.map((k) => k.alg).filter((a): a is string => typeof a === 'string'))].sort();
+  const algs = [
+    ...new Set(jwks.keys.map((k) => k.alg).filter((a): a is string => typeof a === 'string')),
+  ].sort();
   return {
     issuer,
     jwks_uri: `${issuer.replace(/\/+$/, '')}${JWKS_PATH}`,
-    grant_types_supported: ['password', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+    grant_types_supported: [
+      'password',
+      'client_credentials',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ],
     access_token_signing_alg_values_supported: algs,
   };
 }

@@ -27,7 +27,10 @@ describe('auth HTTP endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=60');
     expect(await res.json()).toEqual(jwks);
-    const doc = (await (await get('/.well-known/openid-configuration?x=1')).json()) as Record<string, unknown>;
+    const doc = (await (await get('/.well-known/openid-configuration?x=1')).json()) as Record<
+      string,
+      unknown
+    >;
     expect(doc).toEqual({
       issuer: `http://${server.address}`,
       jwks_uri: `http://${server.address}/.well-known/jwks.json`,

@@ -26,19 +26,29 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   deps.keys.onChange(() => (discovery = undefined));
   const discoveryJson = (): string => {
     const issuer = deps.issuer();
-    if (discovery?.issuer !== issuer) discovery = { issuer, json: JSON.stringify(discoveryDocument(issuer, deps.keys.jwks())) };
+    if (discovery?.issuer !== issuer)
+      discovery = { issuer, json: JSON.stringify(discoveryDocument(issuer, deps.keys.jwks())) };
     return discovery.json;
   };
 
   const routes: Record<string, (res: ServerResponse, head: boolean) => void | Promise<void>> = {
-    [JWKS_PATH]: (res, head) => send(res, 200, deps.keys.jwksJson(), 'application/jwk-set+json', head, JWKS_MAX_AGE),
-    '/.well-known/openid-configuration': (res, head) => send(res, 200, discoveryJson(), 'application/json', head, 300),
-    '/.well-known/oauth-authorization-server': (res, head) => send(res, 200, discoveryJson(), 'application/json', head, 300),
+    [JWKS_PATH]: (res, head) =>
+      send(res, 200, deps.keys.jwksJson(), 'application/jwk-set+json', head, JWKS_MAX_AGE),
+    '/.well-known/openid-configuration': (res, head) =>
+      send(res, 200, discoveryJson(), 'application/json', head, 300),
+    '/.well-known/oauth-authorization-server': (res, head) =>
+      send(res, 200, discoveryJson(), 'application/json', head, 300),
     '/healthz': (res, head) => send(res, 200, '{"status":"ok"}', 'application/json', head),
     '/readyz': (res, head) => {
       const checks = deps.readiness();
       const ready = Object.values(checks).every(Boolean);
-      send(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }), 'application/json', head);
+      send(
+        res,
+        ready ? 200 : 503,
+        JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }),
+        'application/json',
+        head,
+      );
     },
     '/metrics': async (res, head) => {
       if (!deps.metrics) return send(res, 404, '{"error":"not found"}', 'application/json', head);
@@ -68,9 +78,19 @@ function fail(res: ServerResponse): void {
   else res.destroy();
 }
 
-function send(res: ServerResponse, status: number, body: string, type: string, head: boolean, maxAge?: number): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type: string,
+  head: boolean,
+  maxAge?: number,
+): void {
   res.statusCode = status;
-  res.setHeader('content-type', type.includes('charset') || type.startsWith('text/') ? type : `${type}; charset=utf-8`);
+  res.setHeader(
+    'content-type',
+    type.includes('charset') || type.startsWith('text/') ? type : `${type}; charset=utf-8`,
+  );
   res.setHeader('content-length', Buffer.byteLength(body));
   res.setHeader('cache-control', maxAge === undefined ? 'no-store' : `public, max-age=${maxAge}`);
   res.setHeader('x-content-type-options', 'nosniff');

@@ -15,9 +15,13 @@ export async function startHttpServer(
   addr: ListenAddress,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<HttpServer> {
-  const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16_384 }, handler);
+  const server = createServer(
+    { requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16_384 },
+    handler,
+  );
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -28,7 +32,8 @@ export async function startHttpServer(
     });
   });
   const bound = server.address() as AddressInfo;
-  const address = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+  const address =
+    bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
   return {
     address,
     server,

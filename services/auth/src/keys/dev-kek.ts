@@ -20,7 +20,8 @@ export async function loadDevKek(kv: KV, warn: (message: string) => void): Promi
     }
     entry = await kv.get(DEV_KEK_KEY);
   }
-  if (!entry || entry.operation !== 'PUT') throw new Error('development KEK could not be stored in AUTHMESH_KEYS');
+  if (!entry || entry.operation !== 'PUT')
+    throw new Error('development KEK could not be stored in AUTHMESH_KEYS');
   warn(
     '\n*** AUTHMESH_ENV=development: signing keys are encrypted under a KEK stored in NATS (AUTHMESH_KEYS/dev-kek). ***\n' +
       '*** Anyone who can read NATS can sign tokens. Never run like this in production: set AUTHMESH_KEK.      ***\n',

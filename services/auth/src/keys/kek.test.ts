@@ -19,7 +19,9 @@ describe('Kek (AES-256-GCM envelope)', () => {
     for (const i of [0, 13, bytes.length - 1]) {
       const t = Buffer.from(bytes);
       t[i]! ^= 1;
-      expect(() => kek.open('kid-1', t.toString('base64url'))).toThrow(expect.objectContaining({ code: 'ERR_KEK' }));
+      expect(() => kek.open('kid-1', t.toString('base64url'))).toThrow(
+        expect.objectContaining({ code: 'ERR_KEK' }),
+      );
     }
     expect(() => kek.open('kid-2', sealed)).toThrow(/does not decrypt/);
     expect(() => new Kek(randomBytes(32)).open('kid-1', sealed)).toThrow(/does not decrypt/);

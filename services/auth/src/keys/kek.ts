@@ -52,6 +52,9 @@ export class KekError extends Error {
   override readonly name = 'KekError';
   readonly code = 'ERR_KEK';
   constructor(kid: string, cause?: unknown) {
-    super(`private key ${kid} does not decrypt: AUTHMESH_KEK differs from the one it was sealed with, or the entry was tampered with`, { cause });
+    super(
+      `private key ${kid} does not decrypt: AUTHMESH_KEK differs from the one it was sealed with, or the entry was tampered with`,
+      { cause },
+    );
   }
 }

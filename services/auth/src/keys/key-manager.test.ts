@@ -70,7 +70,11 @@ describe('NatsKeyManager', () => {
       expect(ring.keys.map((k) => k.state).sort()).toEqual(['current', 'next', 'retired']);
       expect(ring.keys.find((k) => k.kid === before)?.sealed).toBeUndefined();
       const changed = new Promise<void>((r) => c.onChange(() => r()));
-      const a2 = await NatsKeyManager.open({ ...base, watch: false, announce: (e) => announced.push(e.current) });
+      const a2 = await NatsKeyManager.open({
+        ...base,
+        watch: false,
+        announce: (e) => announced.push(e.current),
+      });
       await a2.rotate();
       await changed;
       expect(c.current().kid).toBe(a2.current().kid);
@@ -97,7 +101,9 @@ describe('NatsKeyManager', () => {
 
       now += 1_000;
       const rev = a.revision;
-      expect(await Promise.all([a.rotateIfDue(), b.rotateIfDue()])).toSatisfy((r: boolean[]) => r.filter(Boolean).length === 1);
+      expect(await Promise.all([a.rotateIfDue(), b.rotateIfDue()])).toSatisfy(
+        (r: boolean[]) => r.filter(Boolean).length === 1,
+      );
       expect(a.revision).toBe(rev + 1);
       expect(b.current().kid).toBe(a.current().kid);
       expect(a.current().kid).not.toBe(first);
@@ -130,7 +136,9 @@ describe('NatsKeyManager', () => {
       const rev = a.revision;
       await a.withdraw('no-such-kid');
       expect(a.revision).toBe(rev);
-      await expect(NatsKeyManager.open({ ...base, kek: new Kek(randomBytes(32)) })).rejects.toThrow(/AUTHMESH_KEK differs/);
+      await expect(NatsKeyManager.open({ ...base, kek: new Kek(randomBytes(32)) })).rejects.toThrow(
+        /AUTHMESH_KEK differs/,
+      );
       expect((await base.kv.get(RING_KEY))?.string()).not.toContain('"d":');
     } finally {
       await a.close();

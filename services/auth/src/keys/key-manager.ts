@@ -75,7 +75,10 @@ export class NatsKeyManager implements KeyManager {
     let entry = await options.kv.get(RING_KEY);
     if (!entry || entry.operation !== 'PUT') {
       try {
-        const revision = await options.kv.create(RING_KEY, encodeRing(createRing(options.alg, options.kek, m.#now())));
+        const revision = await options.kv.create(
+          RING_KEY,
+          encodeRing(createRing(options.alg, options.kek, m.#now())),
+        );
         entry = await options.kv.get(RING_KEY, { revision });
       } catch (err) {
         if (!isCasConflict(err)) throw err;
@@ -127,12 +130,17 @@ export class NatsKeyManager implements KeyManager {
     const interval = this.options.rotationIntervalSec * 1000;
     if (interval === 0) return false;
     return this.#mutate((ring, now) =>
-      now < ring.rotatedAt + interval ? undefined : rotateRing(ring, this.options.alg, this.options.kek, now, this.#retainMs),
+      now < ring.rotatedAt + interval
+        ? undefined
+        : rotateRing(ring, this.options.alg, this.options.kek, now, this.#retainMs),
     );
   }
 
   async withdraw(kid: string): Promise<void> {
-    await this.#mutate((ring, now) => withdrawFromRing(ring, kid, this.options.alg, this.options.kek, now, this.#retainMs), kid);
+    await this.#mutate(
+      (ring, now) => withdrawFromRing(ring, kid, this.options.alg, this.options.kek, now, this.#retainMs),
+      kid,
+    );
   }
 
   onChange(listener: () => void): () => void {
@@ -158,7 +166,10 @@ export class NatsKeyManager implements KeyManager {
    * conflict, read again and recompute (the change function decides whether it still applies). True when
    * this call's write won.
    */
-  async #mutate(change: (ring: StoredRing, now: number) => StoredRing | undefined, withdrawn?: string): Promise<boolean> {
+  async #mutate(
+    change: (ring: StoredRing, now: number) => StoredRing | undefined,
+    withdrawn?: string,
+  ): Promise<boolean> {
     const { kv } = this.options;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const entry = await kv.get(RING_KEY);
@@ -191,7 +202,11 @@ export class NatsKeyManager implements KeyManager {
     const cur = currentKey(ring);
     // Decrypt only when the signing key changed: a bad KEK fails here, loudly, before anything signs.
     if (this.#signing?.kid !== cur.kid) {
-      this.#signing = Object.freeze({ kid: cur.kid, alg: cur.alg, privateKey: openPrivateKey(cur, this.options.kek) });
+      this.#signing = Object.freeze({
+        kid: cur.kid,
+        alg: cur.alg,
+        privateKey: openPrivateKey(cur, this.options.kek),
+      });
     }
     this.#ring = ring;
     this.#revision = revision;
@@ -239,7 +254,8 @@ export class NatsKeyManager implements KeyManager {
 
   #schedule(): void {
     const interval = this.options.rotationIntervalSec * 1000;
-    const every = this.options.checkEveryMs ?? Math.max(1000, Math.min(30_000, interval > 0 ? interval / 10 : 30_000));
+    const every =
+      this.options.checkEveryMs ?? Math.max(1000, Math.min(30_000, interval > 0 ? interval / 10 : 30_000));
     const tick = (): void => {
       if (this.#closed) return;
       this.check()
@@ -265,7 +281,9 @@ function validate(o: KeyManagerOptions): void {
   if (!o || typeof o.kv?.get !== 'function') throw new TypeError('keyManager: kv must be a KV bucket');
   if (o.alg !== 'EdDSA' && o.alg !== 'ES256') throw new TypeError('keyManager: alg must be EdDSA or ES256');
   for (const name of ['accessTtlSec', 'clockSkewSec', 'rotationIntervalSec'] as const) {
-    if (!Number.isInteger(o[name]) || o[name] < 0) throw new TypeError(`keyManager: ${name} must be a whole number ≥ 0`);
+    if (!Number.isInteger(o[name]) || o[name] < 0)
+      throw new TypeError(`keyManager: ${name} must be a whole number ≥ 0`);
   }
-  if (o.checkEveryMs !== undefined && !(o.checkEveryMs > 0)) throw new TypeError('keyManager: checkEveryMs must be > 0');
+  if (o.checkEveryMs !== undefined && !(o.checkEveryMs > 0))
+    throw new TypeError('keyManager: checkEveryMs must be > 0');
 }

@@ -50,7 +50,13 @@ export function createRing(alg: SigningAlg, kek: Kek, now: number): StoredRing {
  * `retainMs` dropped. The new current was published as `next` since the previous rotation, so verifiers
  * already hold it: a rotation never signs with a key they have not seen.
  */
-export function rotateRing(ring: StoredRing, alg: SigningAlg, kek: Kek, now: number, retainMs: number): StoredRing {
+export function rotateRing(
+  ring: StoredRing,
+  alg: SigningAlg,
+  kek: Kek,
+  now: number,
+  retainMs: number,
+): StoredRing {
   const keys: StoredKey[] = [];
   let promoted = false;
   for (const k of ring.keys) {
@@ -116,7 +122,10 @@ export function currentKey(ring: StoredRing): StoredKey {
 /** Opens the sealed private half of a key into a KeyObject. */
 export function openPrivateKey(key: StoredKey, kek: Kek): KeyObject {
   if (!key.sealed) throw new Error(`key ${key.kid} has no private half`);
-  return createPrivateKey({ key: JSON.parse(kek.open(key.kid, key.sealed)) as JWK & { kty: string }, format: 'jwk' });
+  return createPrivateKey({
+    key: JSON.parse(kek.open(key.kid, key.sealed)) as JWK & { kty: string },
+    format: 'jwk',
+  });
 }
 
 /** Parses a stored ring, checking its shape (the KV entry is shared state; never trust it blindly). */
@@ -125,7 +134,8 @@ export function parseRing(bytes: Uint8Array): StoredRing {
   if (ring?.v !== 1 || !Array.isArray(ring.keys) || typeof ring.rotatedAt !== 'number') {
     throw new Error('key ring entry has an unknown format');
   }
-  if (ring.keys.filter((k) => k.state === 'current').length !== 1) throw new Error('key ring must have exactly one current key');
+  if (ring.keys.filter((k) => k.state === 'current').length !== 1)
+    throw new Error('key ring must have exactly one current key');
   return ring;
 }
 

@@ -5,16 +5,24 @@ import type { SigningAlg, SigningKey } from '../keys/key-manager.types.js';
 import { createTokenMinter } from './minter.js';
 
 function keyFor(alg: SigningAlg): { key: SigningKey; jwk: JWK } {
-  const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pair =
+    alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const kid = `k-${alg}`;
-  return { key: { kid, alg, privateKey: pair.privateKey }, jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, alg } };
+  return {
+    key: { kid, alg, privateKey: pair.privateKey },
+    jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, alg },
+  };
 }
 
 describe('createTokenMinter', () => {
   for (const alg of ['EdDSA', 'ES256'] as const) {
     it(`mints an RFC 9068 token that plain jose verifies (${alg})`, async () => {
       const { key, jwk } = keyFor(alg);
-      const minter = createTokenMinter({ issuer: 'http://iss.test', accessTtlSec: 300, keys: { current: () => key } });
+      const minter = createTokenMinter({
+        issuer: 'http://iss.test',
+        accessTtlSec: 300,
+        keys: { current: () => key },
+      });
       const t = await minter.mint({
         sub: 'alice',
         clientId: 'cli',
@@ -31,7 +39,14 @@ describe('createTokenMinter', () => {
         algorithms: [alg],
       });
       expect(protectedHeader).toEqual({ alg, kid: key.kid, typ: 'at+jwt' });
-      expect(payload).toMatchObject({ sub: 'alice', client_id: 'cli', scope: 'a:read b', roles: ['admin'], sid: 'S1', act: { sub: 'svc' } });
+      expect(payload).toMatchObject({
+        sub: 'alice',
+        client_id: 'cli',
+        scope: 'a:read b',
+        roles: ['admin'],
+        sid: 'S1',
+        act: { sub: 'svc' },
+      });
       expect(payload.exp! - payload.iat!).toBe(300);
       expect(payload.nbf).toBe(payload.iat);
       expect(payload.jti).toBe(t.jti);
@@ -42,17 +57,39 @@ describe('createTokenMinter', () => {
 
   it('follows the current key and honours ttlSec; rejects bad requests with a TypeError', async () => {
     let { key } = keyFor('EdDSA');
-    const minter = createTokenMinter({ issuer: 'i', accessTtlSec: 60, keys: { current: () => key }, now: () => 1_000_000 });
-    const a = await minter.mint({ sub: 's', clientId: 'c', aud: ['x', 'y'], scope: [], roles: [], ttlSec: 10 });
+    const minter = createTokenMinter({
+      issuer: 'i',
+      accessTtlSec: 60,
+      keys: { current: () => key },
+      now: () => 1_000_000,
+    });
+    const a = await minter.mint({
+      sub: 's',
+      clientId: 'c',
+      aud: ['x', 'y'],
+      scope: [],
+      roles: [],
+      ttlSec: 10,
+    });
     expect(a.exp - a.iat).toBe(10);
     key = { ...keyFor('ES256').key, kid: 'other' };
     const b = await minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: [], roles: [] });
     expect(decodeProtectedHeader(b.token)).toMatchObject({ kid: 'other', alg: 'ES256' });
     expect(a.jti).not.toBe(b.jti);
-    await expect(minter.mint({ sub: '', clientId: 'c', aud: ['x'], scope: [], roles: [] })).rejects.toThrow(/sub/);
-    await expect(minter.mint({ sub: 's', clientId: 'c', aud: [], scope: [], roles: [] })).rejects.toThrow(/aud/);
-    await expect(minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: ['a b'], roles: [] })).rejects.toThrow(/scope/);
-    await expect(minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: [], roles: [], ttlSec: 61 })).rejects.toThrow(/ttlSec/);
-    expect(() => createTokenMinter({ issuer: '', accessTtlSec: 1, keys: { current: () => key } })).toThrow(/issuer/);
+    await expect(minter.mint({ sub: '', clientId: 'c', aud: ['x'], scope: [], roles: [] })).rejects.toThrow(
+      /sub/,
+    );
+    await expect(minter.mint({ sub: 's', clientId: 'c', aud: [], scope: [], roles: [] })).rejects.toThrow(
+      /aud/,
+    );
+    await expect(
+      minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: ['a b'], roles: [] }),
+    ).rejects.toThrow(/scope/);
+    await expect(
+      minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: [], roles: [], ttlSec: 61 }),
+    ).rejects.toThrow(/ttlSec/);
+    expect(() => createTokenMinter({ issuer: '', accessTtlSec: 1, keys: { current: () => key } })).toThrow(
+      /issuer/,
+    );
   });
 });

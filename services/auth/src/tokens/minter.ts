@@ -19,7 +19,8 @@ export interface MinterOptions {
  * thread pool.
  */
 export function createTokenMinter(options: MinterOptions): TokenMinter {
-  if (typeof options?.issuer !== 'string' || options.issuer === '') throw new TypeError('minter: issuer must be a non-empty string');
+  if (typeof options?.issuer !== 'string' || options.issuer === '')
+    throw new TypeError('minter: issuer must be a non-empty string');
   if (!Number.isInteger(options.accessTtlSec) || options.accessTtlSec <= 0) {
     throw new TypeError('minter: accessTtlSec must be a positive whole number');
   }
@@ -98,15 +99,25 @@ function b64(json: string): string {
 
 /** Programmer errors of the caller (the grants code), not of the client: a TypeError naming the field. */
 function check(req: MintRequest, maxTtl: number): void {
-  if (typeof req?.sub !== 'string' || req.sub === '') throw new TypeError('mint: sub must be a non-empty string');
-  if (typeof req.clientId !== 'string' || req.clientId === '') throw new TypeError('mint: clientId must be a non-empty string');
-  if (!Array.isArray(req.aud) || req.aud.length === 0 || !req.aud.every((a) => typeof a === 'string' && a !== '')) {
+  if (typeof req?.sub !== 'string' || req.sub === '')
+    throw new TypeError('mint: sub must be a non-empty string');
+  if (typeof req.clientId !== 'string' || req.clientId === '')
+    throw new TypeError('mint: clientId must be a non-empty string');
+  if (
+    !Array.isArray(req.aud) ||
+    req.aud.length === 0 ||
+    !req.aud.every((a) => typeof a === 'string' && a !== '')
+  ) {
     throw new TypeError('mint: aud must be a non-empty array of non-empty strings');
   }
-  if (!Array.isArray(req.scope) || !req.scope.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))) {
+  if (
+    !Array.isArray(req.scope) ||
+    !req.scope.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))
+  ) {
     throw new TypeError('mint: scope must be an array of scope tokens without spaces');
   }
-  if (!Array.isArray(req.roles) || !req.roles.every((r) => typeof r === 'string')) throw new TypeError('mint: roles must be strings');
+  if (!Array.isArray(req.roles) || !req.roles.every((r) => typeof r === 'string'))
+    throw new TypeError('mint: roles must be strings');
   if (req.ttlSec !== undefined && (!Number.isInteger(req.ttlSec) || req.ttlSec <= 0 || req.ttlSec > maxTtl)) {
     throw new TypeError(`mint: ttlSec must be a whole number in 1..${maxTtl} (the access TTL)`);
   }
