@@ -2,10 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
-import { ClientStore, putClient } from './clients.js';
-import { nameKey } from './kv.js';
 import { SessionStore } from './sessions.js';
-import { putUser, UserStore } from './users.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -76,29 +73,5 @@ describe('SessionStore', () => {
     const s = await sessions.start(grant);
     expect((await sessions.sessionOfRefreshToken(s.refreshToken))?.sid).toBe(s.session.sid);
     expect(await sessions.sessionOfRefreshToken('nope')).toBeUndefined();
-  });
-});
-
-describe('UserStore / ClientStore', () => {
-  it('serve records from a watched copy, including names that are not valid KV keys', async () => {
-    const users = await UserStore.open(nc.jetstream());
-    const clients = await ClientStore.open(nc.jetstream());
-    try {
-      const name = 'ünïcode user.with*wild>cards';
-      expect(nameKey(name)).toMatch(/^[A-Za-z0-9_-]+$/);
-      await putUser(nc.jetstream(), { username: name, password_hash: 'h', roles: ['r'], scopes: ['s'], audiences: [] });
-      await putClient(nc.jetstream(), { client_id: 'svc', secret_hash: 'x', scopes: ['s'], audiences: ['echo'] });
-      expect((await users.get(name))?.roles).toEqual(['r']);
-      expect((await clients.get('svc'))?.audiences).toEqual(['echo']);
-      expect(await users.get('nobody')).toBeUndefined();
-      // Updates arrive through the watch.
-      await putUser(nc.jetstream(), { username: name, password_hash: 'h', roles: ['r2'], scopes: ['s'], audiences: [] });
-      const deadline = Date.now() + 2000;
-      while ((await users.get(name))?.roles[0] !== 'r2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect((await users.get(name))?.roles).toEqual(['r2']);
-    } finally {
-      await users.close();
-      await clients.close();
-    }
   });
 });

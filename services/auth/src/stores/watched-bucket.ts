@@ -1,15 +1,25 @@
-import type { KV, QueuedIterator, KvEntry } from 'nats';
+import type { KV, KvEntry, QueuedIterator } from 'nats';
 import { entryJson } from './kv.js';
+
+/** Delay before a watch that ended on its own is started again, ms. */
+const REWATCH_DELAY_MS = 1000;
+/** Longest wait for a watch's initial values; reads go to KV until they are in, ms. */
+const INITIAL_LOAD_TIMEOUT_MS = 10_000;
 
 /**
  * An in-memory copy of a KV bucket kept fresh by a watch, so hot paths (IssueToken) read records
- * without a NATS round trip. A key missing from the copy is read from KV once (a record written a
- * moment ago may not have arrived through the watch yet).
+ * without a NATS round trip. A key missing from the copy is read from KV (a record written a moment
+ * ago may not have arrived through the watch yet). If the watch ends unexpectedly the copy is
+ * dropped, every read goes to KV, and the watch is started again: never serve a copy nobody updates
+ * (a deleted user must not keep logging in).
  */
 export class WatchedBucket<T> {
   private readonly records = new Map<string, T>();
   private watcher: QueuedIterator<KvEntry> | undefined;
   private loop: Promise<void> | undefined;
+  private current = false;
+  private closed = false;
+  private rewatch: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly kv: KV,
@@ -26,15 +36,37 @@ export class WatchedBucket<T> {
   private async start(): Promise<void> {
     let initialized!: () => void;
     const loaded = new Promise<void>((resolve) => (initialized = resolve));
-    this.watcher = await this.kv.watch({ initializedFn: () => initialized() });
-    const watcher = this.watcher;
+    const watcher = await this.kv.watch({ initializedFn: () => initialized() });
+    this.watcher = watcher;
     this.loop = (async () => {
       for await (const entry of watcher) this.apply(entry);
-    })().catch(() => {
-      // The watch ends with the connection; reads then fall back to KV gets (see get()).
-      this.watcher = undefined;
+    })()
+      .catch(() => undefined)
+      .finally(() => this.ended(watcher));
+    // Serve from memory only once the initial values are in; until then (or if nats.js never
+    // reports them) every read goes to KV, which is slower but never wrong.
+    void loaded.then(() => {
+      if (this.watcher === watcher) this.current = true;
     });
-    await loaded;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([loaded, new Promise((resolve) => (timer = setTimeout(resolve, INITIAL_LOAD_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  private ended(watcher: QueuedIterator<KvEntry>): void {
+    if (this.watcher !== watcher) return;
+    this.current = false;
+    this.records.clear();
+    this.watcher = undefined;
+    this.scheduleRewatch();
+  }
+
+  private scheduleRewatch(): void {
+    if (this.closed) return;
+    this.rewatch = setTimeout(() => {
+      this.start().catch(() => this.scheduleRewatch());
+    }, REWATCH_DELAY_MS);
+    this.rewatch.unref();
   }
 
   private apply(entry: KvEntry): void {
@@ -44,11 +76,12 @@ export class WatchedBucket<T> {
   }
 
   /**
-   * The record under `key`: from memory, else read from KV. A value read that way is not stored:
-   * only the watch writes the copy, so a delete that overtakes the read cannot be undone by it.
+   * The record under `key`: from memory while the watch is current, else read from KV. A value read
+   * that way is not stored: only the watch writes the copy, so a delete that overtakes the read
+   * cannot be undone by it.
    */
   async get(key: string): Promise<T | undefined> {
-    const cached = this.records.get(key);
+    const cached = this.current ? this.records.get(key) : undefined;
     if (cached !== undefined) return cached;
     const value = entryJson<unknown>(await this.kv.get(key));
     return value !== undefined && this.validate(value) ? value : undefined;
@@ -61,8 +94,12 @@ export class WatchedBucket<T> {
 
   /** Stops the watch. */
   async close(): Promise<void> {
-    this.watcher?.stop();
+    this.closed = true;
+    clearTimeout(this.rewatch);
+    const watcher = this.watcher;
     this.watcher = undefined;
+    this.current = false;
+    watcher?.stop();
     await this.loop;
   }
 }
