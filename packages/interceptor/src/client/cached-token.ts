@@ -65,6 +65,7 @@ export function tokenWindow(startedAt: number, expiresInSec: number, timing: Ref
 
 interface Current {
   readonly token: string;
+  readonly obtainedAt: number;
   readonly refreshAt: number;
   readonly usableUntil: number;
 }
@@ -107,9 +108,17 @@ export class CachedToken {
     return this.start();
   }
 
-  /** Forgets the current token (e.g. the server rejected it); with `token`, only if it is still current. */
+  /**
+   * Forgets the current token (e.g. the server rejected it); with `token`, only if it is still current
+   * and at least a second old. A server that keeps rejecting fresh tokens (a misconfigured audience)
+   * then costs the auth service one request per second, not one per failed call; a second also covers
+   * `iat` granularity after a `sub`/`all` revocation.
+   */
   invalidate(token?: string): void {
-    if (token === undefined || this.current?.token === token) this.current = undefined;
+    const cur = this.current;
+    if (!cur) return;
+    if (token === undefined) this.current = undefined;
+    else if (cur.token === token && this.timing.now() - cur.obtainedAt >= 1000) this.current = undefined;
   }
 
   close(): void {
@@ -122,7 +131,8 @@ export class CachedToken {
     const p = this.fetch().then(
       (res) => {
         const { refreshAt, usableUntil } = tokenWindow(startedAt, res.expiresInSec, this.timing);
-        if (!this.closed) this.current = { token: res.accessToken, refreshAt, usableUntil };
+        if (!this.closed)
+          this.current = { token: res.accessToken, obtainedAt: startedAt, refreshAt, usableUntil };
         this.failures = 0;
         this.retryAt = 0;
         this.lastError = undefined;

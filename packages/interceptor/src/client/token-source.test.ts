@@ -128,6 +128,9 @@ describe('clientCredentialsSource', () => {
     const t1 = await source.getToken();
     source.invalidate!('some-other-token');
     expect(await source.getToken()).toBe(t1);
+    source.invalidate!(t1); // younger than a second: kept
+    expect(await source.getToken()).toBe(t1);
+    clock += 1000;
     source.invalidate!(t1);
     expect(await source.getToken()).not.toBe(t1);
     expect(fake.calls).toHaveLength(2);

@@ -7,7 +7,8 @@ export interface TokenSource {
   getToken(): Promise<string>;
   /**
    * Drops the current token so the next `getToken()` fetches a new one (e.g. the server answered
-   * UNAUTHENTICATED). With `token`, only if that token is still the current one.
+   * UNAUTHENTICATED). With `token`, only if that token is still the current one (the built-in sources
+   * also ignore it for a token less than a second old, so a rejecting server cannot cause a fetch storm).
    */
   invalidate?(token?: string): void;
   /** Releases the channel to the auth service (if the source opened it). */
