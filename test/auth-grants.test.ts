@@ -41,7 +41,11 @@ async function startAuth(): Promise<void> {
   client = new AuthService(auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
 }
 
-type Unary<Req, Res> = (req: Req, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => unknown;
 
 function call<Req, Res>(method: Unary<Req, Res>, req: Req, token?: string): Promise<Res> {
   const md = new grpc.Metadata();
@@ -111,7 +115,8 @@ beforeAll(async () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/pw-\w+/);
     if (i < users.length) continue;
-    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string })
+      .client_secret;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     secrets[clients[i - users.length]![0]] = secret;
   }
@@ -147,8 +152,12 @@ describe('IssueToken', () => {
   });
 
   it('an audience beyond the allowed ones is PERMISSION_DENIED', async () => {
-    expect((await statusOf(login('bob', 'pw-bob', { audience: ['echo'] }))).code).toBe(grpc.status.PERMISSION_DENIED);
-    expect((await statusOf(clientToken('plain', { audience: ['echo', 'billing'] }))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(login('bob', 'pw-bob', { audience: ['echo'] }))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect((await statusOf(clientToken('plain', { audience: ['echo', 'billing'] }))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
   });
 
   it('malformed requests are INVALID_ARGUMENT with a short message that echoes nothing', async () => {
@@ -175,8 +184,12 @@ describe('IssueToken', () => {
     const unknown = await statusOf(login('nobody-here', 'whatever'));
     expect(wrong).toEqual({ code: grpc.status.UNAUTHENTICATED, details: 'invalid credentials' });
     expect(unknown).toEqual(wrong);
-    const badSecret = await statusOf(issue({ client_credentials: { client_id: 'plain', client_secret: 'nope' } }));
-    const noClient = await statusOf(issue({ client_credentials: { client_id: 'ghost', client_secret: 'nope' } }));
+    const badSecret = await statusOf(
+      issue({ client_credentials: { client_id: 'plain', client_secret: 'nope' } }),
+    );
+    const noClient = await statusOf(
+      issue({ client_credentials: { client_id: 'ghost', client_secret: 'nope' } }),
+    );
     expect(badSecret).toEqual(wrong);
     expect(noClient).toEqual(wrong);
   });
@@ -214,7 +227,8 @@ describe('Refresh', () => {
     const ok = results.filter((r) => r.status === 'fulfilled');
     expect(ok).toHaveLength(1);
     for (const r of results) {
-      if (r.status === 'rejected') expect((r.reason as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+      if (r.status === 'rejected')
+        expect((r.reason as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
     }
   });
 
@@ -225,7 +239,12 @@ describe('Refresh', () => {
 });
 
 describe('Revoke', () => {
-  const revoke = (req: object, token: string) => call<object, { kind: string; value: string; at: number; sequence: number }>(client.Revoke as never, req, token);
+  const revoke = (req: object, token: string) =>
+    call<object, { kind: string; value: string; at: number; sequence: number }>(
+      client.Revoke as never,
+      req,
+      token,
+    );
 
   it('logout: a user revokes its own session; its refresh token stops working', async () => {
     const s = await login('bob', 'pw-bob');
@@ -240,7 +259,9 @@ describe('Revoke', () => {
     const alice = await login('alice', 'pw-alice');
     const bob = await login('bob', 'pw-bob');
     const sid = decodeJwt(alice.access_token).sid as string;
-    expect((await statusOf(revoke({ session_id: sid }, bob.access_token))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(revoke({ session_id: sid }, bob.access_token))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
     const admin = await clientToken('admin');
     expect((await revoke({ token: alice.refresh_token }, admin.access_token)).kind).toBe('sid');
     expect((await statusOf(refresh(alice.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
@@ -253,9 +274,13 @@ describe('Revoke', () => {
   it('an admin revokes an access token: the auth service itself then refuses it', async () => {
     const bob = await login('bob', 'pw-bob');
     const alice = await login('alice', 'pw-alice');
-    expect((await statusOf(revoke({ token: bob.access_token }, alice.access_token))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(revoke({ token: bob.access_token }, alice.access_token))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
     const admin = await clientToken('admin');
-    expect((await statusOf(revoke({ token: 'garbage.token.here' }, admin.access_token))).code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await statusOf(revoke({ token: 'garbage.token.here' }, admin.access_token))).code).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
     const res = await revoke({ token: bob.access_token, reason: 'test' }, admin.access_token);
     expect(res).toMatchObject({ kind: 'jti', value: decodeJwt(bob.access_token).jti });
     // The revocation reaches the auth service's own guard through NATS: poll briefly, bounded.
@@ -278,7 +303,11 @@ describe('Revoke', () => {
 
 describe('ExchangeToken', () => {
   const exchange = (subject_token: string, audience: string, token: string, scope: string[] = []) =>
-    call<object, TokenResponse__Output>(client.ExchangeToken as never, { subject_token, audience, scope }, token);
+    call<object, TokenResponse__Output>(
+      client.ExchangeToken as never,
+      { subject_token, audience, scope },
+      token,
+    );
 
   it('two hops nest the act chain; sub, sid and roles kept; scope only narrows; lifetime bounded', async () => {
     const user = await login('alice', 'pw-alice', { scope: ['a', 'b'] });
@@ -305,9 +334,15 @@ describe('ExchangeToken', () => {
     const user = await login('alice', 'pw-alice');
     const svc1 = (await clientToken('svc1')).access_token;
     const plain = (await clientToken('plain')).access_token;
-    expect((await statusOf(exchange(user.access_token, 'svc2', user.access_token))).code).toBe(grpc.status.PERMISSION_DENIED);
-    expect((await statusOf(exchange(user.access_token, 'echo', plain))).code).toBe(grpc.status.PERMISSION_DENIED);
-    expect((await statusOf(exchange(user.access_token, 'svc3', svc1))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await statusOf(exchange(user.access_token, 'svc2', user.access_token))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect((await statusOf(exchange(user.access_token, 'echo', plain))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect((await statusOf(exchange(user.access_token, 'svc3', svc1))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
     expect((await statusOf(exchange('not.a.token', 'svc2', svc1))).code).toBe(grpc.status.UNAUTHENTICATED);
   });
 });
@@ -335,18 +370,29 @@ describe('key withdrawal', () => {
   it('revoking a key id withdraws it: its tokens stop working, new tokens use another key', async () => {
     const before = await clientToken('admin');
     const kid = decodeProtectedHeader(before.access_token).kid!;
-    const res = await call<object, { kind: string; value: string }>(client.Revoke as never, { key_id: kid, reason: 'compromised' }, before.access_token);
+    const res = await call<object, { kind: string; value: string }>(
+      client.Revoke as never,
+      { key_id: kid, reason: 'compromised' },
+      before.access_token,
+    );
     expect(res).toMatchObject({ kind: 'kid', value: kid });
     const after = await clientToken('admin');
     expect(decodeProtectedHeader(after.access_token).kid).not.toBe(kid);
-    expect(JSON.parse((await call<object, { keys_json: string }>(client.GetJwks as never, {})).keys_json).keys.map((k: { kid: string }) => k.kid)).not.toContain(kid);
+    expect(
+      JSON.parse((await call<object, { keys_json: string }>(client.GetJwks as never, {})).keys_json).keys.map(
+        (k: { kid: string }) => k.kid,
+      ),
+    ).not.toContain(kid);
     let code = 0;
     for (let i = 0; i < 40 && code !== grpc.status.UNAUTHENTICATED; i++) {
       code = (await statusOf(call(client.Revoke as never, { jti: 'x' }, before.access_token))).code;
       if (code !== grpc.status.UNAUTHENTICATED) await new Promise((r) => setTimeout(r, 50));
     }
     expect(code).toBe(grpc.status.UNAUTHENTICATED);
-    expect((await call<object, { kind: string }>(client.Revoke as never, { jti: 'some-jti' }, after.access_token)).kind).toBe('jti');
+    expect(
+      (await call<object, { kind: string }>(client.Revoke as never, { jti: 'some-jti' }, after.access_token))
+        .kind,
+    ).toBe('jti');
   });
 });
 
@@ -354,9 +400,7 @@ describe('NATS down', () => {
   it('a revocation that cannot be made durable is UNAVAILABLE', async () => {
     const admin = (await clientToken('admin')).access_token;
     nats.kill();
-    const s = await statusOf(
-      call(client.Revoke as never, { jti: 'some-jti', reason: 'x' }, admin),
-    );
+    const s = await statusOf(call(client.Revoke as never, { jti: 'some-jti', reason: 'x' }, admin));
     expect(s.code).toBe(grpc.status.UNAVAILABLE);
   }, 20_000);
 });

@@ -1,4 +1,10 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 
 /** Options of {@link PasswordHasher}. */
 export interface PasswordHasherOptions {
@@ -19,7 +25,9 @@ function scrypt(password: string, salt: Buffer, n: number, r: number, p: number)
   // Node refuses when 128*N*r exceeds maxmem (default 32 MiB); allow exactly what this cost needs.
   const options: ScryptOptions = { N: n, r, p, maxmem: 128 * n * r * p + 2 * 1024 * 1024 };
   return new Promise((resolve, reject) =>
-    scryptCb(password.normalize('NFKC'), salt, HASH_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))),
+    scryptCb(password.normalize('NFKC'), salt, HASH_BYTES, options, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 
@@ -64,7 +72,8 @@ export class PasswordHasher {
       throw new TypeError(`PasswordHasher: options.cost must be a power of two in [2^10, 2^20], got ${cost}`);
     }
     const r = options.blockSize ?? 8;
-    if (!Number.isInteger(r) || r < 1 || r > 32) throw new TypeError('PasswordHasher: options.blockSize must be an integer in [1, 32]');
+    if (!Number.isInteger(r) || r < 1 || r > 32)
+      throw new TypeError('PasswordHasher: options.blockSize must be an integer in [1, 32]');
     const p = options.parallelization ?? 1;
     if (!Number.isInteger(p) || p < 1 || p > 16) {
       throw new TypeError('PasswordHasher: options.parallelization must be an integer in [1, 16]');
@@ -78,7 +87,14 @@ export class PasswordHasher {
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
     const key = await scrypt(password, salt, this.cost, this.blockSize, this.parallelization);
-    return ['scrypt', this.cost, this.blockSize, this.parallelization, salt.toString('base64url'), key.toString('base64url')].join('$');
+    return [
+      'scrypt',
+      this.cost,
+      this.blockSize,
+      this.parallelization,
+      salt.toString('base64url'),
+      key.toString('base64url'),
+    ].join('$');
   }
 
   /**

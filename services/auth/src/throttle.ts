@@ -37,7 +37,8 @@ export class LoginThrottle {
 
   constructor(options: LoginThrottleOptions = {}) {
     const positiveInt = (name: keyof LoginThrottleOptions, value: number): number => {
-      if (!Number.isInteger(value) || value < 1) throw new TypeError(`LoginThrottle: options.${name} must be a positive integer`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new TypeError(`LoginThrottle: options.${name} must be a positive integer`);
       return value;
     };
     this.usernameThreshold = positiveInt('usernameThreshold', options.usernameThreshold ?? 5);
@@ -45,7 +46,8 @@ export class LoginThrottle {
     this.baseDelayMs = positiveInt('baseDelayMs', options.baseDelayMs ?? 1000);
     this.maxDelayMs = positiveInt('maxDelayMs', options.maxDelayMs ?? 15 * 60_000);
     this.maxEntries = positiveInt('maxEntries', options.maxEntries ?? 10_000);
-    if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('LoginThrottle: options.now must be a function');
+    if (options.now !== undefined && typeof options.now !== 'function')
+      throw new TypeError('LoginThrottle: options.now must be a function');
     this.now = options.now ?? Date.now;
   }
 
@@ -100,5 +102,7 @@ export function peerAddress(peer: string): string {
   const bracketed = /^\[([^\]]+)\]:\d+$/.exec(withoutScheme);
   if (bracketed) return bracketed[1]!;
   const lastColon = withoutScheme.lastIndexOf(':');
-  return lastColon > 0 && withoutScheme.indexOf(':') === lastColon ? withoutScheme.slice(0, lastColon) : withoutScheme;
+  return lastColon > 0 && withoutScheme.indexOf(':') === lastColon
+    ? withoutScheme.slice(0, lastColon)
+    : withoutScheme;
 }

@@ -6,7 +6,8 @@ import { putClient } from '../stores/clients.js';
 import { checkName, parseList, readSecret, UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh client add`. */
-export const CLIENT_ADD_USAGE = 'authmesh client add ID --scopes x,y [--audiences a,b] [--roles r] [--secret-stdin]';
+export const CLIENT_ADD_USAGE =
+  'authmesh client add ID --scopes x,y [--audiences a,b] [--roles r] [--secret-stdin]';
 
 /** Shortest secret `--secret-stdin` accepts: a client secret must not be guessable (it is not throttled). */
 const MIN_SECRET_LENGTH = 32;
@@ -34,7 +35,9 @@ export async function clientAdd(argv: string[], io: CommandIo): Promise<number> 
   const roles = parseList(values.roles, 'roles');
   const given = values['secret-stdin'] ? await readSecret(io.stdin, 'client secret') : undefined;
   if (given !== undefined && given.length < MIN_SECRET_LENGTH) {
-    throw new UsageError(`client secret on stdin is too short (min ${MIN_SECRET_LENGTH} characters of high entropy)`);
+    throw new UsageError(
+      `client secret on stdin is too short (min ${MIN_SECRET_LENGTH} characters of high entropy)`,
+    );
   }
   const secret = given ?? newClientSecret();
 
@@ -43,11 +46,19 @@ export async function clientAdd(argv: string[], io: CommandIo): Promise<number> 
   try {
     const js = nc.jetstream();
     await openBuckets(js, config.natsReplicas);
-    await putClient(js, { client_id: clientId, secret_hash: hashClientSecret(secret), scopes, audiences, ...(roles.length ? { roles } : {}) });
+    await putClient(js, {
+      client_id: clientId,
+      secret_hash: hashClientSecret(secret),
+      scopes,
+      audiences,
+      ...(roles.length ? { roles } : {}),
+    });
   } finally {
     await nc.close();
   }
   const shown = given === undefined ? { client_secret: secret, note: 'shown once; store it now' } : {};
-  io.stdout.write(`${JSON.stringify({ event: 'client-added', client_id: clientId, scopes, audiences, ...shown })}\n`);
+  io.stdout.write(
+    `${JSON.stringify({ event: 'client-added', client_id: clientId, scopes, audiences, ...shown })}\n`,
+  );
   return 0;
 }

@@ -16,8 +16,12 @@ export class UsageError extends Error {
 /** `a,b, c` → `['a','b','c']` (empty entries dropped, no whitespace inside an entry). */
 export function parseList(text: string | undefined, option: string): string[] {
   if (text === undefined) return [];
-  const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const item of list) if (/\s/.test(item)) throw new UsageError(`--${option}: "${item}" contains whitespace`);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const item of list)
+    if (/\s/.test(item)) throw new UsageError(`--${option}: "${item}" contains whitespace`);
   return [...new Set(list)];
 }
 
@@ -34,9 +38,12 @@ export async function readSecret(stdin: Readable, what: string): Promise<string>
     if (size > 4096) throw new UsageError(`${what} on stdin is too long`);
     chunks.push(buf);
   }
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (text === '') throw new UsageError(`${what} on stdin is empty: refusing to set an empty ${what}`);
-  if (Buffer.byteLength(text, 'utf8') > 1024) throw new UsageError(`${what} on stdin is too long (max 1024 bytes)`);
+  if (Buffer.byteLength(text, 'utf8') > 1024)
+    throw new UsageError(`${what} on stdin is too long (max 1024 bytes)`);
   return text;
 }
 

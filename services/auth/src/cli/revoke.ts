@@ -12,7 +12,8 @@ import { SessionStore } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh revoke`. */
-export const REVOKE_USAGE = 'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]';
+export const REVOKE_USAGE =
+  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]';
 
 /**
  * `authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]`: the same path
@@ -54,7 +55,12 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   return 0;
 }
 
-async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, reason: string, io: CommandIo): Promise<RevokeResponse> {
+async function revokeWithConfig(
+  config: AuthConfig,
+  target: RevocationTarget,
+  reason: string,
+  io: CommandIo,
+): Promise<RevokeResponse> {
   const log = pino({ level: 'warn' }, pino.destination(2));
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
@@ -70,7 +76,8 @@ async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, re
       clockSkewSec: config.clockSkewSec,
       rotationIntervalSec: 0,
       watch: false,
-      announce: (event) => nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
+      announce: (event) =>
+        nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
     });
     try {
       const revocations = await RevocationPublisher.open({
@@ -85,7 +92,11 @@ async function revokeWithConfig(config: AuthConfig, target: RevocationTarget, re
         idleTtlSec: config.refreshIdleTtlSec,
         absoluteTtlSec: config.refreshAbsoluteTtlSec,
       });
-      return await applyRevocation({ sessions, keys, revocations, settings: grantSettings(config), log }, target, reason);
+      return await applyRevocation(
+        { sessions, keys, revocations, settings: grantSettings(config), log },
+        target,
+        reason,
+      );
     } finally {
       await keys.close();
     }

@@ -6,7 +6,8 @@ import { putUser } from '../stores/users.js';
 import { checkName, parseList, readSecret, UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh user add`. */
-export const USER_ADD_USAGE = 'authmesh user add NAME --roles a,b --scopes x,y [--audiences a,b]   (password on stdin)';
+export const USER_ADD_USAGE =
+  'authmesh user add NAME --roles a,b --scopes x,y [--audiences a,b]   (password on stdin)';
 
 /**
  * `authmesh user add NAME --roles a,b --scopes x,y [--audiences a,b]`: creates or replaces a user,

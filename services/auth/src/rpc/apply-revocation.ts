@@ -31,7 +31,11 @@ export interface RevocationDeps {
  * then publish the signed event and await its JetStream ack. Marking comes first because refreshes
  * consult KV, not the stream: no refresh can outlive the broadcast.
  */
-export async function applyRevocation(deps: RevocationDeps, target: RevocationTarget, reason: string): Promise<RevokeResponse> {
+export async function applyRevocation(
+  deps: RevocationDeps,
+  target: RevocationTarget,
+  reason: string,
+): Promise<RevokeResponse> {
   const now = nowSec();
   switch (target.kind) {
     case 'sid':

@@ -9,7 +9,11 @@ import type { LoginThrottle } from '../throttle.js';
 /** What the RPC handlers need of ../revocations.ts (its `RevocationPublisher`). */
 export interface Revoker {
   /** Signs, publishes and awaits the JetStream ack of one revocation event. */
-  revoke(kind: RevocationKind, value: string, options: { exp: number; reason: string }): Promise<{ at: number; sequence: number }>;
+  revoke(
+    kind: RevocationKind,
+    value: string,
+    options: { exp: number; reason: string },
+  ): Promise<{ at: number; sequence: number }>;
 }
 
 /** Settings of the grants, taken once from the service config. */

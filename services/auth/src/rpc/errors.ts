@@ -29,7 +29,9 @@ function isNatsFailure(err: unknown): boolean {
   for (let e = err, depth = 0; e && depth < 5; depth++) {
     const name = (e as { name?: unknown }).name;
     if (name === 'NatsError') return true;
-    e = (e as { cause?: unknown; chainedError?: unknown }).cause ?? (e as { chainedError?: unknown }).chainedError;
+    e =
+      (e as { cause?: unknown; chainedError?: unknown }).cause ??
+      (e as { chainedError?: unknown }).chainedError;
   }
   return false;
 }
@@ -45,7 +47,10 @@ export function toServiceError(err: unknown, log: Logger, rpc: string): Partial<
   }
   if (isAuthError(err)) return toGrpcStatus(err, log);
   if (isNatsFailure(err)) {
-    log.warn({ rpc, err: { name: (err as Error).name, code: (err as { code?: unknown }).code } }, 'state store unavailable');
+    log.warn(
+      { rpc, err: { name: (err as Error).name, code: (err as { code?: unknown }).code } },
+      'state store unavailable',
+    );
     return { code: status.UNAVAILABLE, details: 'auth state store unavailable' };
   }
   log.error({ rpc, err }, 'rpc failed');

@@ -47,7 +47,9 @@ export function exchangeToken(deps: RpcDeps) {
     const granted = grantScope(requested, [...subject.scopes]);
     const remaining = subject.exp - nowSec();
     if (remaining <= 0) throw unauthenticated('subject_token is not valid');
-    const act: ActorClaim = subject.act ? { sub: caller.clientId, act: subject.act } : { sub: caller.clientId };
+    const act: ActorClaim = subject.act
+      ? { sub: caller.clientId, act: subject.act }
+      : { sub: caller.clientId };
     const minted = await deps.ctx.minter.mint({
       sub: subject.sub,
       clientId: caller.clientId,
@@ -67,5 +69,7 @@ async function allowedAudiencesOf(deps: RpcDeps, subject: Principal): Promise<st
   const isClientToken = subject.sid === undefined && subject.sub === subject.claims.client_id;
   if (isClientToken) return (await deps.clients.get(subject.sub))?.audiences ?? [];
   // An exchanged token's client_id is the exchanging service; its sub is still the user.
-  return (await deps.users.get(subject.sub))?.audiences ?? (await deps.clients.get(subject.sub))?.audiences ?? [];
+  return (
+    (await deps.users.get(subject.sub))?.audiences ?? (await deps.clients.get(subject.sub))?.audiences ?? []
+  );
 }

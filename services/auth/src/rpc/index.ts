@@ -16,7 +16,12 @@ import { unary } from './unary.js';
 
 export { ADMIN_SCOPE } from './revoke.js';
 export { EXCHANGE_SCOPE } from './exchange-token.js';
-export { applyRevocation, MAX_REVOCATION_VALUE, type RevocationTarget, type RevocationDeps } from './apply-revocation.js';
+export {
+  applyRevocation,
+  MAX_REVOCATION_VALUE,
+  type RevocationTarget,
+  type RevocationDeps,
+} from './apply-revocation.js';
 
 /** The `client_id` claim of password-grant tokens: no OAuth client authenticates in that grant. */
 export const PASSWORD_CLIENT_ID = 'authmesh-password';
@@ -35,12 +40,17 @@ export function grantSettings(config: AuthServiceContext['config']): GrantSettin
  * Builds the `authmesh.v1.AuthService` handlers: opens the user/client caches (KV watches), the
  * session store and the revocation publisher. `close()` stops the watches.
  */
-export async function createAuthHandlers(ctx: AuthServiceContext): Promise<{ handlers: AuthServiceHandlers; close(): Promise<void> }> {
+export async function createAuthHandlers(
+  ctx: AuthServiceContext,
+): Promise<{ handlers: AuthServiceHandlers; close(): Promise<void> }> {
   const { config } = ctx;
   const [users, clients, sessions, revocations] = await Promise.all([
     UserStore.open(ctx.js),
     ClientStore.open(ctx.js),
-    SessionStore.open(ctx.js, { idleTtlSec: config.refreshIdleTtlSec, absoluteTtlSec: config.refreshAbsoluteTtlSec }),
+    SessionStore.open(ctx.js, {
+      idleTtlSec: config.refreshIdleTtlSec,
+      absoluteTtlSec: config.refreshAbsoluteTtlSec,
+    }),
     // Same stream limits as server.ts passes (ensureRevocationStream updates the stream when they differ).
     RevocationPublisher.open({
       js: ctx.js,

@@ -13,10 +13,14 @@ const DUMMY_SECRET_HASH = hashClientSecret('authmesh-unknown-client');
 
 /** `IssueToken`: the password grant (a session with a refresh token) and client_credentials (no refresh token). */
 export function issueToken(deps: RpcDeps) {
-  return async (request: IssueTokenRequest__Output, call: ServerUnaryCall<IssueTokenRequest__Output, TokenResponse>) => {
+  return async (
+    request: IssueTokenRequest__Output,
+    call: ServerUnaryCall<IssueTokenRequest__Output, TokenResponse>,
+  ) => {
     const audience = tokenList(request.audience, 'audience');
     const scope = tokenList(request.scope, 'scope');
-    if (request.grant === 'password' && request.password) return passwordGrant(deps, request.password, audience, scope, call.getPeer());
+    if (request.grant === 'password' && request.password)
+      return passwordGrant(deps, request.password, audience, scope, call.getPeer());
     if (request.grant === 'client_credentials' && request.client_credentials) {
       return clientCredentialsGrant(deps, request.client_credentials, audience, scope);
     }
@@ -52,7 +56,13 @@ async function passwordGrant(
   const aud = grantAudience(audience, user.audiences, deps.settings.defaultAudience);
   const granted = grantScope(scope, user.scopes);
   const clientId = deps.settings.passwordClientId;
-  const refresh = await deps.sessions.start({ sub: user.username, client_id: clientId, scope: granted, aud, roles: user.roles });
+  const refresh = await deps.sessions.start({
+    sub: user.username,
+    client_id: clientId,
+    scope: granted,
+    aud,
+    roles: user.roles,
+  });
   const minted = await deps.ctx.minter.mint({
     sub: user.username,
     clientId,
@@ -78,6 +88,12 @@ async function clientCredentialsGrant(
   if (!ok || !client) throw unauthenticated(INVALID_CREDENTIALS);
   const aud = grantAudience(audience, client.audiences, deps.settings.defaultAudience);
   const granted = grantScope(scope, client.scopes);
-  const minted = await deps.ctx.minter.mint({ sub: client.client_id, clientId: client.client_id, aud, scope: granted, roles: client.roles ?? [] });
+  const minted = await deps.ctx.minter.mint({
+    sub: client.client_id,
+    clientId: client.client_id,
+    aud,
+    scope: granted,
+    roles: client.roles ?? [],
+  });
   return tokenResponse(minted, granted);
 }

@@ -45,7 +45,10 @@ describe('request validation', () => {
     return undefined;
   };
   it('rejects empty and oversize fields with INVALID_ARGUMENT naming the field, not the value', () => {
-    expect(code(() => requireField('', 'username'))).toEqual({ code: status.INVALID_ARGUMENT, message: 'username is required' });
+    expect(code(() => requireField('', 'username'))).toEqual({
+      code: status.INVALID_ARGUMENT,
+      message: 'username is required',
+    });
     const big = 'p'.repeat(1025);
     const r = code(() => requireField(big, 'password'));
     expect(r).toEqual({ code: status.INVALID_ARGUMENT, message: 'password is too long' });
@@ -55,6 +58,13 @@ describe('request validation', () => {
     expect(tokenList(['a', 'a', 'b'], 'scope')).toEqual(['a', 'b']);
     expect(code(() => tokenList(['a b'], 'scope'))?.code).toBe(status.INVALID_ARGUMENT);
     expect(code(() => tokenList([''], 'scope'))?.code).toBe(status.INVALID_ARGUMENT);
-    expect(code(() => tokenList(Array.from({ length: 65 }, (_, i) => `s${i}`), 'scope'))?.code).toBe(status.INVALID_ARGUMENT);
+    expect(
+      code(() =>
+        tokenList(
+          Array.from({ length: 65 }, (_, i) => `s${i}`),
+          'scope',
+        ),
+      )?.code,
+    ).toBe(status.INVALID_ARGUMENT);
   });
 });

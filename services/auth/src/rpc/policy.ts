@@ -6,7 +6,11 @@ import { permissionDenied } from './errors.js';
  * default audience. An audience beyond the allowed ones is PERMISSION_DENIED (DESIGN.md), not dropped:
  * a token silently missing the audience a caller needs would fail later and more obscurely.
  */
-export function grantAudience(requested: readonly string[], allowed: readonly string[], defaultAudience: string): string[] {
+export function grantAudience(
+  requested: readonly string[],
+  allowed: readonly string[],
+  defaultAudience: string,
+): string[] {
   if (requested.length === 0) return [defaultAudience];
   const permitted = new Set([defaultAudience, ...allowed]);
   if (!requested.every((aud) => permitted.has(aud))) throw permissionDenied('audience not allowed');
@@ -24,7 +28,11 @@ export function grantScope(requested: readonly string[], allowed: readonly strin
 }
 
 /** The intersection of two audience lists, each widened by the default audience every subject has. */
-export function commonAudiences(a: readonly string[], b: readonly string[], defaultAudience: string): string[] {
+export function commonAudiences(
+  a: readonly string[],
+  b: readonly string[],
+  defaultAudience: string,
+): string[] {
   const inB = new Set([defaultAudience, ...b]);
   return [...new Set([defaultAudience, ...a])].filter((aud) => inB.has(aud));
 }

@@ -46,6 +46,9 @@ async function broadcastReuse(deps: RpcDeps, sid: string): Promise<void> {
     await deps.revocations.revoke('sid', sid, { exp, reason: 'refresh token reuse' });
   } catch (err) {
     // The session is already dead in KV (no more refreshes); its live access tokens are not, so this matters.
-    deps.ctx.log.error({ err: { name: (err as Error).name, message: (err as Error).message }, sid }, 'could not broadcast session revocation after refresh token reuse');
+    deps.ctx.log.error(
+      { err: { name: (err as Error).name, message: (err as Error).message }, sid },
+      'could not broadcast session revocation after refresh token reuse',
+    );
   }
 }

@@ -24,27 +24,42 @@ interface Target extends RevocationTarget {
  * (JetStream-acked) before the call returns OK.
  */
 export function revoke(deps: RpcDeps) {
-  return async (request: RevokeRequest__Output, call: ServerUnaryCall<RevokeRequest__Output, RevokeResponse>): Promise<RevokeResponse> => {
+  return async (
+    request: RevokeRequest__Output,
+    call: ServerUnaryCall<RevokeRequest__Output, RevokeResponse>,
+  ): Promise<RevokeResponse> => {
     const caller = getPrincipal(call);
     if (!caller) throw unauthenticated('authentication required');
     const reason = optionalField(request.reason, 'reason', MAX_REASON_BYTES) || 'revoked';
     const target = await resolveTarget(deps, request, caller);
     if (!target.own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
     return applyRevocation(
-      { sessions: deps.sessions, keys: deps.ctx.keys, revocations: deps.revocations, settings: deps.settings, log: deps.ctx.log },
+      {
+        sessions: deps.sessions,
+        keys: deps.ctx.keys,
+        revocations: deps.revocations,
+        settings: deps.settings,
+        log: deps.ctx.log,
+      },
       target,
       reason,
     );
   };
 }
 
-async function resolveTarget(deps: RpcDeps, request: RevokeRequest__Output, caller: Principal): Promise<Target> {
+async function resolveTarget(
+  deps: RpcDeps,
+  request: RevokeRequest__Output,
+  caller: Principal,
+): Promise<Target> {
   switch (request.target) {
     case 'token':
       return tokenTarget(deps, requireField(request.token, 'token', MAX_TOKEN_BYTES), caller);
     case 'jti': {
       const jti = requireField(request.jti, 'jti', MAX_REVOCATION_VALUE);
-      return jti === caller.jti ? { kind: 'jti', value: jti, exp: caller.exp, own: true } : { kind: 'jti', value: jti, own: false };
+      return jti === caller.jti
+        ? { kind: 'jti', value: jti, exp: caller.exp, own: true }
+        : { kind: 'jti', value: jti, own: false };
     }
     case 'session_id': {
       const sid = requireField(request.session_id, 'session_id', MAX_REVOCATION_VALUE);

@@ -8,14 +8,22 @@ export const MAX_TOKEN_BYTES = 8192;
 export const MAX_LIST_ENTRIES = 64;
 
 /** A required, non-empty string field of at most `maxBytes`; messages name the field, never its value. */
-export function requireField(value: string | undefined | null, field: string, maxBytes = MAX_FIELD_BYTES): string {
+export function requireField(
+  value: string | undefined | null,
+  field: string,
+  maxBytes = MAX_FIELD_BYTES,
+): string {
   if (typeof value !== 'string' || value.length === 0) throw invalidArgument(`${field} is required`);
   if (Buffer.byteLength(value, 'utf8') > maxBytes) throw invalidArgument(`${field} is too long`);
   return value;
 }
 
 /** An optional string field: empty is allowed, oversize is not. */
-export function optionalField(value: string | undefined | null, field: string, maxBytes = MAX_FIELD_BYTES): string {
+export function optionalField(
+  value: string | undefined | null,
+  field: string,
+  maxBytes = MAX_FIELD_BYTES,
+): string {
   if (value === undefined || value === null || value === '') return '';
   return requireField(value, field, maxBytes);
 }

@@ -20,14 +20,20 @@ export interface ClientRecord {
   roles?: string[];
 }
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /** Shape check of a user record read from KV. */
 export function isUserRecord(v: unknown): v is UserRecord {
   const r = v as Partial<UserRecord> | null;
   return (
-    typeof r === 'object' && r !== null && typeof r.username === 'string' && typeof r.password_hash === 'string' &&
-    isStringArray(r.roles) && isStringArray(r.scopes) && isStringArray(r.audiences)
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.username === 'string' &&
+    typeof r.password_hash === 'string' &&
+    isStringArray(r.roles) &&
+    isStringArray(r.scopes) &&
+    isStringArray(r.audiences)
   );
 }
 
@@ -35,7 +41,12 @@ export function isUserRecord(v: unknown): v is UserRecord {
 export function isClientRecord(v: unknown): v is ClientRecord {
   const r = v as Partial<ClientRecord> | null;
   return (
-    typeof r === 'object' && r !== null && typeof r.client_id === 'string' && typeof r.secret_hash === 'string' &&
-    isStringArray(r.scopes) && isStringArray(r.audiences) && (r.roles === undefined || isStringArray(r.roles))
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.client_id === 'string' &&
+    typeof r.secret_hash === 'string' &&
+    isStringArray(r.scopes) &&
+    isStringArray(r.audiences) &&
+    (r.roles === undefined || isStringArray(r.roles))
   );
 }

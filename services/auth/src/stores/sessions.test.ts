@@ -57,12 +57,17 @@ describe('SessionStore', () => {
     const carol2 = await sessions.rotate(carol.refreshToken);
     expect(carol2.ok).toBe(true);
     await sessions.revokeAll(Math.floor(Date.now() / 1000));
-    if (carol2.ok) expect(await sessions.rotate(carol2.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
+    if (carol2.ok)
+      expect(await sessions.rotate(carol2.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
   });
 
   it('expires an idle refresh token', async () => {
     let now = 1_000_000;
-    const store = await SessionStore.open(nc.jetstream(), { idleTtlSec: 10, absoluteTtlSec: 100, now: () => now });
+    const store = await SessionStore.open(nc.jetstream(), {
+      idleTtlSec: 10,
+      absoluteTtlSec: 100,
+      now: () => now,
+    });
     const s = await store.start(grant);
     expect(s.refreshExpiresIn).toBe(10);
     now += 10;

@@ -1,5 +1,13 @@
 import type { JetStreamClient, KV } from 'nats';
-import { bindBucket, entryJson, isCasConflict, jsonValue, nameKey, REFRESH_BUCKET, SESSIONS_BUCKET } from './kv.js';
+import {
+  bindBucket,
+  entryJson,
+  isCasConflict,
+  jsonValue,
+  nameKey,
+  REFRESH_BUCKET,
+  SESSIONS_BUCKET,
+} from './kv.js';
 import { isRefreshTokenShape, newRefreshToken, newSessionId, refreshTokenKey } from './refresh-tokens.js';
 
 /** A session (refresh family) in `AUTHMESH_SESSIONS` under `sid.<sid>`. Times are unix seconds. */
@@ -85,12 +93,17 @@ export class SessionStore {
         throw new TypeError(`SessionStore: options.${name} must be a positive integer (seconds)`);
       }
     }
-    const [sessions, refresh] = await Promise.all([bindBucket(js, SESSIONS_BUCKET), bindBucket(js, REFRESH_BUCKET)]);
+    const [sessions, refresh] = await Promise.all([
+      bindBucket(js, SESSIONS_BUCKET),
+      bindBucket(js, REFRESH_BUCKET),
+    ]);
     return new SessionStore(sessions, refresh, options.idleTtlSec, options.absoluteTtlSec, options.now);
   }
 
   /** Starts a session (password login) and returns its first refresh token. */
-  async start(grant: Pick<SessionRecord, 'sub' | 'client_id' | 'scope' | 'aud' | 'roles'>): Promise<IssuedRefresh> {
+  async start(
+    grant: Pick<SessionRecord, 'sub' | 'client_id' | 'scope' | 'aud' | 'roles'>,
+  ): Promise<IssuedRefresh> {
     const now = this.now();
     const session: SessionRecord = {
       sid: newSessionId(),
@@ -148,7 +161,11 @@ export class SessionStore {
       if (!entry || !session) return 'missing';
       if (session.revoked_at !== undefined) return 'already';
       try {
-        await this.sessions.update(sessionKey(sid), jsonValue({ ...session, revoked_at: at }), entry.revision);
+        await this.sessions.update(
+          sessionKey(sid),
+          jsonValue({ ...session, revoked_at: at }),
+          entry.revision,
+        );
         return 'revoked';
       } catch (err) {
         if (!isCasConflict(err)) throw err;
@@ -178,7 +195,9 @@ export class SessionStore {
     sid: string,
     sub: string,
     now: number,
-  ): Promise<{ ok: true; session: SessionRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }> {
+  ): Promise<
+    { ok: true; session: SessionRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
+  > {
     // Three independent reads in one round trip's time.
     const [session, subject, all] = await Promise.all([
       this.getSession(sid),
@@ -205,7 +224,13 @@ export class SessionStore {
   private async issue(session: SessionRecord, now: number): Promise<IssuedRefresh> {
     const refreshToken = newRefreshToken();
     const idleExpiresAt = Math.min(now + this.idleTtlSec, session.absolute_expires_at);
-    const record: RefreshRecord = { sid: session.sid, sub: session.sub, state: 'active', created_at: now, idle_expires_at: idleExpiresAt };
+    const record: RefreshRecord = {
+      sid: session.sid,
+      sub: session.sub,
+      state: 'active',
+      created_at: now,
+      idle_expires_at: idleExpiresAt,
+    };
     await this.refresh.create(refreshTokenKey(refreshToken), jsonValue(record));
     return { session, refreshToken, refreshExpiresIn: idleExpiresAt - now };
   }

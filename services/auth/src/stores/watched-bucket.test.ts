@@ -27,20 +27,39 @@ describe('UserStore / ClientStore', () => {
     try {
       const name = 'ünïcode user.with*wild>cards';
       expect(nameKey(name)).toMatch(/^[A-Za-z0-9_-]+$/);
-      await putUser(nc.jetstream(), { username: name, password_hash: 'h', roles: ['r'], scopes: ['s'], audiences: [] });
-      await putClient(nc.jetstream(), { client_id: 'svc', secret_hash: 'x', scopes: ['s'], audiences: ['echo'] });
+      await putUser(nc.jetstream(), {
+        username: name,
+        password_hash: 'h',
+        roles: ['r'],
+        scopes: ['s'],
+        audiences: [],
+      });
+      await putClient(nc.jetstream(), {
+        client_id: 'svc',
+        secret_hash: 'x',
+        scopes: ['s'],
+        audiences: ['echo'],
+      });
       expect((await users.get(name))?.roles).toEqual(['r']);
       expect((await clients.get('svc'))?.audiences).toEqual(['echo']);
       expect(await users.get('nobody')).toBeUndefined();
       // Updates arrive through the watch.
-      await putUser(nc.jetstream(), { username: name, password_hash: 'h', roles: ['r2'], scopes: ['s'], audiences: [] });
+      await putUser(nc.jetstream(), {
+        username: name,
+        password_hash: 'h',
+        roles: ['r2'],
+        scopes: ['s'],
+        audiences: [],
+      });
       const deadline = Date.now() + 2000;
-      while ((await users.get(name))?.roles[0] !== 'r2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      while ((await users.get(name))?.roles[0] !== 'r2' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
       expect((await users.get(name))?.roles).toEqual(['r2']);
       // A deleted user is gone from the copy as well.
       await (await nc.jetstream().views.kv('AUTHMESH_USERS')).delete(nameKey(name));
       const until = Date.now() + 2000;
-      while ((await users.get(name)) !== undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      while ((await users.get(name)) !== undefined && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
       expect(await users.get(name)).toBeUndefined();
     } finally {
       await users.close();

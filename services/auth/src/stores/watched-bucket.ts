@@ -49,7 +49,10 @@ export class WatchedBucket<T> {
       if (this.watcher === watcher) this.current = true;
     });
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([loaded, new Promise((resolve) => (timer = setTimeout(resolve, INITIAL_LOAD_TIMEOUT_MS)))]);
+    await Promise.race([
+      loaded,
+      new Promise((resolve) => (timer = setTimeout(resolve, INITIAL_LOAD_TIMEOUT_MS))),
+    ]);
     clearTimeout(timer);
   }
 
