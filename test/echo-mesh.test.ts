@@ -240,6 +240,25 @@ describe('echo mesh: the contract status table', () => {
     console.log(`[echo-mesh] Revoke RPC → rejection at echo: ${(performance.now() - t0).toFixed(1)} ms`);
     expect(code).toBe(grpc.status.UNAUTHENTICATED);
   });
+  it('an open StreamWhoAmI ends with UNAUTHENTICATED when its session is revoked', async () => {
+    const { access_token: t } = await login();
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${t}`);
+    const s = echoClient.StreamWhoAmI({ count: 100, interval_ms: 50 }, md);
+    let received = 0;
+    const ended = new Promise<number>((res) => {
+      s.on('data', () => {
+        if (++received === 1) void unary(authClient, 'Revoke', { token: t, reason: 'stream test' }, t);
+      });
+      s.on('error', (e: grpc.ServiceError) => res(e.code));
+      s.on('end', () => res(0));
+    });
+    expect(await ended).toBe(grpc.status.UNAUTHENTICATED);
+    expect(received).toBeLessThan(20);
+    expect(await unary(echoClient, 'Ping', {})).toEqual({ message: 'pong' });
+    // The handler's pending writes after the interceptor ended the call must not surface as errors.
+    expect(echo.output).not.toMatch(/"level":(50|60)/);
+  });
 });
 
 describe('echo mesh: delegation and audiences', () => {
