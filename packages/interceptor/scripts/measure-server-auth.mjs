@@ -1,7 +1,10 @@
 // Quick measurement (not a test): warm-token unary calls/s through createServerAuth vs the same
 // server without interceptor, plus the cold verify rate. Run after `npx tsc -b packages/interceptor`:
 //   node packages/interceptor/scripts/measure-server-auth.mjs [seconds=5] [inflight=64] [rounds=3]
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { echoGrpc } from '@authmesh/proto';
@@ -77,6 +80,27 @@ if (process.argv[2] === '--server') {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`warm-token calls/s ratio auth/none: median ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
     `server CPU added: median ${median(cpu).toFixed(1)} µs/call`);
+
+  // The server's own ceiling: h2load (nghttp2) drives it much harder than a grpc-js client can.
+  let hasH2load = true;
+  try { execFileSync('h2load', ['--version'], { stdio: 'ignore' }); } catch { hasH2load = false; }
+  if (hasH2load) {
+    const body = join(tmpdir(), `authmesh-h2load-${process.pid}.bin`);
+    writeFileSync(body, Buffer.from([0, 0, 0, 0, 0])); // a gRPC frame: uncompressed, empty WhoAmIRequest
+    const h2 = { none: [], auth: [] };
+    for (let round = 0; round < Number(rounds); round++) {
+      for (const mode of ['none', 'auth']) {
+        const child = fork(new URL(import.meta.url), ['--server', mode, JSON.stringify(key.jwk)]);
+        const { port } = await new Promise((r) => child.once('message', r));
+        const out = execFileSync('h2load', ['-n', '60000', '-c', '2', '-m', '64', '-d', body, '-H', 'content-type: application/grpc',
+          '-H', 'te: trailers', '-H', `authorization: Bearer ${token}`, `http://127.0.0.1:${port}/echo.v1.Echo/WhoAmI`], { encoding: 'utf8' });
+        h2[mode].push(Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]));
+        child.kill();
+      }
+    }
+    console.log(`h2load calls/s none: ${h2.none.map((x) => x.toFixed(0)).join(', ')}; auth: ${h2.auth.map((x) => x.toFixed(0)).join(', ')}; ` +
+      `ratio of medians ${(median(h2.auth) / median(h2.none)).toFixed(2)}`);
+  }
 
   // Cold path: every token distinct, verified once (signature + claims), in-process.
   const sa = createServerAuth({ issuer: ISSUER, audience: 'echo', jwks: { source: async () => ({ keys: [key.jwk] }) },
