@@ -23,6 +23,7 @@ try {
   console.error(`${err.message}\n${usage}`);
   process.exit(2);
 }
+if (opts.profile) process.env.BENCH_PROFILE_DIR = resolve(opts.profile);
 if (opts.help) {
   console.log(usage);
   process.exit(0);

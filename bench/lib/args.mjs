@@ -27,12 +27,15 @@ export function parseArgs(argv) {
     } else if (a === '--out') {
       opts.out = argv[++i];
       if (!opts.out) throw new TypeError('--out: a file path');
+    } else if (a === '--profile') {
+      opts.profile = argv[++i];
+      if (!opts.profile) throw new TypeError('--profile: a directory for .cpuprofile files');
     } else if (a === '--help' || a === '-h') {
       opts.help = true;
     } else throw new TypeError(`unknown option ${a}`);
   }
   opts.rounds ??= 3;
-  opts.durationMs ??= opts.quick ? 1000 : 3000;
+  opts.durationMs ??= opts.quick ? 1000 : 2000;
   return opts;
 }
 
@@ -40,5 +43,6 @@ export const usage = `usage: node bench/run.mjs [--quick] [--only ${suites.join(
   --quick      ~1 minute pass: shorter rounds, fewer concurrency levels and trials
   --only       run only the named suites
   --rounds     rounds per figure (median over them; default 3)
-  --duration   seconds per load round (default 3, quick 1)
-  --out        JSON output (default bench/results/latest.json)`;
+  --duration   seconds per load round (default 2, quick 1)
+  --out        JSON output (default bench/results/latest.json)
+  --profile    write a CPU profile of every bench process and service into DIR/<role>/ (node --cpu-prof)`;

@@ -1,5 +1,7 @@
 import { fork } from 'node:child_process';
+import { basename } from 'node:path';
 import { onCleanup } from './cleanup.mjs';
+import { profileArgs } from './profile.mjs';
 
 /**
  * A bench helper process (node:child_process.fork) driven by request/response messages over IPC,
@@ -15,7 +17,7 @@ export class Child {
   constructor(script, { args = [], env = {}, execArgv = [] } = {}) {
     this.#proc = fork(script, args, {
       env: { ...process.env, ...env },
-      execArgv,
+      execArgv: [...execArgv, ...profileArgs(basename(script, '.mjs'))],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const keep = (d) => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.mjs';
+import { profileArgs } from './profile.mjs';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const authBin = `${repo}services/auth/bin/authmesh.js`;
@@ -60,7 +61,7 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
     const uEnv = u.scryptN ? { ...env, AUTHMESH_SCRYPT_N: String(u.scryptN) } : env;
     await cli(uEnv, ['user', 'add', u.name, '--roles', 'reader', '--scopes', (u.scopes ?? ['a']).join(','), '--audiences', (u.audiences ?? ['echo']).join(',')], `${u.password}\n`);
   }
-  const auth = await ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env: { ...env, ...authEnv } });
+  const auth = await ServiceProcess.start({ name: 'auth', args: [...profileArgs('auth'), authBin, 'serve'], env: { ...env, ...authEnv } });
   const stopAuth = onCleanup(() => auth.stop());
   const echoes = [];
   const mesh = {
@@ -76,7 +77,7 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
           Array.from({ length: Math.min(batch, n - i) }, () =>
             ServiceProcess.start({
               name: `echo-${echoes.length}`,
-              args: [echoMain],
+              args: [...profileArgs('echo'), echoMain],
               env: { ECHO_GRPC_ADDR: '127.0.0.1:0', AUTHMESH_AUDIENCE: 'echo', AUTHMESH_ISSUER: meshIssuer, AUTHMESH_AUTH_TARGET: auth.grpc, NATS_URL: nats.url, LOG_LEVEL: 'warn' },
               timeoutMs: 60_000,
             }),

@@ -17,10 +17,18 @@ export function overheadRows(r) {
     rows.push(['overhead h2load', f.label, `1×${f.streams}`, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.rejected ? ` ${f.rejected} rejected` : ''), rel]);
   }
   const v = r.verify;
-  if (v.cryptoVerify) rows.push(['verify 1 core', 'node:crypto Ed25519 verify (signature only)', 1, fmt(v.cryptoVerify), '', '', '', 'baseline']);
-  if (v.joseVerify) rows.push(['verify 1 core', 'jose jwtVerify, distinct tokens', 1, fmt(v.joseVerify), '', '', '', `${x(v.joseVerify / v.cryptoVerify)} crypto`]);
-  if (v.authmeshCold) rows.push(['verify 1 core', 'authmesh verify(), distinct tokens (cold)', 1, fmt(v.authmeshCold), '', '', '', `${x(v.authmeshCold / v.cryptoVerify)} crypto`]);
-  if (v.authmeshWarm) rows.push(['verify 1 core', 'authmesh verify(), same token (warm)', 1, fmt(v.authmeshWarm), '', '', '', `${x(v.authmeshWarm / v.cryptoVerify)} crypto`]);
+  const base = v.cryptoVerify;
+  const verifyRow = (key, label, c) => {
+    const f = v[key];
+    if (!f) return;
+    const rel = key === 'cryptoVerify' ? 'baseline' : `${x(f.rate / base.rate)} crypto/s, ${x(base.cpuUs / f.cpuUs)} per CPU-s`;
+    rows.push(['verify in-process', label, c, fmt(f.rate), '', '', `${fmt(f.cpuUs)} µs CPU/op`, rel]);
+  };
+  verifyRow('cryptoVerify', 'node:crypto Ed25519 verify, signature only', 1);
+  verifyRow('joseVerify', 'jose jwtVerify, distinct tokens', 1);
+  verifyRow('authmeshCold', 'authmesh verify(), distinct tokens (cold)', 1);
+  verifyRow('authmeshCold64', 'authmesh verify(), distinct tokens (cold)', 64);
+  verifyRow('authmeshWarm', 'authmesh verify(), same token (warm)', 1);
   return rows;
 }
 
@@ -39,9 +47,11 @@ export function overheadTargets(r) {
     t.push({ target: 'warm token ≥ 0.90 × no interceptor, 64 streams (h2load)', figure: hw.vsNone, bar: 0.9, higher: true, unit: '×' });
   }
   if (r.verify.authmeshCold) {
+    // Judged per CPU-second (CPU µs per op, all threads), which the noise of a shared machine moves
+    // least and a thread pool cannot inflate; the wall-clock ratios are in the table.
     t.push({
-      target: 'cold path ≥ 0.8 × node:crypto Ed25519 verify rate (1 core)',
-      figure: r.verify.authmeshCold / r.verify.cryptoVerify,
+      target: 'cold path ≥ 0.8 × node:crypto Ed25519 verify rate (per CPU-second)',
+      figure: r.verify.cryptoVerify.cpuUs / r.verify.authmeshCold.cpuUs,
       bar: 0.8,
       higher: true,
       unit: '×',

@@ -42,7 +42,7 @@ async function authmeshInterceptor(publicJwk, revocations) {
 async function revocationFeed(natsUrl, publicJwk) {
   const { keys, feed } = await benchRevocationFeed({ publicJwk, issuer: benchIssuer, natsUrl });
   closers.push(() => keys.close(), () => feed.close());
-  await feed.ready();
+  await Promise.race([feed.ready(), new Promise((_, rej) => setTimeout(() => rej(new Error('revocation feed not ready in 15 s')), 15_000))]);
   return { feed };
 }
 

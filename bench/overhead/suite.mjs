@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Child } from '../lib/child.mjs';
 import { newSigningKey } from '../lib/keys.mjs';
+import { ensureRevocationStream } from '../lib/stream.mjs';
 import { findH2load, h2loadHint, h2loadRun } from '../lib/h2load.mjs';
 import { median, ratio } from '../lib/stats.mjs';
 import { pingMessage } from '../lib/bench-proto.mjs';
@@ -35,6 +36,7 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
   const verifier = new Child(here('./verify-rate.mjs'));
   const result = { concurrencies, variants: {}, h2load: {}, verify: {}, notes: [] };
   try {
+    if (nats) await ensureRevocationStream(nats.url);
     const { addrs, unavailable } = await server.call('start', { publicJwk: key.publicJwk, natsUrl: nats?.url });
     for (const [k, v] of Object.entries(unavailable)) result.notes.push(`${k} variant skipped: ${v}`);
     const { warmToken } = await load.call('init', { privateJwk: key.privateJwk });
@@ -149,9 +151,9 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
     const vr = [];
     for (let round = 0; round < rounds; round++) {
       vr.push(await verifier.call('round', { ms: quick ? 500 : 1000 }));
-      log(`  verify round ${round + 1}: ${Object.entries(vr.at(-1)).map(([k, v]) => `${k} ${Math.round(v)}/s`).join(', ')}`);
+      log(`  verify round ${round + 1}: ${Object.entries(vr.at(-1)).map(([k, v]) => `${k} ${Math.round(v.rate)}/s ${v.cpuUs.toFixed(1)} µs CPU`).join(', ')}`);
     }
-    for (const k of Object.keys(vr[0])) result.verify[k] = median(vr.map((r) => r[k]));
+    for (const k of Object.keys(vr[0])) result.verify[k] = { rate: median(vr.map((r) => r[k].rate)), cpuUs: median(vr.map((r) => r[k].cpuUs)) };
     return result;
   } finally {
     await Promise.allSettled([server.stop(), load.stop(), verifier.stop()]);
