@@ -30,6 +30,19 @@ const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** RFC 8725 §3.10 / RFC 7515 §4.1.2-6: keys named by the token itself are never trusted. */
 const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * RFC 4648 §3.5 / RFC 7515 §2: only the canonical base64url spelling (pad bits zero, no length ≡ 1
+ * mod 4). Lenient decoders ignore the pad bits, so without this one signed token has up to 16 spellings
+ * that all verify: a different string for the cache, logs and any string-keyed deny list.
+ */
+function canonicalBase64url(part: string): boolean {
+  const rem = part.length % 4;
+  if (rem === 0) return true;
+  if (rem === 1) return false;
+  return (B64URL.indexOf(part[part.length - 1]!) & (rem === 2 ? 0x0f : 0x03)) === 0;
+}
 
 function fail(code: AuthError['code'], message: string, cause?: unknown): never {
   throw new AuthError(code, message, cause === undefined ? undefined : { cause });
@@ -139,6 +152,10 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
     if (typeof token !== 'string' || token.length > cfg.maxTokenBytes) fail('ERR_TOKEN_MALFORMED', 'token too large');
     if (!COMPACT.test(token)) fail('ERR_TOKEN_MALFORMED', 'not a compact JWS');
     const dot = token.indexOf('.');
+    const dot2 = token.indexOf('.', dot + 1);
+    if (!canonicalBase64url(token.slice(0, dot)) || !canonicalBase64url(token.slice(dot + 1, dot2)) || !canonicalBase64url(token.slice(dot2 + 1))) {
+      fail('ERR_TOKEN_MALFORMED', 'not canonical base64url');
+    }
     const header = decodeJson(token.slice(0, dot), 'header');
     const { alg, kid } = checkHeader(header, cfg.algorithms);
     const key = cfg.keys.get(kid) ?? (await cfg.keys.resolve(kid));
