@@ -102,7 +102,7 @@ try {
     }),
   );
   for (const c of clients) c.close();
-  await h2loadView(auth.grpc, request);
+  await h2loadView(auth, request);
 } finally {
   await auth?.stop();
   await nats.stop();
@@ -113,7 +113,8 @@ try {
  * than grpc-js. Skipped when h2load is not installed. h2load counts HTTP 200s; gRPC errors are 200 too,
  * so the grpc-js run above (0 failures with the same request) is what shows the request is valid.
  */
-async function h2loadView(target, request) {
+async function h2loadView(auth, request) {
+  const target = auth.grpc;
   const which = spawnSync('sh', ['-c', 'command -v h2load'], { encoding: 'utf8' }).stdout.trim();
   if (!which)
     return console.log(JSON.stringify({ h2load: 'not installed (apt-get install nghttp2-client)' }));
@@ -138,13 +139,29 @@ async function h2loadView(target, request) {
       'te: trailers',
       `http://${target}/authmesh.v1.AuthService/IssueToken`,
     ];
+    const minted0 = await mintedCount(auth);
     const r = spawnSync(which, args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
     const rate = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(r.stdout)?.[1];
     const ok = /(\d+) succeeded/.exec(r.stdout)?.[1];
-    console.log(
-      JSON.stringify({ h2load_tokens_per_s: Math.round(Number(rate)), succeeded: Number(ok), inflight }),
-    );
+    // minted_by_server includes the warm-up second; it must be at least `succeeded`.
+    const minted = (await mintedCount(auth)) - minted0;
+    const view = {
+      h2load_tokens_per_s: Math.round(Number(rate)),
+      succeeded: Number(ok),
+      minted_by_server: minted,
+      inflight,
+    };
+    console.log(JSON.stringify(view));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Tokens the service signed so far, from its /metrics (proves h2load's 200s were real issuances). */
+async function mintedCount(auth) {
+  const text = await (await fetch(`http://${auth.http}/metrics`)).text();
+  return [...text.matchAll(/^authmesh_tokens_issued_total\{[^}]*\} (\d+)/gm)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
 }

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { authGrpc } from '@authmesh/proto';
-import { formatAddress, type AuthConfig } from './config.js';
+import { formatAddress, type AuthConfig, type ListenAddress } from './config.js';
 import type { AuthServiceContext } from './context.types.js';
 import { createGuard } from './guard.js';
 import { createHttpHandler } from './http/handler.js';
@@ -101,7 +101,11 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     // HTTP first: with AUTHMESH_ISSUER unset, the issuer is the bound HTTP URL (port 0 in tests).
     let issuer = config.issuer;
     let guardReady = (): boolean => false;
-    const http: HttpServer = await startHttpServer(
+    const http: HttpServer = await listening(
+      'AUTHMESH_HTTP_ADDR',
+      config.httpAddr,
+      startHttpServer,
+    )(
       config.httpAddr,
       createHttpHandler({
         keys,
@@ -111,7 +115,15 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       }),
     );
     cleanup.push(() => http.close());
-    if (config.issuerFollowsHttp) issuer = `http://${http.address}`;
+    if (config.issuerFollowsHttp) {
+      issuer = `http://${http.address}`;
+      if (/^(0\.0\.0\.0|\[::\]):/.test(http.address)) {
+        log.warn(
+          { issuer },
+          'issuer follows a wildcard HTTP address: set AUTHMESH_ISSUER to the URL clients use',
+        );
+      }
+    }
     const effective: AuthConfig = Object.freeze({ ...config, issuer });
     await recordIssuer(buckets.keys, issuer);
 
@@ -149,11 +161,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     // grpc.health.v1 (public in the guard): SERVING for "" and the AuthService while running.
     const health = new HealthImplementation({ '': 'SERVING', 'authmesh.v1.AuthService': 'SERVING' });
     health.addToServer(server);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(formatAddress(config.grpcAddr), grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
+    const port = await listening('AUTHMESH_GRPC_ADDR', config.grpcAddr, bindGrpc)(server, config.grpcAddr);
     let grpcGraceMs = 5000;
     cleanup.push(() => shutdownGrpc(server, grpcGraceMs));
     cleanup.push(() => {
@@ -205,4 +213,28 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+function bindGrpc(server: grpc.Server, addr: ListenAddress): Promise<number> {
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(formatAddress(addr), grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+}
+
+/** Wraps a listen step so a failure (port in use, bad host) names the variable and the address. */
+function listening<A extends unknown[], R>(
+  variable: string,
+  addr: ListenAddress,
+  start: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await start(...args);
+    } catch (cause) {
+      const reason = (cause as { code?: string }).code ?? (cause as Error).message;
+      throw new Error(`cannot listen on ${formatAddress(addr)} (${variable}): ${reason}`, { cause });
+    }
+  };
 }

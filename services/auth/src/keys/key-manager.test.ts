@@ -144,4 +144,20 @@ describe('NatsKeyManager', () => {
       await a.close();
     }
   });
+
+  it('generates ES256 (P-256) keys when selected, and the minter signs with them', async () => {
+    const m = await NatsKeyManager.open(await freshOptions({ alg: 'ES256' }));
+    try {
+      expect(m.current().alg).toBe('ES256');
+      expect(m.jwks().keys.every((k) => k.kty === 'EC' && k.crv === 'P-256' && k.alg === 'ES256')).toBe(true);
+      const minter = createTokenMinter({ issuer: 'i', accessTtlSec: 60, keys: m });
+      const t = await minter.mint({ sub: 's', clientId: 'c', aud: ['x'], scope: [], roles: [] });
+      const { protectedHeader } = await jwtVerify(t.token, createLocalJWKSet(m.jwks()), {
+        algorithms: ['ES256'],
+      });
+      expect(protectedHeader.kid).toBe(m.current().kid);
+    } finally {
+      await m.close();
+    }
+  });
 });
