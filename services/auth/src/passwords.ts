@@ -14,6 +14,49 @@ export interface PasswordHasherOptions {
   blockSize?: number;
   /** scrypt parallelization p; default 1. */
   parallelization?: number;
+  /**
+   * Most hashes computed at once; default 2. scrypt runs on libuv's thread pool (4 threads by default),
+   * which the token minter's signatures share: capping scrypt leaves threads for signing, so a burst
+   * of logins (or an attack on them) cannot stall token issuance.
+   */
+  maxConcurrent?: number;
+  /** Most hashes waiting for a slot; beyond it `hash`/`verify` reject with a `PasswordHasherBusyError`. Default 64. */
+  maxQueued?: number;
+}
+
+/** Too many password hashes in progress: the caller should shed the request (RESOURCE_EXHAUSTED). */
+export class PasswordHasherBusyError extends Error {
+  override readonly name = 'PasswordHasherBusyError';
+  constructor() {
+    super('too many logins in progress');
+  }
+}
+
+/** A counting semaphore with a bounded queue. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    private readonly max: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) {
+      if (this.waiting.length >= this.maxQueued) throw new PasswordHasherBusyError();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active++;
+    }
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter (active stays the same), or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
 }
 
 const SALT_BYTES = 16;
@@ -64,7 +107,12 @@ export class PasswordHasher {
   readonly cost: number;
   readonly blockSize: number;
   readonly parallelization: number;
-  private dummy: Promise<string> | undefined;
+  /**
+   * What unknown users are verified against: this cost and a random salt and hash. Nothing can match
+   * it (the result is discarded anyway); it only makes the failure cost one real scrypt.
+   */
+  private readonly dummy: ParsedHash;
+  private readonly slots: Slots;
 
   constructor(options: PasswordHasherOptions = {}) {
     const cost = options.cost ?? 2 ** 17;
@@ -78,15 +126,27 @@ export class PasswordHasher {
     if (!Number.isInteger(p) || p < 1 || p > 16) {
       throw new TypeError('PasswordHasher: options.parallelization must be an integer in [1, 16]');
     }
+    const maxConcurrent = options.maxConcurrent ?? 2;
+    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
+      throw new TypeError('PasswordHasher: options.maxConcurrent must be a positive integer');
+    }
+    const maxQueued = options.maxQueued ?? 64;
+    if (!Number.isInteger(maxQueued) || maxQueued < 0) {
+      throw new TypeError('PasswordHasher: options.maxQueued must be a non-negative integer');
+    }
     this.cost = cost;
     this.blockSize = r;
     this.parallelization = p;
+    this.slots = new Slots(maxConcurrent, maxQueued);
+    this.dummy = { n: cost, r, p, salt: randomBytes(SALT_BYTES), hash: randomBytes(HASH_BYTES) };
   }
 
   /** Hashes a password with a fresh random salt. */
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
-    const key = await scrypt(password, salt, this.cost, this.blockSize, this.parallelization);
+    const key = await this.slots.run(() =>
+      scrypt(password, salt, this.cost, this.blockSize, this.parallelization),
+    );
     return [
       'scrypt',
       this.cost,
@@ -104,15 +164,10 @@ export class PasswordHasher {
    */
   async verify(password: string, stored: string | undefined): Promise<boolean> {
     const parsed = stored === undefined ? undefined : parse(stored);
-    const target = parsed ?? parse(await this.dummyHash())!;
-    const key = await scrypt(password, target.salt, target.n, target.r, target.p);
+    const target = parsed ?? this.dummy;
+    const key = await this.slots.run(() => scrypt(password, target.salt, target.n, target.r, target.p));
     const same = timingSafeEqual(key, target.hash);
     return parsed !== undefined && same;
-  }
-
-  /** The dummy hash (computed once, lazily) that unknown users are verified against. */
-  private dummyHash(): Promise<string> {
-    return (this.dummy ??= this.hash(randomBytes(16).toString('base64url')));
   }
 }
 

@@ -46,6 +46,9 @@ export function toServiceError(err: unknown, log: Logger, rpc: string): Partial<
     return { code: err.code, details: err.message, ...(err.metadata ? { metadata: err.metadata } : {}) };
   }
   if (isAuthError(err)) return toGrpcStatus(err, log);
+  if ((err as { name?: unknown } | null)?.name === 'PasswordHasherBusyError') {
+    return { code: status.RESOURCE_EXHAUSTED, details: 'too many logins in progress, retry later' };
+  }
   if (isNatsFailure(err)) {
     log.warn(
       { rpc, err: { name: (err as Error).name, code: (err as { code?: unknown }).code } },
