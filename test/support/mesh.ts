@@ -1,0 +1,233 @@
+// Shared setup for the attack, fault and race suites: nats-server (or a cluster), the auth service as a
+// process provisioned through its CLI, echo processes, unary-call helpers, and the auth service's own
+// signing key read back from KV (so the attack corpus can mint tokens that differ from real ones in
+// exactly one claim or header).
+import { spawn } from 'node:child_process';
+import { createDecipheriv, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { connect } from 'nats';
+import { authGrpc, echoGrpc, type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
+import { ServiceProcess, repoRoot } from '@authmesh/testing';
+
+/** The authmesh CLI entry point (from dist: build first). */
+export const authBin = join(repoRoot, 'services/auth/bin/authmesh.js');
+/** The echo entry point (from dist). */
+export const echoMain = join(repoRoot, 'services/echo/dist/main.js');
+
+/** The outcome of one unary call: status code (0 = OK), details, response. */
+export interface CallResult<T = unknown> {
+  code: number;
+  details: string;
+  res?: T;
+}
+
+type Unary = (
+  req: object,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
+) => unknown;
+
+/** A unary call that never rejects; `metadata` overrides the default `authorization: Bearer <token>`. */
+export function call<T = unknown>(
+  client: unknown,
+  method: string,
+  req: object,
+  token?: string,
+  opts: { metadata?: grpc.Metadata; deadlineMs?: number } = {},
+): Promise<CallResult<T>> {
+  let md = opts.metadata;
+  if (md === undefined) {
+    md = new grpc.Metadata();
+    if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+  }
+  const fn = (client as Record<string, Unary>)[method]!;
+  return new Promise((resolve) =>
+    fn.call(client, req, md, { deadline: Date.now() + (opts.deadlineMs ?? 5000) }, (err, res) =>
+      resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '', res: res as T }),
+    ),
+  );
+}
+
+/** Runs the authmesh CLI with `env`; bounded to 20 s. */
+export function runCli(
+  env: Record<string, string>,
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [authBin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    proc.stdin.end(stdin);
+  });
+}
+
+/** What the mesh provisions and how it runs the processes. */
+export interface MeshOptions {
+  /** NATS_URL (one server or a comma-separated cluster). */
+  natsUrl: string;
+  issuer: string;
+  /** Extra auth-service env (e.g. AUTHMESH_NATS_REPLICAS, AUTHMESH_ACCESS_TTL). */
+  authEnv?: Record<string, string>;
+  /** Extra echo env. */
+  echoEnv?: Record<string, string>;
+  /** How many echo processes (audience `echo`). Default 1. */
+  echoes?: number;
+}
+
+/** Users and clients every mesh has: alice (password grant, audience echo), svc (client, echo), admin. */
+export const PASSWORD = 'correct horse battery staple';
+
+/** A running auth service + echo processes against one NATS. */
+export class Mesh {
+  auth!: ServiceProcess;
+  authClient!: AuthServiceClient;
+  readonly echoes: { proc: ServiceProcess; client: EchoClient }[] = [];
+  readonly secrets: Record<string, string> = {};
+  readonly env: Record<string, string>;
+
+  private constructor(readonly options: MeshOptions) {
+    this.env = {
+      NATS_URL: options.natsUrl,
+      AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
+      AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
+      AUTHMESH_ISSUER: options.issuer,
+      AUTHMESH_KEK: randomBytes(32).toString('base64url'),
+      AUTHMESH_SCRYPT_N: '1024',
+      AUTHMESH_KEY_ROTATION_INTERVAL: '0',
+      ...options.authEnv,
+    };
+  }
+
+  /** Provisions (CLI), starts auth then the echoes. Stops what it started when a step fails. */
+  static async start(options: MeshOptions): Promise<Mesh> {
+    const mesh = new Mesh(options);
+    try {
+      const u = await runCli(mesh.env, ['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'], `${PASSWORD}\n`);
+      if (u.code !== 0) throw new Error(`user add failed: ${u.stderr}`);
+      for (const [id, args] of [
+        ['svc', ['--scopes', 'echo:read', '--audiences', 'echo']],
+        ['admin', ['--scopes', 'authmesh:admin,echo:admin', '--audiences', 'echo']],
+      ] as const) {
+        const r = await runCli(mesh.env, ['client', 'add', id, ...args]);
+        if (r.code !== 0) throw new Error(`client add ${id} failed: ${r.stderr}`);
+        mesh.secrets[id] = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+      }
+      await mesh.startAuth();
+      await Promise.all(Array.from({ length: options.echoes ?? 1 }, () => mesh.startEcho()));
+      return mesh;
+    } catch (err) {
+      await mesh.stop();
+      throw err;
+    }
+  }
+
+  /** (Re)starts the auth service process and its client. */
+  async startAuth(): Promise<void> {
+    this.auth = await ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env: this.env });
+    (this.authClient as unknown as grpc.Client | undefined)?.close();
+    const { AuthService } = authGrpc().authmesh.v1;
+    this.authClient = new AuthService(this.auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+  }
+
+  /** Starts one more echo (audience `echo`) against this auth service. */
+  async startEcho(env: Record<string, string> = {}): Promise<{ proc: ServiceProcess; client: EchoClient }> {
+    const proc = await ServiceProcess.start({
+      name: 'echo',
+      args: [echoMain],
+      env: {
+        ECHO_GRPC_ADDR: '127.0.0.1:0',
+        AUTHMESH_AUDIENCE: 'echo',
+        AUTHMESH_ISSUER: this.options.issuer,
+        AUTHMESH_AUTH_TARGET: this.auth.grpc,
+        NATS_URL: this.options.natsUrl,
+        ...this.options.echoEnv,
+        ...env,
+      },
+    });
+    const { Echo } = echoGrpc().echo.v1;
+    const e = { proc, client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient };
+    this.echoes.push(e);
+    return e;
+  }
+
+  /** An auth-service call. */
+  authCall<T = TokenResponse__Output>(method: string, req: object, token?: string, deadlineMs?: number): Promise<CallResult<T>> {
+    return call<T>(this.authClient, method, req, token, deadlineMs === undefined ? {} : { deadlineMs });
+  }
+
+  /** IssueToken; throws unless OK. */
+  async issue(req: object): Promise<TokenResponse__Output> {
+    const r = await this.authCall('IssueToken', req);
+    if (r.code !== 0) throw new Error(`IssueToken failed with status ${r.code}: ${r.details}`);
+    return r.res!;
+  }
+
+  /** alice's password login for audience echo (access + refresh token). */
+  login(): Promise<TokenResponse__Output> {
+    return this.issue({ password: { username: 'alice', password: PASSWORD }, audience: ['echo'] });
+  }
+
+  /** A client-credentials token of `id` for audience echo. */
+  async clientToken(id: 'svc' | 'admin' = 'svc'): Promise<string> {
+    return (await this.issue({ client_credentials: { client_id: id, client_secret: this.secrets[id]! }, audience: ['echo'] })).access_token;
+  }
+
+  /** An echo call on echo `i`. */
+  echo<T = unknown>(method: string, token?: string, opts: { metadata?: grpc.Metadata; i?: number; req?: object } = {}): Promise<CallResult<T>> {
+    const e = this.echoes[opts.i ?? 0]!;
+    return call<T>(e.client, method, opts.req ?? {}, token, opts.metadata ? { metadata: opts.metadata } : {});
+  }
+
+  /**
+   * The auth service's current signing key, opened from the AUTHMESH_KEYS ring with the KEK (the same
+   * AES-256-GCM envelope as services/auth/src/keys/kek.ts: iv 12 || ciphertext || tag 16, AAD = kid).
+   * Lets the corpus sign tokens that are genuine except for the one thing under test.
+   */
+  async signingKey(): Promise<{ kid: string; alg: string; key: KeyObject }> {
+    const nc = await connect({ servers: this.options.natsUrl.split(',') });
+    try {
+      const kv = await nc.jetstream().views.kv('AUTHMESH_KEYS');
+      const entry = await kv.get('ring');
+      if (!entry) throw new Error('no key ring in AUTHMESH_KEYS');
+      const ring = JSON.parse(Buffer.from(entry.value).toString()) as { keys: { kid: string; alg: string; state: string; sealed?: string }[] };
+      const cur = ring.keys.find((k) => k.state === 'current')!;
+      const raw = Buffer.from(cur.sealed!, 'base64url');
+      const d = createDecipheriv('aes-256-gcm', Buffer.from(this.env.AUTHMESH_KEK!, 'base64url'), raw.subarray(0, 12));
+      d.setAAD(Buffer.from(cur.kid));
+      d.setAuthTag(raw.subarray(raw.length - 16));
+      const jwk = JSON.parse(Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString()) as { kty: string };
+      return { kid: cur.kid, alg: cur.alg, key: createPrivateKey({ key: jwk, format: 'jwk' }) };
+    } finally {
+      await nc.close();
+    }
+  }
+
+  /** Stops every process it started. */
+  async stop(): Promise<void> {
+    (this.authClient as unknown as grpc.Client | undefined)?.close();
+    for (const e of this.echoes) (e.client as unknown as grpc.Client).close();
+    await Promise.all(this.echoes.map((e) => e.proc.stop()));
+    await this.auth?.stop();
+  }
+}
+
+/** Polls `f` until it returns true; bounded in time. Returns the ms it took. */
+export async function until(f: () => Promise<boolean>, ms: number, what: string, stepMs = 25): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    if (await f()) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`${what}: not reached within ${ms} ms`);
+}
