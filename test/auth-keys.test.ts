@@ -127,6 +127,20 @@ describe('auth service keys, cross-process', () => {
     expect(inspected.code, inspected.stderr).toBe(0);
     expect(JSON.parse(inspected.stdout)).toMatchObject({ verified: true, claims: { sub: 'svc-a' } });
     expect(inspected.stdout).not.toContain(token.split('.')[2]!);
+    const viaUri = await cli([
+      'token',
+      'inspect',
+      token,
+      '--jwks-uri',
+      `http://${auth!.http}/.well-known/jwks.json`,
+      '--audience',
+      'other',
+    ]);
+    expect(viaUri.code).toBe(1);
+    expect(JSON.parse(viaUri.stdout)).toMatchObject({
+      verified: false,
+      reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
     const tampered = await cli(['token', 'inspect', `${token.slice(0, -4)}AAAA`]);
     expect(tampered.code).toBe(1);
     expect(JSON.parse(tampered.stdout)).toMatchObject({ verified: false });
