@@ -85,7 +85,7 @@ export class NatsKeyManager implements KeyManager {
         entry = await options.kv.get(RING_KEY);
       }
     }
-    if (!entry) throw new Error('key ring vanished while being created');
+    if (!entry || entry.operation !== 'PUT') throw new Error('key ring vanished while being created');
     m.#apply(entry);
     if (options.watch !== false) await m.#startWatch();
     m.#schedule();
