@@ -98,6 +98,8 @@ class Feed implements NatsRevocationFeed {
   private applied = 0;
   private dropped = 0;
   private consumerRestarts = 0;
+  private restarting: { since: number; done: Promise<void> } | undefined;
+  private statusIter: { stop(): void } | undefined;
   private parked: Array<{ jws: string; seq: number; kind: RevocationKind; parkedAt: number }> = [];
   private parkedKeysEpoch = 0;
 
@@ -174,6 +176,7 @@ class Feed implements NatsRevocationFeed {
     if (!this.readyFlag) this.rejectReady(new Error('revocation feed closed before it was ready'));
     this.messages?.stop();
     this.rotatedSub?.unsubscribe();
+    this.statusIter?.stop();
     if (this.nc && !this.o.connection) await this.nc.close().catch(() => {});
   }
 
@@ -198,6 +201,7 @@ class Feed implements NatsRevocationFeed {
       if (!this.o.connection) await nc.close();
       return;
     }
+    this.watchConnection(nc);
     this.rotatedSub = nc.subscribe(KEYS_ROTATED_SUBJECT, {
       callback: () => {
         this.o.keys.refresh().catch(() => {});
@@ -207,7 +211,7 @@ class Feed implements NatsRevocationFeed {
     for (;;) {
       if (this.closed) return;
       try {
-        this.jsm ??= await nc.jetstreamManager({ timeout: 2000 });
+        this.jsm ??= await nc.jetstreamManager({ timeout: API_TIMEOUT_MS });
         const info = await this.jsm.streams.info(this.o.stream);
         this.replayTarget = info.state.last_seq;
         this.streamCreated = info.created;
@@ -225,19 +229,53 @@ class Feed implements NatsRevocationFeed {
     this.timer.unref();
   }
 
+  /**
+   * After a reconnect, re-create the consumer from the last consumed sequence at once. The ordered
+   * consumer heals itself after a plain server restart, but when the node that held it is gone (a
+   * cluster losing a node) it can take many seconds; an explicit restart is cheap and gap-free.
+   */
+  private watchConnection(nc: NatsConnection): void {
+    const status = nc.status();
+    this.statusIter = status as unknown as { stop(): void };
+    void (async () => {
+      for await (const s of status) {
+        if (this.closed) break;
+        if (s.type === 'reconnect' && this.consumerGen > 0) void this.restartConsumer();
+      }
+    })().catch(() => {});
+  }
+
+  /** Re-creates the consumer from the last consumed sequence; one at a time, a stuck attempt is superseded. */
+  private restartConsumer(): Promise<void> {
+    const now = Date.now();
+    if (this.restarting && now - this.restarting.since < RESTART_SUPERSEDE_MS) return this.restarting.done;
+    this.consumerRestarts++;
+    this.behindSinceMs = undefined;
+    const done = this.startConsumer(this.lastSeq + 1)
+      .catch(() => {
+        // Not reachable yet (e.g. a cluster electing a new leader): the periodic check retries.
+      })
+      .finally(() => {
+        if (this.restarting?.done === done) this.restarting = undefined;
+      });
+    this.restarting = { since: now, done };
+    return done;
+  }
+
   /** (Re)creates the ordered consumer from `fromSeq`; messages of older consumers are ignored. */
   private async startConsumer(fromSeq: number): Promise<void> {
     const gen = ++this.consumerGen;
     this.messages?.stop();
     this.messages = undefined;
-    const js = this.nc!.jetstream();
+    // Short API timeouts: after a node loss the next attempt should come within seconds, not tens.
+    const js = this.nc!.jetstream({ timeout: API_TIMEOUT_MS });
     const consumer = await js.consumers.get(this.o.stream, { opt_start_seq: fromSeq });
     if (this.closed || gen !== this.consumerGen) return;
     // Short pulls: heartbeats (expires / 2) then notice a dead consumer within seconds, and the ordered
     // consumer re-creates itself from the last stream sequence it delivered.
     this.messages = await consumer.consume({
       max_messages: 2000,
-      expires: 4000,
+      expires: 2000,
       callback: (m: JsMsg) => {
         if (gen === this.consumerGen) this.onMessage(m);
       },
@@ -407,7 +445,9 @@ class Feed implements NatsRevocationFeed {
         this.firstSeqSeen = firstSeq;
         this.mark = { t, seq: lastSeq };
         this.consumerRestarts++;
-        await this.startConsumer(1);
+        void this.startConsumer(1).catch(() => {
+          // Retried by the watchdog below on a later check (we are behind the new stream).
+        });
         return;
       }
       if (firstSeq > this.firstSeqSeen) {
@@ -421,11 +461,10 @@ class Feed implements NatsRevocationFeed {
         this.behindSinceMs = undefined;
       } else if (this.behindSinceMs === undefined) {
         this.behindSinceMs = t;
-      } else if (t - this.behindSinceMs > 3 * this.o.checkIntervalMs + 5000) {
-        // The ordered consumer should have healed itself by now; re-create it from where we are.
-        this.behindSinceMs = undefined;
-        this.consumerRestarts++;
-        await this.startConsumer(this.lastSeq + 1);
+      } else if (t - this.behindSinceMs > Math.max(2 * this.o.checkIntervalMs, 2000)) {
+        // Behind for seconds while the stream answers: the consumer is stuck; re-create it from where we are.
+        // Not awaited: the staleness clock must keep running while a new consumer is being set up.
+        void this.restartConsumer();
       }
     } catch {
       // NATS unreachable: the feed simply is not known current; staleness grows.
@@ -438,6 +477,10 @@ class Feed implements NatsRevocationFeed {
 /** Live events signed by an unknown key are kept this long, at most this many, waiting for the key. */
 const PARK_MAX_AGE_MS = 5 * 60_000;
 const PARK_MAX = 1000;
+/** JetStream API timeout of the feed's own requests (stream info, consumer create), ms. */
+const API_TIMEOUT_MS = 2000;
+/** A consumer restart still pending after this long may be superseded by a new one, ms. */
+const RESTART_SUPERSEDE_MS = 6000;
 
 function isCode(err: unknown, code: string): boolean {
   return (err as { code?: unknown } | undefined)?.code === code;
