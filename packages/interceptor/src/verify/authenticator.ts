@@ -54,9 +54,22 @@ export function createAuthenticator(verify: Verifier, keys: KeyStore, revocation
     return recheck(token, entry);
   }
 
+  /** Verifications in flight, so N concurrent calls with one fresh token cost one signature check. */
+  const inflight = new Map<string, Promise<Principal>>();
+
   async function authenticate(token: string, anyAudience = false): Promise<Principal> {
     const hit = cached(token);
     if (hit !== undefined) return hit;
+    if (anyAudience) return verifyFresh(token, true);
+    let pending = inflight.get(token);
+    if (pending === undefined) {
+      pending = verifyFresh(token, false).finally(() => inflight.delete(token));
+      inflight.set(token, pending);
+    }
+    return pending;
+  }
+
+  async function verifyFresh(token: string, anyAudience: boolean): Promise<Principal> {
     // Read the epochs before verifying: a revocation landing during the await re-checks next time.
     const revocationEpoch = revocations.epoch;
     const keyEpoch = keys.epoch;

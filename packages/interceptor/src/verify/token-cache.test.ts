@@ -64,6 +64,19 @@ describe('createAuthenticator (cache + revocation + key epochs)', () => {
     s.keys.close();
   });
 
+  it('concurrent calls with one fresh token share a single verification', async () => {
+    const s = await setup();
+    const t = await signToken(k);
+    const ps = await Promise.all(Array.from({ length: 20 }, () => s.auth.authenticate(t)));
+    expect(new Set(ps).size).toBe(1);
+    expect(s.verifications()).toBe(1);
+    const bad = await signToken(k, { aud: 'billing' });
+    const rs = await Promise.allSettled(Array.from({ length: 5 }, () => s.auth.authenticate(bad)));
+    expect(rs.every((r) => r.status === 'rejected')).toBe(true);
+    expect(s.verifications()).toBe(2);
+    s.keys.close();
+  });
+
   it('a revocation applies on the very next call; unrelated epochs moves keep the entry', async () => {
     const s = await setup();
     const t = await signToken(k, { sid: 's1' });
