@@ -46,6 +46,7 @@ describe('jwksFromUri', () => {
     expect(() => jwksFromUri('http://auth.example.com/jwks.json')).toThrow(/^url: /);
     expect(() => jwksFromUri('https://auth.example.com/jwks.json')).not.toThrow();
     expect(() => jwksFromUri('nope')).toThrow(/^url: /);
+    expect(() => jwksFromUri('http://auth:8080/.well-known/jwks.json', { allowInsecureHttp: true })).not.toThrow();
   });
 });
 

@@ -79,18 +79,20 @@ export function jwksFromAuthService(
 }
 
 /**
- * JWKS from an HTTP `jwks_uri` (node fetch): https, or http on loopback only; redirects refused;
- * bounded in time and size.
+ * JWKS from an HTTP `jwks_uri` (node fetch): https, or http on loopback only unless
+ * `allowInsecureHttp` (a forged JWKS would let anyone mint tokens); redirects refused; bounded in
+ * time and size.
  */
-export function jwksFromUri(url: string, options: JwksFetchOptions = {}): JwksSource {
+export function jwksFromUri(url: string, options: JwksFetchOptions & { allowInsecureHttp?: boolean } = {}): JwksSource {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new TypeError('url: not a valid URL');
   }
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
-    throw new TypeError('url: must be https (http is accepted on loopback only)');
+  const httpOk = parsed.protocol === 'http:' && (isLoopbackHost(parsed.hostname) || options.allowInsecureHttp === true);
+  if (parsed.protocol !== 'https:' && !httpOk) {
+    throw new TypeError('url: must be https (http only on loopback, or with allowInsecureHttp)');
   }
   const { timeoutMs, maxBytes } = parseFetchOptions(options);
   return async () => {

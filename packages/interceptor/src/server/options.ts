@@ -10,7 +10,7 @@ import type { MethodRule } from './rules.js';
 /** Where the verification keys come from. A `keyStore` you pass in is yours to close. */
 export type JwksOption =
   | { authTarget: string; credentials?: grpc.ChannelCredentials }
-  | { jwksUri: string }
+  | { jwksUri: string; allowInsecureHttp?: boolean }
   | { source: JwksSource }
   | { keyStore: KeyStore };
 

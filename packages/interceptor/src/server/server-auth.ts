@@ -37,7 +37,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   } else if ('authTarget' in o.jwks) {
     keys = createKeyStore(jwksFromAuthService(o.jwks.authTarget, o.jwks.credentials), storeOptions);
   } else if ('jwksUri' in o.jwks) {
-    keys = createKeyStore(jwksFromUri(o.jwks.jwksUri), storeOptions);
+    keys = createKeyStore(jwksFromUri(o.jwks.jwksUri, { allowInsecureHttp: o.jwks.allowInsecureHttp === true }), storeOptions);
   } else {
     keys = createKeyStore(o.jwks.source, storeOptions);
   }
