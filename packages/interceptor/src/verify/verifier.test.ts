@@ -72,6 +72,12 @@ describe('createVerifier', () => {
     ['x5c header', async () => signToken(ed, {}, { x5c: ['MIIB'] }), 'ERR_TOKEN_MALFORMED'],
     ['unknown crit', async () => signRaw(ed, { alg: 'EdDSA', kid: 'ed', typ: 'at+jwt', crit: ['urn:x'], 'urn:x': 1 }, await claims()), 'ERR_TOKEN_MALFORMED'],
     ['b64 false', async () => signRaw(ed, { alg: 'EdDSA', kid: 'ed', typ: 'at+jwt', b64: false, crit: ['b64'] }, await claims()), 'ERR_TOKEN_MALFORMED'],
+    ['a non-canonical base64url spelling of a valid token', async () => {
+      const t = await signToken(ed);
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(t.at(-1)!); // Ed25519: 86 chars, the low 4 bits of the last are padding
+      return t.slice(0, -1) + alphabet[last | 1];
+    }, 'ERR_TOKEN_MALFORMED'],
     ['raw control token (signRaw itself works)', async () => signRaw(ed, { alg: 'EdDSA', kid: 'ed', typ: 'at+jwt' }, await claims()), 'OK'],
     ['kid missing', async () => signToken(ed, {}, { kid: undefined }), 'ERR_TOKEN_MALFORMED'],
     ['unknown kid', async () => signToken(ed, {}, { kid: 'nope' }), 'ERR_KEY_UNKNOWN'],
