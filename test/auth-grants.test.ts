@@ -151,6 +151,17 @@ describe('IssueToken', () => {
     expect(claims.sid).toBeUndefined();
   });
 
+  it('a client provisioned with --secret-stdin authenticates with that secret', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const r = await cli(['client', 'add', 'scripted', '--scopes', 'x', '--secret-stdin'], `${secret}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain(secret);
+    secrets.scripted = secret;
+    // The new client reaches the service's cache through a KV watch, or a KV read on a miss.
+    const res = await clientToken('scripted');
+    expect(res.scope).toBe('x');
+  });
+
   it('an audience beyond the allowed ones is PERMISSION_DENIED', async () => {
     expect((await statusOf(login('bob', 'pw-bob', { audience: ['echo'] }))).code).toBe(
       grpc.status.PERMISSION_DENIED,
