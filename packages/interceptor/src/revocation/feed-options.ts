@@ -21,6 +21,12 @@ export interface RevocationFeedOptions {
   checkIntervalMs?: number;
   /** Stream name (default `AUTHMESH_REVOCATIONS`; tests only). */
   stream?: string;
+  /**
+   * Also subscribe to the core subjects `authmesh.revoked.>` (default true): live events apply as soon as
+   * they are published, even while the JetStream consumer is being re-created. The stream remains the
+   * source of truth either way; false leaves the stream as the only path.
+   */
+  coreFastPath?: boolean;
 }
 
 /** Options after defaults and validation. */
@@ -34,6 +40,7 @@ export interface ParsedFeedOptions {
   name: string;
   checkIntervalMs: number;
   stream: string;
+  coreFastPath: boolean;
 }
 
 /** Validates once, at construction: a bad option is a TypeError naming it. */
@@ -67,7 +74,10 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
   if (checkIntervalMs * 2 > maxStalenessMs) throw new TypeError('checkIntervalMs must be at most half of maxStalenessMs');
   const stream = o.stream ?? 'AUTHMESH_REVOCATIONS';
   if (typeof stream !== 'string' || !/^[A-Za-z0-9_-]+$/.test(stream)) throw new TypeError('stream must be a valid stream name');
+  const coreFastPath = o.coreFastPath ?? true;
+  if (typeof coreFastPath !== 'boolean') throw new TypeError('coreFastPath must be a boolean');
   return {
+    coreFastPath,
     servers,
     connection: o.connection,
     keys: o.keys,

@@ -25,6 +25,8 @@ export interface RevocationFeedStats {
   replayMs: number | undefined;
   /** Stream sequence of the last event consumed. */
   lastSequence: number;
+  /** Stream messages consumed (each sequence once): equals `lastSequence` when nothing was skipped. */
+  consumed: number;
   /** How many times the feed re-created its consumer itself (stream recreated, stuck consumer). */
   consumerRestarts: number;
   /** Live events signed by a key not known yet, waiting for the key set to change (bounded). */
@@ -71,6 +73,9 @@ class Feed implements NatsRevocationFeed {
   private jsm: JetStreamManager | undefined;
   private messages: ConsumerMessages | undefined;
   private rotatedSub: Subscription | undefined;
+  private liveSub: Subscription | undefined;
+  /** Events (JWS strings) seen on the core subscription → whether they verified; oldest first, bounded. */
+  private readonly recent = new Map<string, Promise<boolean>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private checking = false;
@@ -98,6 +103,7 @@ class Feed implements NatsRevocationFeed {
   private applied = 0;
   private dropped = 0;
   private consumerRestarts = 0;
+  private consumed = 0;
   private restarting: { since: number; done: Promise<void> } | undefined;
   private statusIter: { stop(): void } | undefined;
   private parked: Array<{ jws: string; seq: number; kind: RevocationKind; parkedAt: number }> = [];
@@ -162,6 +168,7 @@ class Feed implements NatsRevocationFeed {
       entries: this.set.size,
       replayMs: this.replayMs,
       lastSequence: this.lastSeq,
+      consumed: this.consumed,
       consumerRestarts: this.consumerRestarts,
       parked: this.parked.length,
       stalenessMs: this.lastCurrentMs === 0 ? Infinity : Date.now() - this.lastCurrentMs,
@@ -176,6 +183,7 @@ class Feed implements NatsRevocationFeed {
     if (!this.readyFlag) this.rejectReady(new Error('revocation feed closed before it was ready'));
     this.messages?.stop();
     this.rotatedSub?.unsubscribe();
+    this.liveSub?.unsubscribe();
     this.statusIter?.stop();
     if (this.nc && !this.o.connection) await this.nc.close().catch(() => {});
   }
@@ -202,6 +210,16 @@ class Feed implements NatsRevocationFeed {
       return;
     }
     this.watchConnection(nc);
+    // Fast path for live events: a core subscription sees each publish at once, even while the JetStream
+    // consumer is being re-created (a cluster electing a leader). The stream stays the source of truth
+    // (replay, resume, no gap); an event seen here first is verified once and skipped there.
+    if (this.o.coreFastPath) {
+      this.liveSub = nc.subscribe(`${REVOCATION_SUBJECT_PREFIX}>`, {
+        callback: (err, m) => {
+          if (err === null) this.onCoreMessage(m.subject, m.data);
+        },
+      });
+    }
     this.rotatedSub = nc.subscribe(KEYS_ROTATED_SUBJECT, {
       callback: () => {
         this.o.keys.refresh().catch(() => {});
@@ -288,6 +306,7 @@ class Feed implements NatsRevocationFeed {
     // A re-created consumer may redeliver what we already have.
     if (seq <= this.lastSeq) return;
     this.lastSeq = seq;
+    this.consumed++;
     const kind = SUBJECT_KIND.get(m.subject);
     if (kind === undefined) {
       this.dropped++;
@@ -312,10 +331,33 @@ class Feed implements NatsRevocationFeed {
     this.verifyEager(Buffer.from(m.data).toString('latin1'), seq, kind);
   }
 
+  /** A live event from the core subscription: verified and applied now; failures are counted by the stream copy. */
+  private onCoreMessage(subject: string, data: Uint8Array): void {
+    const kind = SUBJECT_KIND.get(subject);
+    if (kind === undefined || this.closed) return;
+    const jws = Buffer.from(data).toString('latin1');
+    if (this.recent.has(jws)) return;
+    const verified = (async () => {
+      await this.o.keys.ready();
+      const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
+      if (claims.kind !== kind || this.closed) return false;
+      this.applyVerified(claims);
+      return true;
+    })().catch(() => false);
+    this.recent.set(jws, verified);
+    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+  }
+
   private verifyEager(jws: string, seq: number, kind: RevocationKind, parkedAt?: number): void {
     this.eagerQueued++;
     this.eagerChain = this.eagerChain.then(async () => {
       try {
+        // Seen on the core subscription first: if that verified and applied it, nothing is left to do.
+        const early = this.recent.get(jws);
+        if (early !== undefined) {
+          this.recent.delete(jws);
+          if (await early) return;
+        }
         // Verifying before the first JWKS loaded would drop every event as "unknown key".
         await this.o.keys.ready();
         const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
@@ -390,9 +432,9 @@ class Feed implements NatsRevocationFeed {
   }
 
   private applyVerified(claims: RevocationEventClaims): void {
+    if (!this.set.apply(claims)) return;
     // A kid revocation: forget the key at once so nothing it signed verifies, even from caches.
     if (claims.kind === 'kid') this.o.keys.remove(claims.value);
-    if (!this.set.apply(claims)) return;
     this.applied++;
     for (const listener of this.listeners) {
       try {
@@ -477,6 +519,8 @@ class Feed implements NatsRevocationFeed {
 /** Live events signed by an unknown key are kept this long, at most this many, waiting for the key. */
 const PARK_MAX_AGE_MS = 5 * 60_000;
 const PARK_MAX = 1000;
+/** Live events remembered between their core delivery and their stream delivery. */
+const RECENT_MAX = 4096;
 /** JetStream API timeout of the feed's own requests (stream info, consumer create), ms. */
 const API_TIMEOUT_MS = 2000;
 /** A consumer restart still pending after this long may be superseded by a new one, ms. */
