@@ -31,10 +31,20 @@ describe('createKeyStore', () => {
     const lying = { ...es, kid: 'lying', jwk: { ...es.jwk, kid: 'lying', alg: 'EdDSA' } }; // EC key claiming EdDSA
     const enc = { ...ed, kid: 'enc', jwk: { ...ed.jwk, kid: 'enc', use: 'enc' } };
     const noAlg = { ...ed, kid: 'noalg', jwk: { ...ed.jwk, kid: 'noalg', alg: undefined } };
-    const hmac = { kid: 'hs', alg: 'HS256', privateKey: ed.privateKey, jwk: { kty: 'oct', k: 'c2VjcmV0', kid: 'hs', alg: 'HS256' } };
-    const ks = track(createKeyStore(jwksSource([ed, es, es384, lying, enc, noAlg, hmac]).source, { algorithms: ['EdDSA'] }));
+    const hmac = {
+      kid: 'hs',
+      alg: 'HS256',
+      privateKey: ed.privateKey,
+      jwk: { kty: 'oct', k: 'c2VjcmV0', kid: 'hs', alg: 'HS256' },
+    };
+    const ks = track(
+      createKeyStore(jwksSource([ed, es, es384, lying, enc, noAlg, hmac]).source, { algorithms: ['EdDSA'] }),
+    );
     await ks.ready();
-    expect(['ed', 'es', 'es384', 'lying', 'enc', 'noalg', 'hs'].filter((k) => ks.get(k))).toEqual(['ed', 'noalg']);
+    expect(['ed', 'es', 'es384', 'lying', 'enc', 'noalg', 'hs'].filter((k) => ks.get(k))).toEqual([
+      'ed',
+      'noalg',
+    ]);
   });
 
   it('never holds a private key, even when the JWKS leaks one', async () => {

@@ -32,10 +32,13 @@ export const SUPPORTED_ALGORITHMS: readonly string[] = Object.keys(KEY_SHAPES);
 /** Validates an `algorithms` option once; `name` is the option's name in the TypeError. */
 export function parseAlgorithms(value: unknown, name: string): readonly string[] {
   if (value === undefined) return ['EdDSA', 'ES256'];
-  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`${name}: must be a non-empty array of algorithm names`);
+  if (!Array.isArray(value) || value.length === 0)
+    throw new TypeError(`${name}: must be a non-empty array of algorithm names`);
   for (const alg of value) {
     if (typeof alg !== 'string' || !(alg in KEY_SHAPES)) {
-      throw new TypeError(`${name}: unsupported algorithm ${JSON.stringify(alg)} (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+      throw new TypeError(
+        `${name}: unsupported algorithm ${JSON.stringify(alg)} (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`,
+      );
     }
   }
   return Object.freeze([...value]);
@@ -43,7 +46,8 @@ export function parseAlgorithms(value: unknown, name: string): readonly string[]
 
 function nonNegative(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${name}: must be a finite number >= 0`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new TypeError(`${name}: must be a finite number >= 0`);
   return value;
 }
 
@@ -55,7 +59,8 @@ interface StoredKey extends VerificationKey {
 /** The algorithm a JWK may be used with, or undefined when it does not fit the allowlist. */
 function keyAlgorithm(jwk: JWK, allowed: readonly string[]): string | undefined {
   if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
-  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return undefined;
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify')))
+    return undefined;
   let alg = jwk.alg;
   if (alg === undefined) {
     // RFC 7517 §4.4: "alg" is optional in a JWK; infer it only where the curve leaves one choice.
@@ -95,7 +100,9 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   const cooldownMs = nonNegative(options.refreshCooldownMs, 'refreshCooldownMs', 5000);
   const retryInitialMs = Math.max(1, nonNegative(options.retryInitialMs, 'retryInitialMs', 200));
   const retryMaxMs = Math.max(retryInitialMs, nonNegative(options.retryMaxMs, 'retryMaxMs', 5000));
-  const logger = options.logger ?? { warn: (obj: object, msg: string) => console.warn(`authmesh: ${msg}`, obj) };
+  const logger = options.logger ?? {
+    warn: (obj: object, msg: string) => console.warn(`authmesh: ${msg}`, obj),
+  };
 
   let keys = new Map<string, StoredKey>();
   /** kids revoked through remove(): never imported again, even if the JWKS still lists them. */
@@ -110,7 +117,8 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   const readyPromise = new Promise<void>((resolve) => (resolveReady = resolve));
 
   async function importSet(jwks: JSONWebKeySet): Promise<Map<string, StoredKey>> {
-    if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new Error('JWKS has no "keys" array');
+    if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys))
+      throw new Error('JWKS has no "keys" array');
     const next = new Map<string, StoredKey>();
     for (const jwk of jwks.keys) {
       if (typeof jwk !== 'object' || jwk === null || typeof jwk.kid !== 'string' || jwk.kid === '') continue;
@@ -128,7 +136,8 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
         const imported = await importJWK(pub, alg);
         if (!(imported instanceof Uint8Array)) {
           const key = imported instanceof KeyObject ? imported : KeyObject.from(imported);
-          if (key.type === 'public') next.set(jwk.kid, Object.freeze({ kid: jwk.kid, alg, key, fingerprint }));
+          if (key.type === 'public')
+            next.set(jwk.kid, Object.freeze({ kid: jwk.kid, alg, key, fingerprint }));
         }
       } catch {
         // A key jose refuses (bad point, short RSA modulus) is skipped, the rest still counts.
@@ -140,7 +149,12 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
 
   function swap(next: Map<string, StoredKey>): void {
     let changed = next.size !== keys.size;
-    if (!changed) for (const [kid, key] of next) if (keys.get(kid) !== key) { changed = true; break; }
+    if (!changed)
+      for (const [kid, key] of next)
+        if (keys.get(kid) !== key) {
+          changed = true;
+          break;
+        }
     if (changed) {
       keys = next;
       epoch++;
@@ -162,7 +176,10 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
         }
         return true;
       } catch (err) {
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'JWKS fetch failed; keeping the last good key set');
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'JWKS fetch failed; keeping the last good key set',
+        );
         return false;
       } finally {
         inflight = undefined;

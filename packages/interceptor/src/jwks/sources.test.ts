@@ -13,7 +13,8 @@ let jwksJson = '';
 beforeAll(async () => {
   jwksJson = JSON.stringify({ keys: [(await makeKey('EdDSA', 'a')).jwk] });
   http = createServer((req, res) => {
-    if (req.url === '/jwks.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(jwksJson);
+    if (req.url === '/jwks.json')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(jwksJson);
     if (req.url === '/huge') {
       res.writeHead(200); // no content-length: the reader must stop by itself
       const chunk = Buffer.alloc(64 * 1024, 0x20);
@@ -46,7 +47,9 @@ describe('jwksFromUri', () => {
     expect(() => jwksFromUri('http://auth.example.com/jwks.json')).toThrow(/^url: /);
     expect(() => jwksFromUri('https://auth.example.com/jwks.json')).not.toThrow();
     expect(() => jwksFromUri('nope')).toThrow(/^url: /);
-    expect(() => jwksFromUri('http://auth:8080/.well-known/jwks.json', { allowInsecureHttp: true })).not.toThrow();
+    expect(() =>
+      jwksFromUri('http://auth:8080/.well-known/jwks.json', { allowInsecureHttp: true }),
+    ).not.toThrow();
   });
 });
 
@@ -54,9 +57,14 @@ describe('jwksFromAuthService', () => {
   it('calls GetJwks and parses keys_json', async () => {
     const server = new grpc.Server();
     server.addService(authGrpc().authmesh.v1.AuthService.service, {
-      GetJwks: (_c: unknown, cb: grpc.sendUnaryData<{ keys_json: string }>) => cb(null, { keys_json: jwksJson }),
+      GetJwks: (_c: unknown, cb: grpc.sendUnaryData<{ keys_json: string }>) =>
+        cb(null, { keys_json: jwksJson }),
     } as unknown as grpc.UntypedServiceImplementation);
-    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? rej(e) : res(p),
+      ),
+    );
     const source = jwksFromAuthService(`127.0.0.1:${port}`);
     try {
       expect((await source()).keys[0]?.kid).toBe('a');

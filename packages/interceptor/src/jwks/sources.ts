@@ -60,7 +60,10 @@ export function jwksFromAuthService(
   let client: InstanceType<ReturnType<typeof authGrpc>['authmesh']['v1']['AuthService']> | undefined;
   const source = (): Promise<JSONWebKeySet> =>
     new Promise((resolve, reject) => {
-      client ??= new (authGrpc().authmesh.v1.AuthService)(target, credentials ?? grpc.credentials.createInsecure());
+      client ??= new (authGrpc().authmesh.v1.AuthService)(
+        target,
+        credentials ?? grpc.credentials.createInsecure(),
+      );
       client.GetJwks({}, { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err || !res) return reject(new Error(`GetJwks failed: ${err?.code ?? 'no response'}`));
         try {
@@ -83,20 +86,28 @@ export function jwksFromAuthService(
  * `allowInsecureHttp` (a forged JWKS would let anyone mint tokens); redirects refused; bounded in
  * time and size.
  */
-export function jwksFromUri(url: string, options: JwksFetchOptions & { allowInsecureHttp?: boolean } = {}): JwksSource {
+export function jwksFromUri(
+  url: string,
+  options: JwksFetchOptions & { allowInsecureHttp?: boolean } = {},
+): JwksSource {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new TypeError('url: not a valid URL');
   }
-  const httpOk = parsed.protocol === 'http:' && (isLoopbackHost(parsed.hostname) || options.allowInsecureHttp === true);
+  const httpOk =
+    parsed.protocol === 'http:' && (isLoopbackHost(parsed.hostname) || options.allowInsecureHttp === true);
   if (parsed.protocol !== 'https:' && !httpOk) {
     throw new TypeError('url: must be https (http only on loopback, or with allowInsecureHttp)');
   }
   const { timeoutMs, maxBytes } = parseFetchOptions(options);
   return async () => {
-    const res = await fetch(parsed, { redirect: 'error', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    const res = await fetch(parsed, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
     if (res.status !== 200 || !res.body) throw new Error(`JWKS fetch failed: HTTP ${res.status}`);
     const declared = Number(res.headers.get('content-length') ?? '0');
     if (declared > maxBytes) {

@@ -3,7 +3,12 @@ import * as grpc from '@grpc/grpc-js';
 import { echoGrpc, echoPackageDefinition, type EchoClient, type EchoHandlers } from '@authmesh/proto';
 import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { KeyObject, randomUUID, sign } from 'node:crypto';
-import type { RevocationEventClaims, RevocationFeed, RevocationKind, RevocationSubject } from '../revocation/revocation.types.js';
+import type {
+  RevocationEventClaims,
+  RevocationFeed,
+  RevocationKind,
+  RevocationSubject,
+} from '../revocation/revocation.types.js';
 import type { ServerAuth } from './server-auth.types.js';
 import { createServerAuth } from './server-auth.js';
 import type { ServerAuthOptions } from './options.js';
@@ -17,7 +22,7 @@ export const AUDIENCE = 'echo';
 export interface TestKey {
   kid: string;
   alg: string;
-  privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   jwk: JWK;
 }
 
@@ -34,8 +39,17 @@ export async function signToken(
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {
-    iss: ISSUER, sub: 'alice', aud: AUDIENCE, exp: now + 300, iat: now, nbf: now, jti: randomUUID(),
-    client_id: 'cli', scope: 'echo:read', roles: ['user'], sid: 'sess-1',
+    iss: ISSUER,
+    sub: 'alice',
+    aud: AUDIENCE,
+    exp: now + 300,
+    iat: now,
+    nbf: now,
+    jti: randomUUID(),
+    client_id: 'cli',
+    scope: 'echo:read',
+    roles: ['user'],
+    sid: 'sess-1',
     ...claims,
   };
   for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
@@ -45,7 +59,11 @@ export async function signToken(
 }
 
 /** Signs any header and payload with an EdDSA key, bypassing jose's own checks (for hostile tokens). */
-export function signRaw(key: TestKey, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+export function signRaw(
+  key: TestKey,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): string {
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   return `${input}.${sign(null, Buffer.from(input), KeyObject.from(key.privateKey)).toString('base64url')}`;
 }
@@ -59,10 +77,14 @@ export class FakeFeed implements RevocationFeed {
   readonly entries: RevocationEventClaims[] = [];
   readonly #listeners = new Set<(e: RevocationEventClaims) => void>();
   isRevoked(t: RevocationSubject): boolean {
-    return this.entries.some((e) =>
-      (e.kind === 'jti' && e.value === t.jti) || (e.kind === 'sid' && e.value === t.sid) ||
-      (e.kind === 'kid' && e.value === t.kid) || (e.kind === 'sub' && e.value === t.sub && t.iat <= e.at) ||
-      (e.kind === 'all' && t.iat <= e.at));
+    return this.entries.some(
+      (e) =>
+        (e.kind === 'jti' && e.value === t.jti) ||
+        (e.kind === 'sid' && e.value === t.sid) ||
+        (e.kind === 'kid' && e.value === t.kid) ||
+        (e.kind === 'sub' && e.value === t.sub && t.iat <= e.at) ||
+        (e.kind === 'all' && t.iat <= e.at),
+    );
   }
   revoke(kind: RevocationKind, value: string, at = Math.floor(Date.now() / 1000)): void {
     const e: RevocationEventClaims = { v: 1, kind, value, at, exp: at + 600, reason: 'test' };
@@ -81,7 +103,12 @@ export class FakeFeed implements RevocationFeed {
 }
 
 /** A mutable JWKS behind a function source that counts its calls. */
-export function jwksSource(keys: TestKey[]): { source: () => Promise<JSONWebKeySet>; keys: TestKey[]; calls: number; fail: boolean } {
+export function jwksSource(keys: TestKey[]): {
+  source: () => Promise<JSONWebKeySet>;
+  keys: TestKey[];
+  calls: number;
+  fail: boolean;
+} {
   const state = {
     keys,
     calls: 0,
@@ -103,8 +130,16 @@ export const echoHandlers: EchoHandlers = {
   WhoAmI(call, cb) {
     const p = getPrincipal(call);
     const spoof = call.metadata.get('x-authmesh-sub');
-    cb(null, { sub: p.sub, scopes: [...p.scopes], roles: [...p.roles], jti: p.jti, sid: p.sid ?? '', client_id: p.clientId, aud: [...p.aud],
-      act: spoof.length > 0 ? [{ sub: `spoofed:${String(spoof[0])}` }] : [] });
+    cb(null, {
+      sub: p.sub,
+      scopes: [...p.scopes],
+      roles: [...p.roles],
+      jti: p.jti,
+      sid: p.sid ?? '',
+      client_id: p.clientId,
+      aud: [...p.aud],
+      act: spoof.length > 0 ? [{ sub: `spoofed:${String(spoof[0])}` }] : [],
+    });
   },
   Admin(_call, cb) {
     cb(null, { status: 'ok' });
@@ -126,12 +161,29 @@ export const echoHandlers: EchoHandlers = {
 };
 
 /** A JSON-coded service with client-streaming and bidi methods (echo.v1 has neither). */
-const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown };
+const json = {
+  serialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+  deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown,
+};
 export const streamService: grpc.ServiceDefinition = {
-  Upload: { path: '/test.v1.Streams/Upload', requestStream: true, responseStream: false,
-    requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
-  Chat: { path: '/test.v1.Streams/Chat', requestStream: true, responseStream: true,
-    requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  Upload: {
+    path: '/test.v1.Streams/Upload',
+    requestStream: true,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
+  Chat: {
+    path: '/test.v1.Streams/Chat',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
 };
 const streamHandlers: grpc.UntypedServiceImplementation = {
   Upload(call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) {
@@ -155,21 +207,35 @@ export interface Harness {
 }
 
 /** A real grpc-js server on 127.0.0.1:0 with `auth` first and optional interceptors after it. */
-export async function startHarness(options: ServerAuthOptions, after: grpc.ServerInterceptor[] = []): Promise<Harness> {
+export async function startHarness(
+  options: ServerAuthOptions,
+  after: grpc.ServerInterceptor[] = [],
+): Promise<Harness> {
   const rejected: { code: string; path: string }[] = [];
-  const auth = createServerAuth({ packageDefinition: echoPackageDefinition(), onRejected: (r) => rejected.push(r), ...options });
+  const auth = createServerAuth({
+    packageDefinition: echoPackageDefinition(),
+    onRejected: (r) => rejected.push(r),
+    ...options,
+  });
   const server = new grpc.Server({ interceptors: [auth.interceptor, ...after] });
   server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers);
   server.addService(streamService, streamHandlers);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
   const target = `127.0.0.1:${port}`;
   const echo = new (echoGrpc().echo.v1.Echo)(target, grpc.credentials.createInsecure());
   const Streams = grpc.makeGenericClientConstructor(streamService, 'Streams');
   const streams = new Streams(target, grpc.credentials.createInsecure());
   await auth.ready();
   return {
-    auth, echo, streams, target, rejected,
+    auth,
+    echo,
+    streams,
+    target,
+    rejected,
     async stop() {
       echo.close();
       streams.close();
@@ -193,14 +259,22 @@ export function unary<T>(
   md: grpc.Metadata = new grpc.Metadata(),
 ): Promise<{ code: number; details: string; value: T | undefined }> {
   return new Promise((resolve) =>
-    fn(md, (err, value) => resolve(err ? { code: err.code, details: err.details, value: undefined } : { code: 0, details: '', value })));
+    fn(md, (err, value) =>
+      resolve(
+        err ? { code: err.code, details: err.details, value: undefined } : { code: 0, details: '', value },
+      ),
+    ),
+  );
 }
 
 describe('server test fixtures', () => {
   it('signs a token whose header and claims can be overridden', async () => {
     const key = await makeKey();
     const token = await signToken(key, { scope: undefined }, { typ: 'JWT' });
-    const [h, p] = token.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>);
+    const [h, p] = token
+      .split('.')
+      .slice(0, 2)
+      .map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>);
     expect(h).toMatchObject({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' });
     expect(p).not.toHaveProperty('scope');
   });

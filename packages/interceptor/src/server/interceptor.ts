@@ -37,7 +37,8 @@ export function bearerToken(metadata: grpc.Metadata, maxTokenBytes: number): str
   if (values.length !== 1) throw new AuthError('ERR_TOKEN_MALFORMED', 'more than one authorization value');
   const value = values[0];
   if (typeof value !== 'string') throw new AuthError('ERR_TOKEN_MALFORMED', 'binary authorization value');
-  if (value.length > maxTokenBytes + 64) throw new AuthError('ERR_TOKEN_MALFORMED', 'authorization value too large');
+  if (value.length > maxTokenBytes + 64)
+    throw new AuthError('ERR_TOKEN_MALFORMED', 'authorization value too large');
   // RFC 6750 §2.1: "Bearer" 1*SP b64token; the scheme name is case-insensitive (RFC 9110 §11.1).
   if (value.length <= BEARER.length || value.slice(0, BEARER.length).toLowerCase() !== BEARER) {
     throw new AuthError('ERR_TOKEN_MALFORMED', 'not a bearer token');
@@ -98,7 +99,11 @@ export function createInterceptor(ctx: InterceptorContext): grpc.ServerIntercept
       timer.unref();
     }
 
-    function accept(metadata: grpc.Metadata, principal: Principal | undefined, next: (m: grpc.Metadata) => void): void {
+    function accept(
+      metadata: grpc.Metadata,
+      principal: Principal | undefined,
+      next: (m: grpc.Metadata) => void,
+    ): void {
       if (endedByUs) return; // cancelled while verifying
       stripAuthmeshHeaders(metadata);
       if (principal !== undefined) {

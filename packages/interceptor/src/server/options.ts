@@ -72,34 +72,50 @@ export interface ParsedOptions {
 
 function integer(value: unknown, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`${name}: must be an integer >= ${min}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new TypeError(`${name}: must be an integer >= ${min}`);
   return value;
 }
 
 function parseAudience(o: ServerAuthOptions): readonly string[] | undefined {
-  if (o.acceptAnyAudience !== undefined && typeof o.acceptAnyAudience !== 'boolean') throw new TypeError('acceptAnyAudience: must be a boolean');
+  if (o.acceptAnyAudience !== undefined && typeof o.acceptAnyAudience !== 'boolean')
+    throw new TypeError('acceptAnyAudience: must be a boolean');
   if (o.acceptAnyAudience === true) {
-    if (o.audience !== undefined) throw new TypeError('audience: must not be set together with acceptAnyAudience');
+    if (o.audience !== undefined)
+      throw new TypeError('audience: must not be set together with acceptAnyAudience');
     return undefined;
   }
   const list = typeof o.audience === 'string' ? [o.audience] : o.audience;
   if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && a !== '')) {
-    throw new TypeError('audience: required (a non-empty string or array of strings) unless acceptAnyAudience is true');
+    throw new TypeError(
+      'audience: required (a non-empty string or array of strings) unless acceptAnyAudience is true',
+    );
   }
   return Object.freeze([...list]);
 }
 
 function parseJwks(jwks: unknown): JwksOption {
-  if (typeof jwks !== 'object' || jwks === null) throw new TypeError('jwks: must be { authTarget } | { jwksUri } | { source } | { keyStore }');
+  if (typeof jwks !== 'object' || jwks === null)
+    throw new TypeError('jwks: must be { authTarget } | { jwksUri } | { source } | { keyStore }');
   const j = jwks as Record<string, unknown>;
   const given = ['authTarget', 'jwksUri', 'source', 'keyStore'].filter((k) => j[k] !== undefined);
-  if (given.length !== 1) throw new TypeError('jwks: exactly one of authTarget, jwksUri, source, keyStore is required');
-  if ('authTarget' in j && (typeof j.authTarget !== 'string' || j.authTarget === '')) throw new TypeError('jwks.authTarget: must be a host:port string');
-  if ('jwksUri' in j && typeof j.jwksUri !== 'string') throw new TypeError('jwks.jwksUri: must be a URL string');
-  if ('source' in j && typeof j.source !== 'function') throw new TypeError('jwks.source: must be a function returning a JWKS');
+  if (given.length !== 1)
+    throw new TypeError('jwks: exactly one of authTarget, jwksUri, source, keyStore is required');
+  if ('authTarget' in j && (typeof j.authTarget !== 'string' || j.authTarget === ''))
+    throw new TypeError('jwks.authTarget: must be a host:port string');
+  if ('jwksUri' in j && typeof j.jwksUri !== 'string')
+    throw new TypeError('jwks.jwksUri: must be a URL string');
+  if ('source' in j && typeof j.source !== 'function')
+    throw new TypeError('jwks.source: must be a function returning a JWKS');
   if ('keyStore' in j) {
     const ks = j.keyStore as Partial<KeyStore> | null;
-    if (typeof ks !== 'object' || ks === null || typeof ks.get !== 'function' || typeof ks.resolve !== 'function' || typeof ks.ready !== 'function') {
+    if (
+      typeof ks !== 'object' ||
+      ks === null ||
+      typeof ks.get !== 'function' ||
+      typeof ks.resolve !== 'function' ||
+      typeof ks.ready !== 'function'
+    ) {
       throw new TypeError('jwks.keyStore: must implement KeyStore');
     }
   }
@@ -107,18 +123,28 @@ function parseJwks(jwks: unknown): JwksOption {
 }
 
 function parseRevocations(rev: unknown): RevocationFeed | undefined {
-  if (typeof rev !== 'object' || rev === null) throw new TypeError('revocations: must be { feed } or { allowInsecureNoRevocations: true }');
+  if (typeof rev !== 'object' || rev === null)
+    throw new TypeError('revocations: must be { feed } or { allowInsecureNoRevocations: true }');
   const r = rev as { feed?: Partial<RevocationFeed>; allowInsecureNoRevocations?: unknown };
   if (r.feed !== undefined) {
     const f = r.feed;
-    if (typeof f !== 'object' || f === null || typeof f.isRevoked !== 'function' || typeof f.isStale !== 'function' ||
-      typeof f.isReady !== 'function' || typeof f.ready !== 'function' || typeof f.onRevoked !== 'function') {
+    if (
+      typeof f !== 'object' ||
+      f === null ||
+      typeof f.isRevoked !== 'function' ||
+      typeof f.isStale !== 'function' ||
+      typeof f.isReady !== 'function' ||
+      typeof f.ready !== 'function' ||
+      typeof f.onRevoked !== 'function'
+    ) {
       throw new TypeError('revocations.feed: must implement RevocationFeed');
     }
-    if (f.stalePolicy !== 'reject' && f.stalePolicy !== 'allow') throw new TypeError('revocations.feed.stalePolicy: must be "reject" or "allow"');
+    if (f.stalePolicy !== 'reject' && f.stalePolicy !== 'allow')
+      throw new TypeError('revocations.feed.stalePolicy: must be "reject" or "allow"');
     return f as RevocationFeed;
   }
-  if (r.allowInsecureNoRevocations !== true) throw new TypeError('revocations: a feed is required (or allowInsecureNoRevocations: true)');
+  if (r.allowInsecureNoRevocations !== true)
+    throw new TypeError('revocations: a feed is required (or allowInsecureNoRevocations: true)');
   return undefined;
 }
 
@@ -126,13 +152,21 @@ function parseRevocations(rev: unknown): RevocationFeed | undefined {
 export function parseServerAuthOptions(options: ServerAuthOptions): ParsedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options: must be an object');
   const o = options;
-  if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer: must be a non-empty string');
+  if (typeof o.issuer !== 'string' || o.issuer === '')
+    throw new TypeError('issuer: must be a non-empty string');
   const clockToleranceSec = o.clockToleranceSec ?? 5;
-  if (typeof clockToleranceSec !== 'number' || !Number.isFinite(clockToleranceSec) || clockToleranceSec < 0 || clockToleranceSec > 300) {
+  if (
+    typeof clockToleranceSec !== 'number' ||
+    !Number.isFinite(clockToleranceSec) ||
+    clockToleranceSec < 0 ||
+    clockToleranceSec > 300
+  ) {
     throw new TypeError('clockToleranceSec: must be a number of seconds in [0, 300]');
   }
-  if (o.onRejected !== undefined && typeof o.onRejected !== 'function') throw new TypeError('onRejected: must be a function');
-  if (o.logger !== undefined && (typeof o.logger !== 'object' || typeof o.logger?.error !== 'function')) throw new TypeError('logger: must have an error(obj, msg) method');
+  if (o.onRejected !== undefined && typeof o.onRejected !== 'function')
+    throw new TypeError('onRejected: must be a function');
+  if (o.logger !== undefined && (typeof o.logger !== 'object' || typeof o.logger?.error !== 'function'))
+    throw new TypeError('logger: must have an error(obj, msg) method');
   return {
     issuer: o.issuer,
     audiences: parseAudience(o),

@@ -38,6 +38,7 @@ export function findPrincipal(call: AnyServerCall): Principal | undefined {
  */
 export function getPrincipal(call: AnyServerCall): Principal {
   const principal = principals.get(call.metadata);
-  if (principal === undefined) throw new AuthError('ERR_TOKEN_MISSING', 'no authenticated principal on this call');
+  if (principal === undefined)
+    throw new AuthError('ERR_TOKEN_MISSING', 'no authenticated principal on this call');
   return principal;
 }

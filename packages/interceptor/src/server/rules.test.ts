@@ -3,7 +3,8 @@ import { echoPackageDefinition } from '@authmesh/proto';
 import type { Principal } from '../claims.js';
 import { AUTHENTICATED, buildRules, checkRule } from './rules.js';
 
-const principal = (scopes: string[], roles: string[] = []) => ({ scopes: new Set(scopes), roles: new Set(roles) }) as unknown as Principal;
+const principal = (scopes: string[], roles: string[] = []) =>
+  ({ scopes: new Set(scopes), roles: new Set(roles) }) as unknown as Principal;
 
 describe('buildRules', () => {
   it('reads (authmesh.v1.rule) from the echo proto; methods without a rule need authentication', () => {
@@ -26,13 +27,19 @@ describe('buildRules', () => {
 
   it('rejects overrides for unknown paths and contradictory or malformed rules, naming the option', () => {
     const def = echoPackageDefinition();
-    expect(() => buildRules(def, { '/echo.v1.Echo/Nope': {} })).toThrow(/^rules: .*not a method of packageDefinition/);
+    expect(() => buildRules(def, { '/echo.v1.Echo/Nope': {} })).toThrow(
+      /^rules: .*not a method of packageDefinition/,
+    );
     expect(() => buildRules(def, { 'echo.v1.Echo/Ping': {} })).toThrow(/^rules: /);
-    expect(() => buildRules(def, { '/echo.v1.Echo/Ping': { public: true, scopes: ['x'] } })).toThrow(/^rules\["\/echo.v1.Echo\/Ping"\]: /);
+    expect(() => buildRules(def, { '/echo.v1.Echo/Ping': { public: true, scopes: ['x'] } })).toThrow(
+      /^rules\["\/echo.v1.Echo\/Ping"\]: /,
+    );
     expect(() => buildRules(def, { '/echo.v1.Echo/Ping': { scopes: [''] } })).toThrow(/scopes: /);
     expect(() => buildRules(def, { '/echo.v1.Echo/Ping': { public: 'yes' as never } })).toThrow(/public: /);
     // without a definition any well-formed path may be given
-    expect(buildRules(undefined, { '/a.B/C': { roles: ['r'] } }).get('/a.B/C')).toMatchObject({ roles: ['r'] });
+    expect(buildRules(undefined, { '/a.B/C': { roles: ['r'] } }).get('/a.B/C')).toMatchObject({
+      roles: ['r'],
+    });
   });
 });
 
@@ -40,8 +47,12 @@ describe('checkRule', () => {
   it('requires every scope and every role', () => {
     const rule = { public: false, scopes: ['a', 'b'], roles: ['r'] };
     expect(() => checkRule(rule, principal(['a', 'b'], ['r']))).not.toThrow();
-    expect(() => checkRule(rule, principal(['a'], ['r']))).toThrow(expect.objectContaining({ code: 'ERR_SCOPE_MISSING' }));
-    expect(() => checkRule(rule, principal(['a', 'b']))).toThrow(expect.objectContaining({ code: 'ERR_ROLE_MISSING' }));
+    expect(() => checkRule(rule, principal(['a'], ['r']))).toThrow(
+      expect.objectContaining({ code: 'ERR_SCOPE_MISSING' }),
+    );
+    expect(() => checkRule(rule, principal(['a', 'b']))).toThrow(
+      expect.objectContaining({ code: 'ERR_ROLE_MISSING' }),
+    );
     expect(() => checkRule(AUTHENTICATED, principal([]))).not.toThrow();
   });
 });

@@ -20,7 +20,11 @@ export interface ResolvedRule {
 }
 
 /** Deny by default: a method without a rule needs an authenticated caller and nothing more. */
-export const AUTHENTICATED: ResolvedRule = Object.freeze({ public: false, scopes: Object.freeze([]), roles: Object.freeze([]) });
+export const AUTHENTICATED: ResolvedRule = Object.freeze({
+  public: false,
+  scopes: Object.freeze([]),
+  roles: Object.freeze([]),
+});
 
 const RULE_OPTION = '(authmesh.v1.rule)';
 const PATH = /^\/[^/\s]+\/[^/\s]+$/;
@@ -36,7 +40,8 @@ function stringList(value: unknown, name: string): readonly string[] {
 function resolveRule(rule: unknown, name: string): ResolvedRule {
   if (typeof rule !== 'object' || rule === null) throw new TypeError(`${name}: must be an object`);
   const r = rule as MethodRule;
-  if (r.public !== undefined && typeof r.public !== 'boolean') throw new TypeError(`${name}.public: must be a boolean`);
+  if (r.public !== undefined && typeof r.public !== 'boolean')
+    throw new TypeError(`${name}.public: must be a boolean`);
   const scopes = stringList(r.scopes, `${name}.scopes`);
   const roles = stringList(r.roles, `${name}.roles`);
   if (r.public === true && (scopes.length > 0 || roles.length > 0)) {
@@ -67,20 +72,29 @@ export type RuleTable = ReadonlyMap<string, ResolvedRule>;
  * `overrides` (an override replaces the proto's rule). An override for a path the definition lacks
  * is a TypeError, so a typo cannot silently leave a method at the default.
  */
-export function buildRules(definition: PackageDefinition | undefined, overrides: Record<string, MethodRule> | undefined): RuleTable {
+export function buildRules(
+  definition: PackageDefinition | undefined,
+  overrides: Record<string, MethodRule> | undefined,
+): RuleTable {
   const table = new Map<string, ResolvedRule>();
   const methods = definition ? methodsOf(definition) : undefined;
   if (methods) {
     for (const [path, options] of methods) {
       const rule = options?.[RULE_OPTION];
-      table.set(path, rule === undefined || rule === null ? AUTHENTICATED : resolveRule(rule, `packageDefinition ${path}`));
+      table.set(
+        path,
+        rule === undefined || rule === null ? AUTHENTICATED : resolveRule(rule, `packageDefinition ${path}`),
+      );
     }
   }
   if (overrides !== undefined) {
-    if (typeof overrides !== 'object' || overrides === null) throw new TypeError('rules: must be an object keyed by method path');
+    if (typeof overrides !== 'object' || overrides === null)
+      throw new TypeError('rules: must be an object keyed by method path');
     for (const [path, rule] of Object.entries(overrides)) {
-      if (!PATH.test(path)) throw new TypeError(`rules: ${JSON.stringify(path)} is not a method path like "/pkg.Service/Method"`);
-      if (methods && !methods.has(path)) throw new TypeError(`rules: ${path} is not a method of packageDefinition`);
+      if (!PATH.test(path))
+        throw new TypeError(`rules: ${JSON.stringify(path)} is not a method path like "/pkg.Service/Method"`);
+      if (methods && !methods.has(path))
+        throw new TypeError(`rules: ${path} is not a method of packageDefinition`);
       table.set(path, resolveRule(rule, `rules["${path}"]`));
     }
   }
@@ -89,6 +103,8 @@ export function buildRules(definition: PackageDefinition | undefined, overrides:
 
 /** Throws ERR_SCOPE_MISSING / ERR_ROLE_MISSING unless `principal` satisfies `rule`. */
 export function checkRule(rule: ResolvedRule, principal: Principal): void {
-  for (const scope of rule.scopes) if (!principal.scopes.has(scope)) throw new AuthError('ERR_SCOPE_MISSING', 'insufficient scope');
-  for (const role of rule.roles) if (!principal.roles.has(role)) throw new AuthError('ERR_ROLE_MISSING', 'missing role');
+  for (const scope of rule.scopes)
+    if (!principal.scopes.has(scope)) throw new AuthError('ERR_SCOPE_MISSING', 'insufficient scope');
+  for (const role of rule.roles)
+    if (!principal.roles.has(role)) throw new AuthError('ERR_ROLE_MISSING', 'missing role');
 }

@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EchoPrincipal__Output } from '@authmesh/proto';
 import { createKeyStore } from '../jwks/key-store.js';
 import {
-  AUDIENCE, FakeFeed, ISSUER, bearer, jwksSource, makeKey, signToken, startHarness, unary, type Harness, type TestKey,
+  AUDIENCE,
+  FakeFeed,
+  ISSUER,
+  bearer,
+  jwksSource,
+  makeKey,
+  signToken,
+  startHarness,
+  unary,
+  type Harness,
+  type TestKey,
 } from './fixtures.test.js';
 import { findPrincipal } from './principal.js';
 import { bearerToken } from './interceptor.js';
@@ -20,8 +30,11 @@ const recorder: grpc.ServerInterceptor = (method, call) =>
     start(next) {
       next({
         onReceiveMetadata(md, next) {
-          seen.push({ path: method.path, principalSub: findPrincipal({ metadata: md })?.sub,
-            authmeshHeaders: Object.keys(md.getMap()).filter((k) => k.startsWith('x-authmesh-')) });
+          seen.push({
+            path: method.path,
+            principalSub: findPrincipal({ metadata: md })?.sub,
+            authmeshHeaders: Object.keys(md.getMap()).filter((k) => k.startsWith('x-authmesh-')),
+          });
           next(md);
         },
       });
@@ -32,15 +45,22 @@ beforeAll(async () => {
   key = await makeKey();
   feed = new FakeFeed();
   h = await startHarness(
-    { issuer: ISSUER, audience: AUDIENCE, jwks: { source: jwksSource([key]).source }, revocations: { feed }, clockToleranceSec: 0,
-      rules: { '/echo.v1.Echo/Relay': { roles: ['relay'] } } },
+    {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { source: jwksSource([key]).source },
+      revocations: { feed },
+      clockToleranceSec: 0,
+      rules: { '/echo.v1.Echo/Relay': { roles: ['relay'] } },
+    },
     [recorder],
   );
 });
 afterAll(async () => h?.stop());
 
 const whoAmI = (md?: grpc.Metadata) => unary<EchoPrincipal__Output>((m, cb) => h.echo.WhoAmI({}, m, cb), md);
-const ping = (md?: grpc.Metadata) => unary<{ message: string }>((m, cb) => h.echo.Ping({ message: 'hi' }, m, cb), md);
+const ping = (md?: grpc.Metadata) =>
+  unary<{ message: string }>((m, cb) => h.echo.Ping({ message: 'hi' }, m, cb), md);
 const admin = (md?: grpc.Metadata) => unary<{ status: string }>((m, cb) => h.echo.Admin({}, m, cb), md);
 const lastRejection = () => h.rejected.at(-1)?.code;
 
@@ -48,20 +68,49 @@ describe('createServerAuth over a real grpc-js server', () => {
   it('lets a valid token through and hands the principal to the handler', async () => {
     const r = await whoAmI(bearer(await signToken(key, { sub: 'bob', scope: 'echo:read x' })));
     expect(r.code).toBe(OK);
-    expect(r.value).toMatchObject({ sub: 'bob', scopes: ['echo:read', 'x'], client_id: 'cli', aud: ['echo'] });
+    expect(r.value).toMatchObject({
+      sub: 'bob',
+      scopes: ['echo:read', 'x'],
+      client_id: 'cli',
+      aud: ['echo'],
+    });
   });
 
   it.each([
     ['no token', async () => new grpc.Metadata(), 'ERR_TOKEN_MISSING'],
-    ['basic scheme', async () => { const m = new grpc.Metadata(); m.set('authorization', 'Basic YTpi'); return m; }, 'ERR_TOKEN_MALFORMED'],
+    [
+      'basic scheme',
+      async () => {
+        const m = new grpc.Metadata();
+        m.set('authorization', 'Basic YTpi');
+        return m;
+      },
+      'ERR_TOKEN_MALFORMED',
+    ],
     ['garbage', async () => bearer('not.a.jwt'), 'ERR_TOKEN_MALFORMED'],
     ['oversized header', async () => bearer('a'.repeat(20_000)), 'ERR_TOKEN_MALFORMED'],
     ['wrong audience', async () => bearer(await signToken(key, { aud: 'billing' })), 'ERR_TOKEN_AUDIENCE'],
-    ['wrong issuer', async () => bearer(await signToken(key, { iss: 'https://evil.test' })), 'ERR_TOKEN_ISSUER'],
-    ['expired', async () => bearer(await signToken(key, { exp: Math.floor(Date.now() / 1000) - 1 })), 'ERR_TOKEN_EXPIRED'],
+    [
+      'wrong issuer',
+      async () => bearer(await signToken(key, { iss: 'https://evil.test' })),
+      'ERR_TOKEN_ISSUER',
+    ],
+    [
+      'expired',
+      async () => bearer(await signToken(key, { exp: Math.floor(Date.now() / 1000) - 1 })),
+      'ERR_TOKEN_EXPIRED',
+    ],
     ['wrong typ', async () => bearer(await signToken(key, {}, { typ: 'JWT' })), 'ERR_TOKEN_TYP'],
-    ['forged signature', async () => bearer(await signToken({ ...(await makeKey()), kid: key.kid })), 'ERR_TOKEN_SIGNATURE'],
-    ['unknown kid', async () => bearer(await signToken({ ...(await makeKey()), kid: 'nobody' })), 'ERR_KEY_UNKNOWN'],
+    [
+      'forged signature',
+      async () => bearer(await signToken({ ...(await makeKey()), kid: key.kid })),
+      'ERR_TOKEN_SIGNATURE',
+    ],
+    [
+      'unknown kid',
+      async () => bearer(await signToken({ ...(await makeKey()), kid: 'nobody' })),
+      'ERR_KEY_UNKNOWN',
+    ],
   ])('rejects %s with UNAUTHENTICATED and a short detail', async (_name, md, code) => {
     const metadata = await md();
     const token = String(metadata.get('authorization')[0] ?? '').slice(7);
@@ -113,7 +162,8 @@ describe('createServerAuth over a real grpc-js server', () => {
   });
 
   it('enforces a code-level role override', async () => {
-    const relay = (md: grpc.Metadata) => unary<EchoPrincipal__Output>((m, cb) => h.echo.Relay({ target: '', audience: '' }, m, cb), md);
+    const relay = (md: grpc.Metadata) =>
+      unary<EchoPrincipal__Output>((m, cb) => h.echo.Relay({ target: '', audience: '' }, m, cb), md);
     expect((await relay(bearer(await signToken(key, { roles: ['user'] })))).code).toBe(PERMISSION_DENIED);
     expect(lastRejection()).toBe('ERR_ROLE_MISSING');
     expect((await relay(bearer(await signToken(key, { roles: ['relay'] })))).code).toBe(OK);
@@ -121,22 +171,35 @@ describe('createServerAuth over a real grpc-js server', () => {
 
   it('public method: passes without a token, sees the principal with one, rejects an invalid one', async () => {
     expect(await ping()).toMatchObject({ code: OK, value: { message: 'anonymous' } });
-    expect(await ping(bearer(await signToken(key, { sub: 'carol' })))).toMatchObject({ code: OK, value: { message: 'carol' } });
+    expect(await ping(bearer(await signToken(key, { sub: 'carol' })))).toMatchObject({
+      code: OK,
+      value: { message: 'carol' },
+    });
     expect((await ping(bearer(await signToken(key, { aud: 'billing' })))).code).toBe(UNAUTHENTICATED);
   });
 
   it('denies by default: methods without a rule, and methods of services not in the definition', async () => {
     expect((await whoAmI()).code).toBe(UNAUTHENTICATED);
     const r = await new Promise<number>((resolve) => {
-      const call = h.streams.makeClientStreamRequest('/test.v1.Streams/Upload', (v: unknown) => Buffer.from(JSON.stringify(v)),
-        (b: Buffer) => JSON.parse(b.toString()) as unknown, new grpc.Metadata(), (err) => resolve(err?.code ?? OK));
+      const call = h.streams.makeClientStreamRequest(
+        '/test.v1.Streams/Upload',
+        (v: unknown) => Buffer.from(JSON.stringify(v)),
+        (b: Buffer) => JSON.parse(b.toString()) as unknown,
+        new grpc.Metadata(),
+        (err) => resolve(err?.code ?? OK),
+      );
       call.end();
     });
     expect(r).toBe(UNAUTHENTICATED);
   });
 
   it('a principal cannot be spoofed with client metadata; x-authmesh-* headers are stripped', async () => {
-    const r = await whoAmI(bearer(await signToken(key, { sub: 'dave' }), { 'x-authmesh-sub': 'root', 'x-authmesh-principal': '{"sub":"root"}' }));
+    const r = await whoAmI(
+      bearer(await signToken(key, { sub: 'dave' }), {
+        'x-authmesh-sub': 'root',
+        'x-authmesh-principal': '{"sub":"root"}',
+      }),
+    );
     expect(r.code).toBe(OK);
     expect(r.value?.sub).toBe('dave');
     expect(r.value?.act).toEqual([]); // the handler saw no x-authmesh-sub
@@ -184,7 +247,7 @@ describe('createServerAuth over a real grpc-js server', () => {
       feed.revoke(kind, kind === 'jti' ? jti : kind === 'sub' ? sub : '');
       expect((await whoAmI(bearer(t))).code).toBe(UNAUTHENTICATED);
       expect(lastRejection()).toBe('ERR_TOKEN_REVOKED');
-      if (kind === 'all') feed.entries.pop(), feed.epoch++; // undo "all" for the tests after this one
+      if (kind === 'all') (feed.entries.pop(), feed.epoch++); // undo "all" for the tests after this one
     }
   });
 
@@ -192,7 +255,9 @@ describe('createServerAuth over a real grpc-js server', () => {
     const t = await signToken(key, { aud: 'billing' });
     await expect(h.auth.verify(t)).rejects.toMatchObject({ code: 'ERR_TOKEN_AUDIENCE' });
     await expect(h.auth.verify(t, { anyAudience: true })).resolves.toMatchObject({ sub: 'alice' });
-    await expect(h.auth.verify(await signToken(key, { iss: 'x' }), { anyAudience: true })).rejects.toMatchObject({ code: 'ERR_TOKEN_ISSUER' });
+    await expect(
+      h.auth.verify(await signToken(key, { iss: 'x' }), { anyAudience: true }),
+    ).rejects.toMatchObject({ code: 'ERR_TOKEN_ISSUER' });
     expect(h.auth.isReady()).toBe(true);
   });
 
@@ -201,7 +266,13 @@ describe('createServerAuth over a real grpc-js server', () => {
     const ser = (v: unknown) => Buffer.from(JSON.stringify(v));
     const de = (b: Buffer) => JSON.parse(b.toString()) as unknown;
     const upload = await new Promise<{ n: number; sub: string }>((resolve, reject) => {
-      const call = h.streams.makeClientStreamRequest('/test.v1.Streams/Upload', ser, de, bearer(t), (err, v) => (err ? reject(err) : resolve(v as { n: number; sub: string })));
+      const call = h.streams.makeClientStreamRequest(
+        '/test.v1.Streams/Upload',
+        ser,
+        de,
+        bearer(t),
+        (err, v) => (err ? reject(err) : resolve(v as { n: number; sub: string })),
+      );
       call.write({ a: 1 });
       call.write({ a: 2 });
       call.end();
@@ -217,7 +288,10 @@ describe('createServerAuth over a real grpc-js server', () => {
       call.write('y');
       call.end();
     });
-    expect(replies).toEqual([{ echo: 'x', sub: 'streamer' }, { echo: 'y', sub: 'streamer' }]);
+    expect(replies).toEqual([
+      { echo: 'x', sub: 'streamer' },
+      { echo: 'y', sub: 'streamer' },
+    ]);
     const denied = await new Promise<number>((resolve) => {
       const call = h.streams.makeBidiStreamRequest('/test.v1.Streams/Chat', ser, de, new grpc.Metadata());
       call.on('data', () => undefined);
@@ -230,7 +304,9 @@ describe('createServerAuth over a real grpc-js server', () => {
 });
 
 /** Reads a server stream until it ends; resolves with the messages and the final status code. */
-function readStream(call: grpc.ClientReadableStream<unknown>): Promise<{ n: number; code: number; details: string }> {
+function readStream(
+  call: grpc.ClientReadableStream<unknown>,
+): Promise<{ n: number; code: number; details: string }> {
   return new Promise((resolve) => {
     let n = 0;
     call.on('data', () => n++);
@@ -243,7 +319,9 @@ describe('open streams', () => {
   it('a streaming call whose token expires is ended with UNAUTHENTICATED', async () => {
     const exp = Math.floor(Date.now() / 1000) + 1;
     const t0 = Date.now();
-    const r = await readStream(h.echo.StreamWhoAmI({ count: 100, interval_ms: 50 }, bearer(await signToken(key, { exp }))));
+    const r = await readStream(
+      h.echo.StreamWhoAmI({ count: 100, interval_ms: 50 }, bearer(await signToken(key, { exp }))),
+    );
     expect(r.code).toBe(UNAUTHENTICATED);
     expect(r.details).toBe('token expired');
     expect(r.n).toBeGreaterThan(0);
@@ -267,7 +345,9 @@ describe('open streams', () => {
   });
 
   it('a normal stream end clears its timer and leaves no open stream behind', async () => {
-    const r = await readStream(h.echo.StreamWhoAmI({ count: 2, interval_ms: 0 }, bearer(await signToken(key))));
+    const r = await readStream(
+      h.echo.StreamWhoAmI({ count: 2, interval_ms: 0 }, bearer(await signToken(key))),
+    );
     expect(r).toEqual({ n: 2, code: OK, details: '' });
   });
 });
@@ -277,7 +357,12 @@ describe('key removal through a shared KeyStore', () => {
     const k = await makeKey();
     const keyStore = createKeyStore(jwksSource([k]).source);
     const f = new FakeFeed();
-    const hk = await startHarness({ issuer: ISSUER, audience: AUDIENCE, jwks: { keyStore }, revocations: { feed: f } });
+    const hk = await startHarness({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keyStore },
+      revocations: { feed: f },
+    });
     try {
       const t = await signToken(k);
       expect((await unary((m, cb) => hk.echo.WhoAmI({}, m, cb), bearer(t))).code).toBe(OK);

@@ -37,7 +37,10 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   } else if ('authTarget' in o.jwks) {
     keys = createKeyStore(jwksFromAuthService(o.jwks.authTarget, o.jwks.credentials), storeOptions);
   } else if ('jwksUri' in o.jwks) {
-    keys = createKeyStore(jwksFromUri(o.jwks.jwksUri, { allowInsecureHttp: o.jwks.allowInsecureHttp === true }), storeOptions);
+    keys = createKeyStore(
+      jwksFromUri(o.jwks.jwksUri, { allowInsecureHttp: o.jwks.allowInsecureHttp === true }),
+      storeOptions,
+    );
   } else {
     keys = createKeyStore(o.jwks.source, storeOptions);
   }
@@ -55,14 +58,18 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const auth = createAuthenticator(verifier, keys, revocations, o.cacheSize);
 
   let keysReady = false;
-  const readyPromise = Promise.all([keys.ready().then(() => (keysReady = true)), feed?.ready()]).then(() => undefined);
+  const readyPromise = Promise.all([keys.ready().then(() => (keysReady = true)), feed?.ready()]).then(
+    () => undefined,
+  );
   readyPromise.catch(() => undefined); // surfaced through ready(); never an unhandled rejection
   const isReady = (): boolean => keysReady && (feed === undefined || feed.isReady());
 
   /** Refuses token checks before keys and revocations are loaded, or while revocations are stale. */
   function gate(): void {
-    if (!keysReady || (feed !== undefined && !feed.isReady())) throw new AuthError('ERR_NOT_READY', 'not ready');
-    if (feed !== undefined && feed.stalePolicy === 'reject' && feed.isStale()) throw new AuthError('ERR_REVOCATIONS_STALE', 'revocations stale');
+    if (!keysReady || (feed !== undefined && !feed.isReady()))
+      throw new AuthError('ERR_NOT_READY', 'not ready');
+    if (feed !== undefined && feed.stalePolicy === 'reject' && feed.isStale())
+      throw new AuthError('ERR_REVOCATIONS_STALE', 'revocations stale');
   }
 
   const openStreams = new Set<OpenStream>();

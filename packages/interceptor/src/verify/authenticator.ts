@@ -23,7 +23,12 @@ export interface Authenticator {
 }
 
 /** Wires a verifier, a key store and a revocation check around a bounded TokenCache. */
-export function createAuthenticator(verify: Verifier, keys: KeyStore, revocations: RevocationCheck, cacheSize: number): Authenticator {
+export function createAuthenticator(
+  verify: Verifier,
+  keys: KeyStore,
+  revocations: RevocationCheck,
+  cacheSize: number,
+): Authenticator {
   const cache = new TokenCache(cacheSize);
 
   function keyPresent(kid: string, key: VerificationKey): boolean {
@@ -77,7 +82,11 @@ export function createAuthenticator(verify: Verifier, keys: KeyStore, revocation
     if (revocations.isRevoked(principal)) throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
     // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
     if (!anyAudience) {
-      cache.set(token, { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch }, Date.now());
+      cache.set(
+        token,
+        { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch },
+        Date.now(),
+      );
     }
     return principal;
   }

@@ -2,13 +2,27 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../claims.js';
 import type { VerificationKey } from '../jwks/key-store.types.js';
 import { createKeyStore } from '../jwks/key-store.js';
-import { AUDIENCE, FakeFeed, ISSUER, jwksSource, makeKey, signToken, type TestKey } from '../server/fixtures.test.js';
+import {
+  AUDIENCE,
+  FakeFeed,
+  ISSUER,
+  jwksSource,
+  makeKey,
+  signToken,
+  type TestKey,
+} from '../server/fixtures.test.js';
 import { createAuthenticator } from './authenticator.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
 import { createVerifier, type Verifier } from './verifier.js';
 
 const key = { kid: 'k' } as VerificationKey;
-const entry = (exp: number): CacheEntry => ({ principal: { exp } as Principal, key, expiresAtMs: exp * 1000, revocationEpoch: 0, keyEpoch: 0 });
+const entry = (exp: number): CacheEntry => ({
+  principal: { exp } as Principal,
+  key,
+  expiresAtMs: exp * 1000,
+  revocationEpoch: 0,
+  keyEpoch: 0,
+});
 
 describe('TokenCache', () => {
   it('is bounded and evicts the oldest entry first', () => {
@@ -47,7 +61,14 @@ describe('createAuthenticator (cache + revocation + key epochs)', () => {
     const keys = createKeyStore(jwksSource([k]).source);
     await keys.ready();
     const feed = new FakeFeed();
-    const inner = createVerifier({ keys, issuer: ISSUER, audiences: [AUDIENCE], algorithms: ['EdDSA'], clockToleranceSec: 0, maxTokenBytes: 8192 });
+    const inner = createVerifier({
+      keys,
+      issuer: ISSUER,
+      audiences: [AUDIENCE],
+      algorithms: ['EdDSA'],
+      clockToleranceSec: 0,
+      maxTokenBytes: 8192,
+    });
     let verifications = 0;
     const counted: Verifier = (t, o) => (verifications++, inner(t, o));
     const auth = createAuthenticator(counted, keys, feed, cacheSize);

@@ -55,14 +55,18 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
   } catch {
     fail('ERR_TOKEN_MALFORMED', `${what} is not base64url JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('ERR_TOKEN_MALFORMED', `${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('ERR_TOKEN_MALFORMED', `${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-function checkHeader(header: Record<string, unknown>, algorithms: readonly string[]): { alg: string; kid: string } {
+function checkHeader(
+  header: Record<string, unknown>,
+  algorithms: readonly string[],
+): { alg: string; kid: string } {
   const { alg, typ, kid } = header;
   // RFC 8725 §3.1: an explicit allowlist; never "none", never what the token asks for.
   if (typeof alg !== 'string' || !algorithms.includes(alg)) fail('ERR_TOKEN_ALG', 'algorithm not allowed');
@@ -70,7 +74,8 @@ function checkHeader(header: Record<string, unknown>, algorithms: readonly strin
   // §4.1.9, compared case-insensitively). This also rejects our revocation events and ID tokens (RFC 8725 §3.11).
   const t = typeof typ === 'string' ? typ.toLowerCase() : '';
   if (t !== 'at+jwt' && t !== 'application/at+jwt') fail('ERR_TOKEN_TYP', 'not an access token');
-  for (const name of KEY_POINTING_HEADERS) if (name in header) fail('ERR_TOKEN_MALFORMED', 'key-bearing header not allowed');
+  for (const name of KEY_POINTING_HEADERS)
+    if (name in header) fail('ERR_TOKEN_MALFORMED', 'key-bearing header not allowed');
   // RFC 7515 §4.1.11: we understand no extension, so any "crit" must be rejected.
   if ('crit' in header) fail('ERR_TOKEN_MALFORMED', 'unsupported critical header');
   if ('b64' in header) fail('ERR_TOKEN_MALFORMED', 'unsupported header');
@@ -85,14 +90,23 @@ function checkAct(act: unknown, depth: number): act is ActorClaim | undefined {
   return isString(a.sub) && checkAct(a.act, depth + 1);
 }
 
-function checkClaims(c: Record<string, unknown>, cfg: VerifierConfig, anyAudience: boolean): AccessTokenClaims {
+function checkClaims(
+  c: Record<string, unknown>,
+  cfg: VerifierConfig,
+  anyAudience: boolean,
+): AccessTokenClaims {
   const now = Date.now() / 1000;
   const tol = cfg.clockToleranceSec;
   // RFC 9068 §4 / RFC 7519 §4.1.1: the issuer must match exactly.
   if (c.iss !== cfg.issuer) fail('ERR_TOKEN_ISSUER', 'issuer mismatch');
   // RFC 7519 §4.1.3: reject unless one of the token's audiences is ours.
   const aud = c.aud;
-  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every(isString) ? (aud as string[]) : undefined;
+  const auds =
+    typeof aud === 'string'
+      ? [aud]
+      : Array.isArray(aud) && aud.every(isString)
+        ? (aud as string[])
+        : undefined;
   if (auds === undefined || auds.length === 0) fail('ERR_TOKEN_AUDIENCE', 'missing audience');
   if (!anyAudience && cfg.audiences !== undefined && !auds.some((a) => cfg.audiences!.includes(a))) {
     fail('ERR_TOKEN_AUDIENCE', 'audience not accepted');
@@ -106,9 +120,11 @@ function checkClaims(c: Record<string, unknown>, cfg: VerifierConfig, anyAudienc
   // RFC 9068 §2.2: iat required; one from the future is not valid yet.
   if (!isTime(c.iat)) fail('ERR_TOKEN_CLAIMS', 'missing iat');
   if (c.iat > now + tol) fail('ERR_TOKEN_NOT_YET_VALID', 'token issued in the future');
-  if (!isString(c.jti) || !isString(c.sub) || !isString(c.client_id)) fail('ERR_TOKEN_CLAIMS', 'missing jti, sub or client_id');
+  if (!isString(c.jti) || !isString(c.sub) || !isString(c.client_id))
+    fail('ERR_TOKEN_CLAIMS', 'missing jti, sub or client_id');
   if (c.scope !== undefined && typeof c.scope !== 'string') fail('ERR_TOKEN_CLAIMS', 'bad scope');
-  if (c.roles !== undefined && !(Array.isArray(c.roles) && c.roles.every(isString))) fail('ERR_TOKEN_CLAIMS', 'bad roles');
+  if (c.roles !== undefined && !(Array.isArray(c.roles) && c.roles.every(isString)))
+    fail('ERR_TOKEN_CLAIMS', 'bad roles');
   if (c.sid !== undefined && !isString(c.sid)) fail('ERR_TOKEN_CLAIMS', 'bad sid');
   if (!checkAct(c.act, 0)) fail('ERR_TOKEN_CLAIMS', 'bad act');
   return c as AccessTokenClaims;
@@ -149,11 +165,16 @@ function toPrincipal(claims: AccessTokenClaims, kid: string, token: string): Pri
  */
 export function createVerifier(cfg: VerifierConfig): Verifier {
   return async (token, options) => {
-    if (typeof token !== 'string' || token.length > cfg.maxTokenBytes) fail('ERR_TOKEN_MALFORMED', 'token too large');
+    if (typeof token !== 'string' || token.length > cfg.maxTokenBytes)
+      fail('ERR_TOKEN_MALFORMED', 'token too large');
     if (!COMPACT.test(token)) fail('ERR_TOKEN_MALFORMED', 'not a compact JWS');
     const dot = token.indexOf('.');
     const dot2 = token.indexOf('.', dot + 1);
-    if (!canonicalBase64url(token.slice(0, dot)) || !canonicalBase64url(token.slice(dot + 1, dot2)) || !canonicalBase64url(token.slice(dot2 + 1))) {
+    if (
+      !canonicalBase64url(token.slice(0, dot)) ||
+      !canonicalBase64url(token.slice(dot + 1, dot2)) ||
+      !canonicalBase64url(token.slice(dot2 + 1))
+    ) {
       fail('ERR_TOKEN_MALFORMED', 'not canonical base64url');
     }
     const header = decodeJson(token.slice(0, dot), 'header');
@@ -161,7 +182,11 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
     const key = cfg.keys.get(kid) ?? (await cfg.keys.resolve(kid));
     if (key === undefined) fail('ERR_KEY_UNKNOWN', 'unknown key id');
     // The key's own algorithm must be the one the header names (RFC 8725 §2.1, algorithm confusion).
-    if (key.alg !== alg && !(key.alg === 'Ed25519' && alg === 'EdDSA') && !(key.alg === 'EdDSA' && alg === 'Ed25519')) {
+    if (
+      key.alg !== alg &&
+      !(key.alg === 'Ed25519' && alg === 'EdDSA') &&
+      !(key.alg === 'EdDSA' && alg === 'Ed25519')
+    ) {
       fail('ERR_TOKEN_ALG', 'algorithm does not match the key');
     }
     let payload: Uint8Array;
@@ -169,7 +194,8 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
       ({ payload } = await compactVerify(token, key.key, { algorithms: [alg] }));
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') fail('ERR_TOKEN_SIGNATURE', 'signature verification failed');
+      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+        fail('ERR_TOKEN_SIGNATURE', 'signature verification failed');
       fail('ERR_TOKEN_MALFORMED', 'token rejected by the JWS parser', err);
     }
     let claimsJson: Record<string, unknown>;
@@ -178,7 +204,8 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
     } catch {
       fail('ERR_TOKEN_MALFORMED', 'payload is not JSON');
     }
-    if (typeof claimsJson !== 'object' || claimsJson === null || Array.isArray(claimsJson)) fail('ERR_TOKEN_MALFORMED', 'payload is not a JSON object');
+    if (typeof claimsJson !== 'object' || claimsJson === null || Array.isArray(claimsJson))
+      fail('ERR_TOKEN_MALFORMED', 'payload is not a JSON object');
     const claims = checkClaims(claimsJson, cfg, options?.anyAudience === true);
     return { principal: toPrincipal(claims, kid, token), key };
   };
