@@ -1,6 +1,7 @@
 import type { Command } from './command.js';
 import { CLIENT_ADD_USAGE, clientAdd } from './client-add.js';
-import { keysList, keysRotate } from './keys-rotate.js';
+import { keysList } from './keys-list.js';
+import { keysRotate } from './keys-rotate.js';
 import { REVOKE_USAGE, revokeCommand } from './revoke.js';
 import { serve } from './serve.js';
 import { tokenInspect } from './token-inspect.js';

@@ -30,32 +30,3 @@ AUTHMESH_ACCESS_TTL, AUTHMESH_CLOCK_SKEW, AUTHMESH_NATS_REPLICAS.`,
     return 0;
   },
 };
-
-/** `authmesh keys list`: the ring's public view (kid, state, alg, times); no private material. */
-export const keysList: Command = {
-  name: 'keys list',
-  summary: 'list the signing keys of the shared ring (public data only)',
-  usage: `usage: authmesh keys list
-
-Prints one JSON line per key: kid, state (current | next | retired), alg and its timestamps.`,
-  async run(argv, io) {
-    if (argv.length > 0) throw new UsageError(`unexpected argument "${argv[0]}"`);
-    const config = loadConfig(io.env);
-    const rows = await withKeyRing(config, io, async (keys) =>
-      keys.ring.keys.map((k) => ({
-        kid: k.kid,
-        state: k.state,
-        alg: k.alg,
-        created_at: iso(k.createdAt),
-        activated_at: iso(k.activatedAt),
-        retired_at: iso(k.retiredAt),
-      })),
-    );
-    for (const row of rows) io.stdout.write(`${JSON.stringify(row)}\n`);
-    return 0;
-  },
-};
-
-function iso(ms: number | undefined): string | undefined {
-  return ms === undefined ? undefined : new Date(ms).toISOString();
-}
