@@ -154,6 +154,16 @@ describe('auth service keys, cross-process', () => {
     const { previous, current } = JSON.parse(rotated.stdout) as { previous: string; current: string };
     expect(previous).toBe(oldKid);
     expect(current).not.toBe(oldKid);
+    const listed = await cli(['keys', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kid: string; state: string });
+    expect(rows.find((r) => r.kid === current)?.state).toBe('current');
+    expect(rows.find((r) => r.kid === oldKid)?.state).toBe('retired');
+    expect(rows.filter((r) => r.state === 'next')).toHaveLength(1);
+    expect(listed.stdout).not.toMatch(/sealed|"d"/);
 
     // The running service follows the ring through its KV watch (bounded wait).
     let after = await issue(auth!);
