@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authGrpc, echoGrpc, type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
+import {
+  authGrpc,
+  echoGrpc,
+  type AuthServiceClient,
+  type EchoClient,
+  type TokenResponse__Output,
+} from '@authmesh/proto';
 import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
 
 // NATS outage with real processes: the revocation feed goes stale (reject → UNAVAILABLE, allow → serve),
@@ -20,7 +26,10 @@ let authClient: AuthServiceClient;
 let env: Record<string, string>;
 let adminSecret = '';
 let svcSecret = '';
-const echoes: Record<'reject' | 'allow', { proc: ServiceProcess; client: EchoClient } | undefined> = { reject: undefined, allow: undefined };
+const echoes: Record<'reject' | 'allow', { proc: ServiceProcess; client: EchoClient } | undefined> = {
+  reject: undefined,
+  allow: undefined,
+};
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -39,14 +48,26 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-type Unary = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => unknown;
+type Unary = (
+  req: object,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
+) => unknown;
 
 /** A unary call; resolves with the status code (0 = OK) and the response. */
-function call(client: unknown, method: unknown, req: object, token?: string): Promise<{ code: number; res?: unknown }> {
+function call(
+  client: unknown,
+  method: unknown,
+  req: object,
+  token?: string,
+): Promise<{ code: number; res?: unknown }> {
   const md = new grpc.Metadata();
   if (token) md.set('authorization', `Bearer ${token}`);
   return new Promise((resolve) =>
-    (method as Unary).call(client, req, md, { deadline: Date.now() + 3000 }, (err, res) => resolve(err ? { code: err.code } : { code: 0, res })),
+    (method as Unary).call(client, req, md, { deadline: Date.now() + 3000 }, (err, res) =>
+      resolve(err ? { code: err.code } : { code: 0, res }),
+    ),
   );
 }
 
@@ -56,9 +77,12 @@ async function issue(req: object): Promise<TokenResponse__Output> {
   return r.res as TokenResponse__Output;
 }
 const svcToken = async () =>
-  (await issue({ client_credentials: { client_id: 'svc', client_secret: svcSecret }, audience: ['echo'] })).access_token;
-const adminToken = async () => (await issue({ client_credentials: { client_id: 'admin', client_secret: adminSecret } })).access_token;
-const whoAmI = async (which: 'reject' | 'allow', token: string) => (await call(echoes[which]!.client, echoes[which]!.client.WhoAmI, {}, token)).code;
+  (await issue({ client_credentials: { client_id: 'svc', client_secret: svcSecret }, audience: ['echo'] }))
+    .access_token;
+const adminToken = async () =>
+  (await issue({ client_credentials: { client_id: 'admin', client_secret: adminSecret } })).access_token;
+const whoAmI = async (which: 'reject' | 'allow', token: string) =>
+  (await call(echoes[which]!.client, echoes[which]!.client.WhoAmI, {}, token)).code;
 
 /** Polls until `f()` returns `want`; returns the ms it took. Bounded in time. */
 async function until(f: () => Promise<number>, want: number, ms: number, what: string): Promise<number> {
@@ -87,7 +111,10 @@ async function startEcho(policy: 'reject' | 'allow'): Promise<void> {
     },
   });
   const { Echo } = echoGrpc().echo.v1;
-  echoes[policy] = { proc, client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient };
+  echoes[policy] = {
+    proc,
+    client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient,
+  };
 }
 
 beforeAll(async () => {
@@ -107,7 +134,8 @@ beforeAll(async () => {
   ] as const) {
     const r = await cli(['client', 'add', id, ...args]);
     expect(r.code, r.stderr).toBe(0);
-    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string })
+      .client_secret;
     if (id === 'admin') adminSecret = secret;
     else svcSecret = secret;
   }
@@ -132,11 +160,27 @@ describe('revocation feed through a NATS outage (real processes)', () => {
     const revokedBefore = await svcToken();
     expect(await whoAmI('reject', token)).toBe(0);
     expect(await whoAmI('allow', token)).toBe(0);
-    expect((await call(authClient, authClient.Revoke, { jti: decodeJwt(revokedBefore).jti, reason: 'before outage' }, admin)).code).toBe(0);
+    expect(
+      (
+        await call(
+          authClient,
+          authClient.Revoke,
+          { jti: decodeJwt(revokedBefore).jti, reason: 'before outage' },
+          admin,
+        )
+      ).code,
+    ).toBe(0);
     // Acked before Revoke returned, so the outage cannot lose it.
     nats.kill();
-    const staleMs = await until(() => whoAmI('reject', token), grpc.status.UNAVAILABLE, 10_000, 'reject policy during outage');
-    console.log(`[revocation faults] echo (reject) answered UNAVAILABLE ${staleMs.toFixed(0)} ms after the NATS kill (bound ${MAX_STALENESS_MS} ms)`);
+    const staleMs = await until(
+      () => whoAmI('reject', token),
+      grpc.status.UNAVAILABLE,
+      10_000,
+      'reject policy during outage',
+    );
+    console.log(
+      `[revocation faults] echo (reject) answered UNAVAILABLE ${staleMs.toFixed(0)} ms after the NATS kill (bound ${MAX_STALENESS_MS} ms)`,
+    );
     expect(await whoAmI('allow', token)).toBe(0);
     expect(await whoAmI('allow', revokedBefore)).toBe(grpc.status.UNAUTHENTICATED);
 
@@ -147,15 +191,31 @@ describe('revocation feed through a NATS outage (real processes)', () => {
     let revokeCode = -1;
     const interim = new Set<number>();
     while (revokeCode !== 0 && performance.now() - t0 < 15_000) {
-      revokeCode = (await call(authClient, authClient.Revoke, { jti: decodeJwt(token).jti, reason: 'after outage' }, admin)).code;
+      revokeCode = (
+        await call(
+          authClient,
+          authClient.Revoke,
+          { jti: decodeJwt(token).jti, reason: 'after outage' },
+          admin,
+        )
+      ).code;
       interim.add(revokeCode);
       if (revokeCode !== 0) await new Promise((r) => setTimeout(r, 50));
     }
     expect(revokeCode).toBe(0);
-    console.log(`[revocation faults] first Revoke after the restart acked ${(performance.now() - t0).toFixed(0)} ms after it (statuses seen: ${[...interim].join(',')})`);
+    console.log(
+      `[revocation faults] first Revoke after the restart acked ${(performance.now() - t0).toFixed(0)} ms after it (statuses seen: ${[...interim].join(',')})`,
+    );
     for (const which of ['reject', 'allow'] as const) {
-      const ms = await until(() => whoAmI(which, token), grpc.status.UNAUTHENTICATED, 15_000, `${which}: revocation after restart`);
-      console.log(`[revocation faults] echo (${which}) enforces the post-restart revocation ${ms.toFixed(0)} ms after Revoke returned`);
+      const ms = await until(
+        () => whoAmI(which, token),
+        grpc.status.UNAUTHENTICATED,
+        15_000,
+        `${which}: revocation after restart`,
+      );
+      console.log(
+        `[revocation faults] echo (${which}) enforces the post-restart revocation ${ms.toFixed(0)} ms after Revoke returned`,
+      );
       expect(await whoAmI(which, revokedBefore)).toBe(grpc.status.UNAUTHENTICATED);
     }
     const fresh = revokedAfter ?? (await svcToken());

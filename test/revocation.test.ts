@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authGrpc, echoGrpc, type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
+import {
+  authGrpc,
+  echoGrpc,
+  type AuthServiceClient,
+  type EchoClient,
+  type TokenResponse__Output,
+} from '@authmesh/proto';
 import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
 
 // Revocation end to end, with real processes: the auth service (CLI-provisioned), three echo instances,
@@ -40,22 +46,40 @@ function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout:
   });
 }
 
-type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => unknown;
 
-function call<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, req: Req, token?: string): Promise<Res> {
+function call<Req, Res>(
+  client: grpc.Client,
+  method: Unary<Req, Res>,
+  req: Req,
+  token?: string,
+): Promise<Res> {
   const md = new grpc.Metadata();
   if (token) md.set('authorization', `Bearer ${token}`);
   return new Promise((resolve, reject) =>
-    method.call(client, req, md, { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : resolve(res as Res))),
+    method.call(client, req, md, { deadline: Date.now() + 5000 }, (err, res) =>
+      err ? reject(err) : resolve(res as Res),
+    ),
   );
 }
 
 const authCall = <Res>(method: keyof AuthServiceClient, req: object, token?: string) =>
   call<object, Res>(authClient as unknown as grpc.Client, authClient[method] as never, req, token);
 const login = (username: string) =>
-  authCall<TokenResponse__Output>('IssueToken', { password: { username, password: `pw-${username}` }, audience: ['echo'] });
+  authCall<TokenResponse__Output>('IssueToken', {
+    password: { username, password: `pw-${username}` },
+    audience: ['echo'],
+  });
 const clientToken = (client_id: string, audience: string[] = []) =>
-  authCall<TokenResponse__Output>('IssueToken', { client_credentials: { client_id, client_secret: secrets[client_id]! }, audience });
+  authCall<TokenResponse__Output>('IssueToken', {
+    client_credentials: { client_id, client_secret: secrets[client_id]! },
+    audience,
+  });
 const revoke = (req: object, adminToken: string) =>
   authCall<{ kind: string; at: number; sequence: number }>('Revoke', { ...req, reason: 'e2e' }, adminToken);
 
@@ -86,7 +110,8 @@ async function rejectionTimes(token: string, t0: number, instances = [0, 1, 2]):
         const dt = performance.now() - t0;
         if (code === UNAUTHENTICATED) return dt;
         expect(code, `echo ${i}: unexpected status`).toBe(0);
-        if (dt > 5000) throw new Error(`echo ${i} still accepts the token ${dt.toFixed(0)} ms after the revocation`);
+        if (dt > 5000)
+          throw new Error(`echo ${i} still accepts the token ${dt.toFixed(0)} ms after the revocation`);
       }
     }),
   );
@@ -114,7 +139,10 @@ async function startEcho(): Promise<void> {
     },
   });
   const { Echo } = echoGrpc().echo.v1;
-  echoes.push({ proc, client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient });
+  echoes.push({
+    proc,
+    client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient,
+  });
 }
 
 beforeAll(async () => {
@@ -129,7 +157,10 @@ beforeAll(async () => {
     AUTHMESH_KEY_ROTATION_INTERVAL: '0',
   };
   for (const name of ['alice', 'carol', 'dave']) {
-    const r = await cli(['user', 'add', name, '--roles', 'reader', '--scopes', 'a', '--audiences', 'echo'], `pw-${name}\n`);
+    const r = await cli(
+      ['user', 'add', name, '--roles', 'reader', '--scopes', 'a', '--audiences', 'echo'],
+      `pw-${name}\n`,
+    );
     expect(r.code, r.stderr).toBe(0);
   }
   for (const [id, args] of [
@@ -157,7 +188,16 @@ afterAll(async () => {
   if (rows.length) {
     const all = Object.values(latencies).flat();
     console.log('[revocation e2e] time from Revoke returning to rejection at an echo instance');
-    console.table([...rows, { kind: 'ALL', n: all.length, p50_ms: +pct(all, 50).toFixed(1), p99_ms: +pct(all, 99).toFixed(1), max_ms: +Math.max(...all).toFixed(1) }]);
+    console.table([
+      ...rows,
+      {
+        kind: 'ALL',
+        n: all.length,
+        p50_ms: +pct(all, 50).toFixed(1),
+        p99_ms: +pct(all, 99).toFixed(1),
+        max_ms: +Math.max(...all).toFixed(1),
+      },
+    ]);
   }
   (authClient as unknown as grpc.Client | undefined)?.close();
   for (const e of echoes) (e.client as unknown as grpc.Client).close();
@@ -192,7 +232,9 @@ describe('revocations reach every echo instance', () => {
     await revoke({ session_id: sid }, admin);
     record('sid', await rejectionTimes(res.access_token, performance.now()));
     revokedEarlier.push(res.access_token);
-    await expect(authCall('Refresh', { refresh_token: res.refresh_token })).rejects.toMatchObject({ code: UNAUTHENTICATED });
+    await expect(authCall('Refresh', { refresh_token: res.refresh_token })).rejects.toMatchObject({
+      code: UNAUTHENTICATED,
+    });
   });
 
   it('refresh-token reuse kills the session’s live tokens everywhere', async () => {
@@ -201,11 +243,15 @@ describe('revocations reach every echo instance', () => {
     await expectAccepted(second.access_token);
     await expectAccepted(first.access_token);
     // Replaying the rotated refresh token: refused, and the whole family is revoked and broadcast.
-    await expect(authCall('Refresh', { refresh_token: first.refresh_token })).rejects.toMatchObject({ code: UNAUTHENTICATED });
+    await expect(authCall('Refresh', { refresh_token: first.refresh_token })).rejects.toMatchObject({
+      code: UNAUTHENTICATED,
+    });
     const t0 = performance.now();
     record('refresh-reuse', await rejectionTimes(second.access_token, t0));
     for (const i of [0, 1, 2]) expect(await whoAmI(i, first.access_token)).toBe(UNAUTHENTICATED);
-    await expect(authCall('Refresh', { refresh_token: second.refresh_token })).rejects.toMatchObject({ code: UNAUTHENTICATED });
+    await expect(authCall('Refresh', { refresh_token: second.refresh_token })).rejects.toMatchObject({
+      code: UNAUTHENTICATED,
+    });
   });
 
   it('subject: tokens of that subject issued before the revocation are rejected, others pass', async () => {
@@ -244,7 +290,8 @@ describe('revocations reach every echo instance', () => {
     for (const t of tokens) await expectAccepted(t);
     await revoke({ all: true }, admin);
     const t0 = performance.now();
-    for (const times of await Promise.all(tokens.map((t) => rejectionTimes(t, t0, [0, 1, 2, 3])))) record('all', times);
+    for (const times of await Promise.all(tokens.map((t) => rejectionTimes(t, t0, [0, 1, 2, 3]))))
+      record('all', times);
     // `all` rejects iat <= at (whole seconds): a token from the next second on is fine.
     await new Promise((r) => setTimeout(r, 1100));
     await expectAccepted((await login('dave')).access_token, [0, 1, 2, 3]);

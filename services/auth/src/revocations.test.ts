@@ -32,7 +32,16 @@ describe('RevocationPublisher', () => {
   });
 
   const open = async (over: Partial<Parameters<typeof RevocationPublisher.open>[0]> = {}) =>
-    RevocationPublisher.open({ js: nc.jetstream(), jsm: await nc.jetstreamManager(), keys, issuer: ISS, maxTokenLifetimeSec: 300, replicas: 1, nc, ...over });
+    RevocationPublisher.open({
+      js: nc.jetstream(),
+      jsm: await nc.jetstreamManager(),
+      keys,
+      issuer: ISS,
+      maxTokenLifetimeSec: 300,
+      replicas: 1,
+      nc,
+      ...over,
+    });
 
   it('validates options with a TypeError naming the option', async () => {
     const jsm = await nc.jetstreamManager();
@@ -48,7 +57,9 @@ describe('RevocationPublisher', () => {
     expect(info.config.subjects).toEqual(['authmesh.revoked.>']);
     expect(info.config.max_age).toBeGreaterThanOrEqual(nanos(300_000));
     await open({ maxTokenLifetimeSec: 900 }); // idempotent; updates the limits
-    expect((await jsm.streams.info('AUTHMESH_REVOCATIONS')).config.max_age).toBeGreaterThanOrEqual(nanos(900_000));
+    expect((await jsm.streams.info('AUTHMESH_REVOCATIONS')).config.max_age).toBeGreaterThanOrEqual(
+      nanos(900_000),
+    );
 
     const exp = Math.floor(Date.now() / 1000) + 300;
     const r1 = await pub.revoke('sub', 'alice', { exp, reason: 'compromised' });
@@ -95,7 +106,10 @@ describe('RevocationPublisher', () => {
     await server.restart();
     // Issued while our client is still reconnecting: this first publish is buffered and goes unanswered.
     const t0 = Date.now();
-    const r = await pub.revoke('jti', 'after-restart', { exp: Math.floor(Date.now() / 1000) + 60, reason: '' });
+    const r = await pub.revoke('jti', 'after-restart', {
+      exp: Math.floor(Date.now() / 1000) + 60,
+      reason: '',
+    });
     console.log(`[publisher] revoke right after a restart acked in ${Date.now() - t0} ms`);
     const info = await jsm.streams.info('AUTHMESH_REVOCATIONS');
     expect(info.state.last_seq).toBe(r.sequence);
@@ -106,7 +120,9 @@ describe('RevocationPublisher', () => {
     const pub = await open({ ackTimeoutMs: 500 });
     server.kill();
     try {
-      await expect(pub.revoke('jti', 'lost', { exp: Math.floor(Date.now() / 1000) + 60, reason: '' })).rejects.toThrow();
+      await expect(
+        pub.revoke('jti', 'lost', { exp: Math.floor(Date.now() / 1000) + 60, reason: '' }),
+      ).rejects.toThrow();
     } finally {
       await server.restart();
     }

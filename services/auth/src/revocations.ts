@@ -61,13 +61,16 @@ export class RevocationPublisher {
     if (!o || typeof o.js?.publish !== 'function') throw new TypeError('js must be a JetStreamClient');
     if (typeof o.jsm?.streams?.info !== 'function') throw new TypeError('jsm must be a JetStreamManager');
     if (typeof o.keys?.current !== 'function') throw new TypeError('keys must be a KeyManager');
-    if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer must be a non-empty string');
+    if (typeof o.issuer !== 'string' || o.issuer === '')
+      throw new TypeError('issuer must be a non-empty string');
     if (!Number.isInteger(o.maxTokenLifetimeSec) || o.maxTokenLifetimeSec <= 0) {
       throw new TypeError('maxTokenLifetimeSec must be a positive integer (seconds)');
     }
-    if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 5) throw new TypeError('replicas must be an integer from 1 to 5');
+    if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 5)
+      throw new TypeError('replicas must be an integer from 1 to 5');
     const ackTimeoutMs = o.ackTimeoutMs ?? 5000;
-    if (!Number.isFinite(ackTimeoutMs) || ackTimeoutMs <= 0) throw new TypeError('ackTimeoutMs must be a positive number');
+    if (!Number.isFinite(ackTimeoutMs) || ackTimeoutMs <= 0)
+      throw new TypeError('ackTimeoutMs must be a positive number');
     // max_age ≥ longest token lifetime + clock skew (DESIGN.md): replaying the stream from its start
     // then yields exactly the revocations that can still matter.
     await ensureRevocationStream(o.jsm, { replicas: o.replicas, maxTokenLifetimeSec: o.maxTokenLifetimeSec });
@@ -78,14 +81,29 @@ export class RevocationPublisher {
    * Signs and publishes one revocation and resolves once JetStream acknowledged it (stored, and
    * replicated when replicas > 1). Rejects when NATS does not ack in time: callers map that to UNAVAILABLE.
    */
-  async revoke(kind: RevocationKind, value: string, options: { exp: number; reason: string }): Promise<PublishedRevocation> {
+  async revoke(
+    kind: RevocationKind,
+    value: string,
+    options: { exp: number; reason: string },
+  ): Promise<PublishedRevocation> {
     if (!KINDS.has(kind)) throw new TypeError('kind must be one of jti, sid, sub, kid, all');
     if (typeof value !== 'string' || value.length > 512 || (kind === 'all') !== (value === '')) {
-      throw new TypeError(kind === 'all' ? "value must be '' for kind all" : 'value must be a non-empty string of at most 512 characters');
+      throw new TypeError(
+        kind === 'all'
+          ? "value must be '' for kind all"
+          : 'value must be a non-empty string of at most 512 characters',
+      );
     }
     if (!Number.isFinite(options?.exp) || options.exp <= 0) throw new TypeError('exp must be unix seconds');
     const reason = String(options.reason ?? '').slice(0, MAX_REASON);
-    const claims: RevocationEventClaims = { v: 1, kind, value, at: Math.floor(Date.now() / 1000), exp: Math.floor(options.exp), reason };
+    const claims: RevocationEventClaims = {
+      v: 1,
+      kind,
+      value,
+      at: Math.floor(Date.now() / 1000),
+      exp: Math.floor(options.exp),
+      reason,
+    };
     const jws = new TextEncoder().encode(await signRevocationEvent(claims, this.keys.current(), this.issuer));
     // One msgID for every attempt: the stream's duplicate window stores the event once however often we retry.
     const msgID = randomUUID();
@@ -102,7 +120,8 @@ export class RevocationPublisher {
       } catch (err) {
         // Right after a NATS reconnect, a publish buffered while disconnected can go unanswered; a retry
         // then succeeds at once. Only timeouts and "no responders" are retried, within the ack budget.
-        if (!isTransient(err) || Date.now() + RETRY_DELAY_MS >= deadline || attempt >= MAX_ATTEMPTS) throw err;
+        if (!isTransient(err) || Date.now() + RETRY_DELAY_MS >= deadline || attempt >= MAX_ATTEMPTS)
+          throw err;
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       }
     }

@@ -2,7 +2,13 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
-import { peekRevocationClaims, peekRevocationValue, signRevocationEvent, verifyRevocationEvent, type RevocationEventErrorCode } from './event.js';
+import {
+  peekRevocationClaims,
+  peekRevocationValue,
+  signRevocationEvent,
+  verifyRevocationEvent,
+  type RevocationEventErrorCode,
+} from './event.js';
 import type { RevocationEventClaims } from './revocation.types.js';
 
 const ISS = 'http://issuer.test';
@@ -32,13 +38,22 @@ function keyStore(keys: VerificationKey[], late: VerificationKey[] = []): KeySto
 }
 const vk = (kid: string, alg: string, key: KeyObject): VerificationKey => ({ kid, alg, key });
 const store = () => keyStore([vk('ed-1', 'EdDSA', ed.publicKey), vk('ec-1', 'ES256', ec.publicKey)]);
-const claims: RevocationEventClaims = { v: 1, kind: 'jti', value: 'abc', at: 1_800_000_000, exp: 1_800_000_300, reason: 'logout' };
+const claims: RevocationEventClaims = {
+  v: 1,
+  kind: 'jti',
+  value: 'abc',
+  at: 1_800_000_000,
+  exp: 1_800_000_300,
+  reason: 'logout',
+};
 
 async function expectCode(p: Promise<unknown>, code: RevocationEventErrorCode): Promise<void> {
   await expect(p).rejects.toMatchObject({ name: 'RevocationEventError', code });
 }
 const rawSign = (payload: object, header: Record<string, unknown>, key: KeyObject) =>
-  new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(key);
+  new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader(header as { alg: string })
+    .sign(key);
 
 describe('revocation event codec', () => {
   it('round-trips with EdDSA and ES256, header typ authmesh-revocation+jwt', async () => {
@@ -54,23 +69,39 @@ describe('revocation event codec', () => {
   it('accepts a key known only after a refresh (resolve)', async () => {
     const late = generateKeyPairSync('ed25519');
     const ks = keyStore([], [vk('new', 'EdDSA', late.publicKey)]);
-    const jws = await signRevocationEvent(claims, { kid: 'new', alg: 'EdDSA', privateKey: late.privateKey }, ISS);
+    const jws = await signRevocationEvent(
+      claims,
+      { kid: 'new', alg: 'EdDSA', privateKey: late.privateKey },
+      ISS,
+    );
     expect((await verifyRevocationEvent(jws, ks, ISS)).value).toBe('abc');
     expect(ks.resolves).toBe(1);
   });
 
   it('refuses a forged event (signed by a key not in the JWKS under a known kid)', async () => {
-    const jws = await signRevocationEvent(claims, { kid: 'ed-1', alg: 'EdDSA', privateKey: other.privateKey }, ISS);
+    const jws = await signRevocationEvent(
+      claims,
+      { kid: 'ed-1', alg: 'EdDSA', privateKey: other.privateKey },
+      ISS,
+    );
     await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_SIGNATURE');
   });
 
   it('refuses an unknown kid', async () => {
-    const jws = await signRevocationEvent(claims, { kid: 'nope', alg: 'EdDSA', privateKey: ed.privateKey }, ISS);
+    const jws = await signRevocationEvent(
+      claims,
+      { kid: 'nope', alg: 'EdDSA', privateKey: ed.privateKey },
+      ISS,
+    );
     await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_KID');
   });
 
   it('refuses a wrong typ, e.g. an access token', async () => {
-    const jws = await rawSign({ ...claims, iss: ISS }, { alg: 'EdDSA', kid: 'ed-1', typ: 'at+jwt' }, ed.privateKey);
+    const jws = await rawSign(
+      { ...claims, iss: ISS },
+      { alg: 'EdDSA', kid: 'ed-1', typ: 'at+jwt' },
+      ed.privateKey,
+    );
     await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_TYP');
     const none = await rawSign({ ...claims, iss: ISS }, { alg: 'EdDSA', kid: 'ed-1' }, ed.privateKey);
     await expectCode(verifyRevocationEvent(none, store(), ISS), 'ERR_EVENT_TYP');
@@ -78,21 +109,32 @@ describe('revocation event codec', () => {
 
   it('refuses alg none, an alg outside the allowlist and an alg that does not match the key', async () => {
     const payload = Buffer.from(JSON.stringify({ ...claims, iss: ISS })).toString('base64url');
-    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', kid: 'ed-1', typ: 'authmesh-revocation+jwt' })).toString('base64url');
+    const noneHeader = Buffer.from(
+      JSON.stringify({ alg: 'none', kid: 'ed-1', typ: 'authmesh-revocation+jwt' }),
+    ).toString('base64url');
     await expectCode(verifyRevocationEvent(`${noneHeader}.${payload}.`, store(), ISS), 'ERR_EVENT_ALG');
-    const mixed = await rawSign({ ...claims, iss: ISS }, { alg: 'EdDSA', kid: 'ec-1', typ: 'authmesh-revocation+jwt' }, ed.privateKey);
+    const mixed = await rawSign(
+      { ...claims, iss: ISS },
+      { alg: 'EdDSA', kid: 'ec-1', typ: 'authmesh-revocation+jwt' },
+      ed.privateKey,
+    );
     await expectCode(verifyRevocationEvent(mixed, store(), ISS), 'ERR_EVENT_ALG');
   });
 
   it('refuses a tampered payload', async () => {
     const jws = await signRevocationEvent(claims, edKey, ISS);
     const [h, , s] = jws.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...claims, value: 'victim', iss: ISS })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ ...claims, value: 'victim', iss: ISS })).toString(
+      'base64url',
+    );
     await expectCode(verifyRevocationEvent(`${h}.${forged}.${s}`, store(), ISS), 'ERR_EVENT_SIGNATURE');
   });
 
   it('refuses another issuer and bad claims, even when well signed', async () => {
-    await expectCode(verifyRevocationEvent(await signRevocationEvent(claims, edKey, 'http://other'), store(), ISS), 'ERR_EVENT_ISSUER');
+    await expectCode(
+      verifyRevocationEvent(await signRevocationEvent(claims, edKey, 'http://other'), store(), ISS),
+      'ERR_EVENT_ISSUER',
+    );
     const header = { alg: 'EdDSA', kid: 'ed-1', typ: 'authmesh-revocation+jwt' };
     for (const bad of [
       { ...claims, v: 2 },
@@ -117,10 +159,13 @@ describe('revocation event codec', () => {
   });
 
   it('peekRevocationValue reads the value fast, and falls back or refuses on anything unusual', async () => {
-    const enc = (payload: object) => Buffer.from(`e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`);
+    const enc = (payload: object) =>
+      Buffer.from(`e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`);
     expect(peekRevocationValue(Buffer.from(await signRevocationEvent(claims, edKey, ISS)))).toBe('abc');
     // A reason that quotes the key text cannot fool the scan: inside a string its quotes are escaped.
-    expect(peekRevocationValue(enc({ v: 1, kind: 'jti', reason: '"value":"evil"', value: 'real', at: 1, exp: 2 }))).toBe('real');
+    expect(
+      peekRevocationValue(enc({ v: 1, kind: 'jti', reason: '"value":"evil"', value: 'real', at: 1, exp: 2 })),
+    ).toBe('real');
     expect(peekRevocationValue(enc({ ...claims, value: 'a"b\\c' }))).toBe('a"b\\c');
     expect(peekRevocationValue(enc({ ...claims, value: 'ünï' }))).toBe('ünï');
     const long = { ...claims, reason: 'r'.repeat(5000), value: 'in-a-long-payload' };
@@ -135,7 +180,9 @@ describe('revocation event codec', () => {
   });
 
   it('signing validates its input', async () => {
-    await expect(signRevocationEvent({ ...claims, kind: 'x' as 'jti' }, edKey, ISS)).rejects.toThrow(TypeError);
+    await expect(signRevocationEvent({ ...claims, kind: 'x' as 'jti' }, edKey, ISS)).rejects.toThrow(
+      TypeError,
+    );
     await expect(signRevocationEvent(claims, { ...edKey, alg: 'HS256' }, ISS)).rejects.toThrow(/key\.alg/);
     await expect(signRevocationEvent(claims, edKey, '')).rejects.toThrow(/issuer/);
   });

@@ -72,9 +72,12 @@ export async function signRevocationEvent(
   key: RevocationSigningKey,
   issuer: string,
 ): Promise<string> {
-  if (parseRevocationClaims(claims) === undefined) throw new TypeError('claims are not a valid revocation event');
-  if (!REVOCATION_EVENT_ALGS.includes(key.alg)) throw new TypeError(`key.alg must be one of ${REVOCATION_EVENT_ALGS.join(', ')}`);
-  if (typeof key.kid !== 'string' || key.kid === '') throw new TypeError('key.kid must be a non-empty string');
+  if (parseRevocationClaims(claims) === undefined)
+    throw new TypeError('claims are not a valid revocation event');
+  if (!REVOCATION_EVENT_ALGS.includes(key.alg))
+    throw new TypeError(`key.alg must be one of ${REVOCATION_EVENT_ALGS.join(', ')}`);
+  if (typeof key.kid !== 'string' || key.kid === '')
+    throw new TypeError('key.kid must be a non-empty string');
   if (typeof issuer !== 'string' || issuer === '') throw new TypeError('issuer must be a non-empty string');
   const payload = new TextEncoder().encode(JSON.stringify({ ...claims, iss: issuer }));
   return new CompactSign(payload)
@@ -109,13 +112,17 @@ export async function verifyRevocationEvent(
     throw new RevocationEventError('ERR_EVENT_KID', 'revocation event has no kid');
   }
   const key = await keys.resolve(header.kid);
-  if (key === undefined) throw new RevocationEventError('ERR_EVENT_KID', 'revocation event signed by an unknown key');
-  if (key.alg !== header.alg) throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg does not match its key');
+  if (key === undefined)
+    throw new RevocationEventError('ERR_EVENT_KID', 'revocation event signed by an unknown key');
+  if (key.alg !== header.alg)
+    throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg does not match its key');
   let payload: Uint8Array;
   try {
     ({ payload } = await compactVerify(jws, key.key, { algorithms: [key.alg] }));
   } catch (cause) {
-    throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify', { cause });
+    throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify', {
+      cause,
+    });
   }
   let parsed: unknown;
   try {
@@ -127,7 +134,8 @@ export async function verifyRevocationEvent(
     throw new RevocationEventError('ERR_EVENT_ISSUER', 'revocation event from another issuer');
   }
   const claims = parseRevocationClaims(parsed);
-  if (claims === undefined) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'revocation event claims are invalid');
+  if (claims === undefined)
+    throw new RevocationEventError('ERR_EVENT_CLAIMS', 'revocation event claims are invalid');
   return claims;
 }
 
@@ -142,7 +150,9 @@ export function peekRevocationClaims(data: Uint8Array): RevocationEventClaims | 
   const b = buf.indexOf(46, a + 1);
   if (b < 0 || buf.indexOf(46, b + 1) >= 0) return undefined;
   try {
-    return parseRevocationClaims(JSON.parse(Buffer.from(buf.toString('latin1', a + 1, b), 'base64url').toString()));
+    return parseRevocationClaims(
+      JSON.parse(Buffer.from(buf.toString('latin1', a + 1, b), 'base64url').toString()),
+    );
   } catch {
     return undefined;
   }

@@ -50,13 +50,23 @@ describe('revocation feed on a 3-node NATS cluster', () => {
     // The feed talks to node 1 first; the publisher to node 3 only.
     pub = await connect({ servers: cluster.nodes[2]!.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     const jsm = await pub.jetstreamManager();
-    await jsm.streams.add({ name: 'AUTHMESH_REVOCATIONS', subjects: ['authmesh.revoked.>'], num_replicas: 3, max_age: nanos(600_000) });
+    await jsm.streams.add({
+      name: 'AUTHMESH_REVOCATIONS',
+      subjects: ['authmesh.revoked.>'],
+      num_replicas: 3,
+      max_age: nanos(600_000),
+    });
     const js = pub.jetstream();
     const publish = async (jti: string) => {
-      const jws = await signRevocationEvent({ v: 1, kind: 'jti', value: jti, at: now(), exp: now() + 600, reason: '' }, { kid: 'k1', alg: 'EdDSA', privateKey: pair.privateKey }, ISS);
+      const jws = await signRevocationEvent(
+        { v: 1, kind: 'jti', value: jti, at: now(), exp: now() + 600, reason: '' },
+        { kid: 'k1', alg: 'EdDSA', privateKey: pair.privateKey },
+        ISS,
+      );
       for (let attempt = 0; ; attempt++) {
         try {
-          return (await js.publish('authmesh.revoked.jti', new TextEncoder().encode(jws), { timeout: 1000 })).seq;
+          return (await js.publish('authmesh.revoked.jti', new TextEncoder().encode(jws), { timeout: 1000 }))
+            .seq;
         } catch (err) {
           if (attempt > 150) throw err; // stream leader election after a node loss takes a moment (≤ 15 s)
           await new Promise((r) => setTimeout(r, 100));
@@ -65,10 +75,21 @@ describe('revocation feed on a 3-node NATS cluster', () => {
     };
     await publish('before');
     // Pinned to node 1 (no randomizing), so killing node 1 is killing the feed's own server.
-    sub = await connect({ servers: cluster.nodes.map((n) => n.url), noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    sub = await connect({
+      servers: cluster.nodes.map((n) => n.url),
+      noRandomize: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
     // Stream path only: what the feed's consumer must deliver after losing its node (the core fast path
     // would mask a gap).
-    feed = createRevocationFeed({ connection: sub, keys, issuer: ISS, maxStalenessMs: 5000, coreFastPath: false });
+    feed = createRevocationFeed({
+      connection: sub,
+      keys,
+      issuer: ISS,
+      maxStalenessMs: 5000,
+      coreFastPath: false,
+    });
     await feed.ready();
     await until(() => feed!.isRevoked(tok('before')), 5000, 'replayed event');
 
@@ -76,8 +97,14 @@ describe('revocation feed on a 3-node NATS cluster', () => {
     expect(sub.getServer()).toBe(first.url.replace('nats://', ''));
     first.kill();
     for (let i = 0; i < 5; i++) await publish(`during-${i}`);
-    const ms = await until(() => feed!.isRevoked(tok("during-4")), 20_000, 'events published while a node is down');
-    console.log(`[feed cluster] events published during the node loss applied ${ms.toFixed(0)} ms after the last publish`);
+    const ms = await until(
+      () => feed!.isRevoked(tok('during-4')),
+      20_000,
+      'events published while a node is down',
+    );
+    console.log(
+      `[feed cluster] events published during the node loss applied ${ms.toFixed(0)} ms after the last publish`,
+    );
     for (let i = 0; i < 5; i++) expect(feed.isRevoked(tok(`during-${i}`))).toBe(true);
 
     await first.restart();

@@ -48,32 +48,57 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
   if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
   let servers: string[] | undefined;
   if (o.servers !== undefined) {
-    servers = typeof o.servers === 'string' ? o.servers.split(',').map((s) => s.trim()).filter(Boolean) : o.servers;
-    if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string' && s !== '')) {
+    servers =
+      typeof o.servers === 'string'
+        ? o.servers
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : o.servers;
+    if (
+      !Array.isArray(servers) ||
+      servers.length === 0 ||
+      !servers.every((s) => typeof s === 'string' && s !== '')
+    ) {
       throw new TypeError('servers must be a non-empty URL string or array of URL strings');
     }
   }
-  if (o.connection !== undefined && (typeof o.connection !== 'object' || typeof o.connection.jetstream !== 'function')) {
+  if (
+    o.connection !== undefined &&
+    (typeof o.connection !== 'object' || typeof o.connection.jetstream !== 'function')
+  ) {
     throw new TypeError('connection must be a NatsConnection');
   }
-  if (servers === undefined && o.connection === undefined) throw new TypeError('servers or connection is required');
+  if (servers === undefined && o.connection === undefined)
+    throw new TypeError('servers or connection is required');
   const k = o.keys as Partial<KeyStore> | undefined;
-  if (!k || typeof k.resolve !== 'function' || typeof k.refresh !== 'function' || typeof k.remove !== 'function') {
+  if (
+    !k ||
+    typeof k.resolve !== 'function' ||
+    typeof k.refresh !== 'function' ||
+    typeof k.remove !== 'function'
+  ) {
     throw new TypeError('keys must be a KeyStore');
   }
-  if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer must be a non-empty string');
+  if (typeof o.issuer !== 'string' || o.issuer === '')
+    throw new TypeError('issuer must be a non-empty string');
   const maxStalenessMs = o.maxStalenessMs ?? 30_000;
-  if (!Number.isFinite(maxStalenessMs) || maxStalenessMs <= 0) throw new TypeError('maxStalenessMs must be a positive number');
+  if (!Number.isFinite(maxStalenessMs) || maxStalenessMs <= 0)
+    throw new TypeError('maxStalenessMs must be a positive number');
   const stalePolicy = o.stalePolicy ?? 'reject';
-  if (stalePolicy !== 'reject' && stalePolicy !== 'allow') throw new TypeError("stalePolicy must be 'reject' or 'allow'");
+  if (stalePolicy !== 'reject' && stalePolicy !== 'allow')
+    throw new TypeError("stalePolicy must be 'reject' or 'allow'");
   const name = o.name ?? 'authmesh-revocations';
   if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
   // Default: every second, or often enough that a small staleness bound can still be met.
   const checkIntervalMs = o.checkIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 3)));
-  if (!Number.isFinite(checkIntervalMs) || checkIntervalMs < 50) throw new TypeError('checkIntervalMs must be a number >= 50');
-  if (checkIntervalMs * 2 > maxStalenessMs) throw new TypeError('checkIntervalMs must be at most half of maxStalenessMs');
+  if (!Number.isFinite(checkIntervalMs) || checkIntervalMs < 50)
+    throw new TypeError('checkIntervalMs must be a number >= 50');
+  if (checkIntervalMs * 2 > maxStalenessMs)
+    throw new TypeError('checkIntervalMs must be at most half of maxStalenessMs');
   const stream = o.stream ?? 'AUTHMESH_REVOCATIONS';
-  if (typeof stream !== 'string' || !/^[A-Za-z0-9_-]+$/.test(stream)) throw new TypeError('stream must be a valid stream name');
+  if (typeof stream !== 'string' || !/^[A-Za-z0-9_-]+$/.test(stream))
+    throw new TypeError('stream must be a valid stream name');
   const coreFastPath = o.coreFastPath ?? true;
   if (typeof coreFastPath !== 'boolean') throw new TypeError('coreFastPath must be a boolean');
   return {

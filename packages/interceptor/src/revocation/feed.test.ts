@@ -40,7 +40,11 @@ function keyStore(): KeyStore & { refreshes: number; removed: string[]; add(k: V
   };
 }
 
-const claims = (kind: RevocationKind, value: string, over: Partial<RevocationEventClaims> = {}): RevocationEventClaims => ({
+const claims = (
+  kind: RevocationKind,
+  value: string,
+  over: Partial<RevocationEventClaims> = {},
+): RevocationEventClaims => ({
   v: 1,
   kind,
   value,
@@ -49,7 +53,14 @@ const claims = (kind: RevocationKind, value: string, over: Partial<RevocationEve
   reason: 'test',
   ...over,
 });
-const tok = (over: Partial<RevocationSubject>): RevocationSubject => ({ jti: 'none', sid: undefined, sub: 'nobody', iat: now() - 1000, kid: 'k0', ...over });
+const tok = (over: Partial<RevocationSubject>): RevocationSubject => ({
+  jti: 'none',
+  sid: undefined,
+  sub: 'nobody',
+  iat: now() - 1000,
+  kid: 'k0',
+  ...over,
+});
 
 async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<number> {
   const t0 = performance.now();
@@ -65,7 +76,11 @@ async function createStream(nc: NatsConnection): Promise<void> {
   await jsm.streams.add({ name: STREAM, subjects: ['authmesh.revoked.>'], max_age: nanos(600_000) });
 }
 
-async function publish(nc: NatsConnection, c: RevocationEventClaims, key: { kid: string; alg: string; privateKey: KeyObject } = KEY): Promise<number> {
+async function publish(
+  nc: NatsConnection,
+  c: RevocationEventClaims,
+  key: { kid: string; alg: string; privateKey: KeyObject } = KEY,
+): Promise<number> {
   const jws = await signRevocationEvent(c, key, ISS);
   const ack = await nc.jetstream().publish(`authmesh.revoked.${c.kind}`, new TextEncoder().encode(jws));
   return ack.seq;
@@ -76,7 +91,14 @@ describe('createRevocationFeed against a real nats-server', () => {
   let nc: NatsConnection;
   const feeds: NatsRevocationFeed[] = [];
   const open = (over: Partial<Parameters<typeof createRevocationFeed>[0]> = {}) => {
-    const f = createRevocationFeed({ servers: server.url, keys: keyStore(), issuer: ISS, checkIntervalMs: 200, maxStalenessMs: 1500, ...over });
+    const f = createRevocationFeed({
+      servers: server.url,
+      keys: keyStore(),
+      issuer: ISS,
+      checkIntervalMs: 200,
+      maxStalenessMs: 1500,
+      ...over,
+    });
     feeds.push(f);
     return f;
   };
@@ -96,10 +118,16 @@ describe('createRevocationFeed against a real nats-server', () => {
   it('validates options with a TypeError naming the option', () => {
     const keys = keyStore();
     expect(() => createRevocationFeed({ keys, issuer: ISS } as never)).toThrow(/servers or connection/);
-    expect(() => createRevocationFeed({ servers: 'nats://x', keys: {} as KeyStore, issuer: ISS })).toThrow(/keys/);
+    expect(() => createRevocationFeed({ servers: 'nats://x', keys: {} as KeyStore, issuer: ISS })).toThrow(
+      /keys/,
+    );
     expect(() => createRevocationFeed({ servers: 'nats://x', keys, issuer: '' })).toThrow(/issuer/);
-    expect(() => createRevocationFeed({ servers: 'nats://x', keys, issuer: ISS, maxStalenessMs: 0 })).toThrow(/maxStalenessMs/);
-    expect(() => createRevocationFeed({ servers: 'nats://x', keys, issuer: ISS, stalePolicy: 'open' as 'allow' })).toThrow(/stalePolicy/);
+    expect(() => createRevocationFeed({ servers: 'nats://x', keys, issuer: ISS, maxStalenessMs: 0 })).toThrow(
+      /maxStalenessMs/,
+    );
+    expect(() =>
+      createRevocationFeed({ servers: 'nats://x', keys, issuer: ISS, stalePolicy: 'open' as 'allow' }),
+    ).toThrow(/stalePolicy/);
   });
 
   it('waits for the stream, replays it, applies live events, drops forged ones, follows rotations', async () => {
@@ -157,11 +185,19 @@ describe('createRevocationFeed against a real nats-server', () => {
     const feed = open({ keys });
     await feed.ready();
     const next = generateKeyPairSync('ed25519');
-    await publish(nc, claims('sub', 'signed-by-next'), { kid: 'k2', alg: 'EdDSA', privateKey: next.privateKey });
+    await publish(nc, claims('sub', 'signed-by-next'), {
+      kid: 'k2',
+      alg: 'EdDSA',
+      privateKey: next.privateKey,
+    });
     await until(() => feed.stats().parked === 1, 5000, 'parked event');
     expect(feed.isRevoked(tok({ sub: 'signed-by-next' }))).toBe(false);
     keys.add({ kid: 'k2', alg: 'EdDSA', key: next.publicKey });
-    await until(() => feed.isRevoked(tok({ sub: 'signed-by-next' })), 5000, 'parked event applied after the key arrived');
+    await until(
+      () => feed.isRevoked(tok({ sub: 'signed-by-next' })),
+      5000,
+      'parked event applied after the key arrived',
+    );
     expect(feed.stats()).toMatchObject({ parked: 0 });
   });
 
@@ -191,13 +227,19 @@ describe('createRevocationFeed against a real nats-server', () => {
       }
     }
     expect(published).toBe(5);
-    const caughtUp = await until(() => feed.isRevoked(tok({ jti: 'after-restart-4' })), 20_000, 'events after restart');
+    const caughtUp = await until(
+      () => feed.isRevoked(tok({ jti: 'after-restart-4' })),
+      20_000,
+      'events after restart',
+    );
     for (let i = 0; i < 5; i++) expect(feed.isRevoked(tok({ jti: `after-restart-${i}` }))).toBe(true);
     await until(() => !feed.isStale(), 5000, 'current again');
     // No gap: every sequence of the stream was consumed exactly once.
     const last = (await (await nc.jetstreamManager()).streams.info(STREAM)).state.last_seq;
     expect(feed.stats()).toMatchObject({ lastSequence: last, consumed: last });
-    console.log(`[feed] caught up ${caughtUp.toFixed(0)} ms after the restart; stats ${JSON.stringify(feed.stats())}`);
+    console.log(
+      `[feed] caught up ${caughtUp.toFixed(0)} ms after the restart; stats ${JSON.stringify(feed.stats())}`,
+    );
   });
 
   it('replays a recreated stream from its start', async () => {
@@ -207,9 +249,17 @@ describe('createRevocationFeed against a real nats-server', () => {
     await jsm.streams.delete(STREAM);
     await createStream(nc);
     await publish(nc, claims('sub', 'after-recreate'));
-    await until(() => feed.isRevoked(tok({ sub: 'after-recreate' })), 10_000, 'event on the recreated stream');
+    await until(
+      () => feed.isRevoked(tok({ sub: 'after-recreate' })),
+      10_000,
+      'event on the recreated stream',
+    );
     // Noticed by the periodic check: the feed now follows the new stream's sequences.
-    await until(() => feed.stats().consumerRestarts > 0 && feed.stats().lastSequence === 1, 10_000, 'consumer on the new stream');
+    await until(
+      () => feed.stats().consumerRestarts > 0 && feed.stats().lastSequence === 1,
+      10_000,
+      'consumer on the new stream',
+    );
     await publish(nc, claims('sub', 'second-on-new-stream'));
     await until(() => feed.stats().lastSequence === 2, 5000, 'second event consumed from the new stream');
   });
@@ -221,14 +271,21 @@ describe('createRevocationFeed against a real nats-server', () => {
     const n = 100_000;
     // Replay never checks signatures, so to keep the test short only every 1000th event is really signed
     // (node:crypto, the same bytes signRevocationEvent makes); the others carry a same-sized forged one.
-    const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'k1', typ: 'authmesh-revocation+jwt' })).toString('base64url');
+    const header = Buffer.from(
+      JSON.stringify({ alg: 'EdDSA', kid: 'k1', typ: 'authmesh-revocation+jwt' }),
+    ).toString('base64url');
     const forgedSig = Buffer.alloc(64, 7).toString('base64url');
     const at = now();
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      const payload = Buffer.from(JSON.stringify({ ...claims('jti', `jti-${i}-${'x'.repeat(12)}`, { at }), iss: ISS })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({ ...claims('jti', `jti-${i}-${'x'.repeat(12)}`, { at }), iss: ISS }),
+      ).toString('base64url');
       const input = `${header}.${payload}`;
-      const sig = i % 1000 === 0 ? cryptoSign(null, Buffer.from(input), signer.privateKey).toString('base64url') : forgedSig;
+      const sig =
+        i % 1000 === 0
+          ? cryptoSign(null, Buffer.from(input), signer.privateKey).toString('base64url')
+          : forgedSig;
       nc.publish('authmesh.revoked.jti', Buffer.from(`${input}.${sig}`));
       if (i % 5000 === 4999) await nc.flush();
     }
@@ -248,12 +305,16 @@ describe('createRevocationFeed against a real nats-server', () => {
     gc();
     const perEntry = (process.memoryUsage().heapUsed - heap0) / n;
     const { replayMs, entries, pending } = feed.stats();
-    console.log(`[feed] replay of ${n} events: ${replayMs!.toFixed(0)} ms to ready, ${perEntry.toFixed(1)} B/entry (heap delta incl. the feed), ${pending} pending`);
+    console.log(
+      `[feed] replay of ${n} events: ${replayMs!.toFixed(0)} ms to ready, ${perEntry.toFixed(1)} B/entry (heap delta incl. the feed), ${pending} pending`,
+    );
     expect(entries).toBe(n);
     expect(replayMs!).toBeLessThan(5000); // target ≤ 1000 ms; loose bound for a loaded CI box
     const c0 = performance.now();
     expect(await feed.confirm(tok({ jti: `jti-77000-${'x'.repeat(12)}` }))).toBe(true);
-    console.log(`[feed] first confirm of a pending entry (fetch + verify): ${(performance.now() - c0).toFixed(2)} ms`);
+    console.log(
+      `[feed] first confirm of a pending entry (fetch + verify): ${(performance.now() - c0).toFixed(2)} ms`,
+    );
     // A forged replayed entry fails closed in isRevoked only until confirm() checked it; then it is gone.
     expect(feed.isRevoked(tok({ jti: `jti-77-${'x'.repeat(12)}` }))).toBe(true);
     expect(await feed.confirm(tok({ jti: `jti-77-${'x'.repeat(12)}` }))).toBe(false);

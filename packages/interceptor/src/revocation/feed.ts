@@ -1,8 +1,20 @@
-import { connect, type ConsumerMessages, type JetStreamManager, type JsMsg, type NatsConnection, type Subscription } from 'nats';
+import {
+  connect,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
 import { peekRevocationValue, RevocationEventError, verifyRevocationEvent } from './event.js';
 import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
 import { RevocationSet } from './revocation-set.js';
-import type { RevocationEventClaims, RevocationFeed, RevocationKind, RevocationSubject } from './revocation.types.js';
+import type {
+  RevocationEventClaims,
+  RevocationFeed,
+  RevocationKind,
+  RevocationSubject,
+} from './revocation.types.js';
 
 /** The JetStream stream holding revocation events. */
 export const REVOCATION_STREAM = 'AUTHMESH_REVOCATIONS';
@@ -111,7 +123,9 @@ class Feed implements NatsRevocationFeed {
 
   constructor(private readonly o: ParsedFeedOptions) {
     this.stalePolicy = o.stalePolicy;
-    this.set = new RevocationSet({ onPendingHit: (kind, value, seq) => void this.verifyPending(kind, value, seq) });
+    this.set = new RevocationSet({
+      onPendingHit: (kind, value, seq) => void this.verifyPending(kind, value, seq),
+    });
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -361,7 +375,8 @@ class Feed implements NatsRevocationFeed {
         // Verifying before the first JWKS loaded would drop every event as "unknown key".
         await this.o.keys.ready();
         const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-        if (claims.kind !== kind) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
+        if (claims.kind !== kind)
+          throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
         this.applyVerified(claims);
       } catch (err) {
         if (isCode(err, 'ERR_EVENT_KID') && this.park(jws, seq, kind, parkedAt ?? Date.now())) return;
@@ -413,8 +428,16 @@ class Feed implements NatsRevocationFeed {
         if (!this.jsm) return;
         await this.o.keys.ready();
         const sm = await this.jsm.streams.getMessage(this.o.stream, { seq });
-        const claims = await verifyRevocationEvent(Buffer.from(sm.data).toString('latin1'), this.o.keys, this.o.issuer);
-        if (claims.kind !== kind || claims.value !== value || sm.subject !== REVOCATION_SUBJECT_PREFIX + kind) {
+        const claims = await verifyRevocationEvent(
+          Buffer.from(sm.data).toString('latin1'),
+          this.o.keys,
+          this.o.issuer,
+        );
+        if (
+          claims.kind !== kind ||
+          claims.value !== value ||
+          sm.subject !== REVOCATION_SUBJECT_PREFIX + kind
+        ) {
           throw new RevocationEventError('ERR_EVENT_CLAIMS', 'stored event differs from the replayed one');
         }
         this.applyVerified(claims);
@@ -453,7 +476,8 @@ class Feed implements NatsRevocationFeed {
   }
 
   private maybeReady(): void {
-    if (this.readyFlag || this.closed || this.processedSeq < this.replayTarget || this.eagerQueued > 0) return;
+    if (this.readyFlag || this.closed || this.processedSeq < this.replayTarget || this.eagerQueued > 0)
+      return;
     if (this.consumerGen === 0) return;
     this.readyFlag = true;
     this.replayMs = performance.now() - this.startedAt;

@@ -14,7 +14,12 @@ const tok = (over: Partial<RevocationSubject> = {}): RevocationSubject => ({
   kid: 'k1',
   ...over,
 });
-const ev = (kind: 'jti' | 'sid' | 'sub' | 'kid' | 'all', value: string, at = NOW, exp = NOW + 300) => ({ kind, value, at, exp });
+const ev = (kind: 'jti' | 'sid' | 'sub' | 'kid' | 'all', value: string, at = NOW, exp = NOW + 300) => ({
+  kind,
+  value,
+  at,
+  exp,
+});
 
 describe('RevocationSet', () => {
   const sets: RevocationSet[] = [];
@@ -173,7 +178,9 @@ describe('RevocationSet', () => {
     }
     gc();
     const perEntry = (process.memoryUsage().heapUsed - before) / n;
-    console.log(`[revocation-set] ${n} jti entries: ${perEntry.toFixed(1)} B/entry (incl. the 22-char jti strings)`);
+    console.log(
+      `[revocation-set] ${n} jti entries: ${perEntry.toFixed(1)} B/entry (incl. the 22-char jti strings)`,
+    );
     expect(s.size).toBe(n);
     expect(perEntry).toBeLessThan(100);
     const t = tok({ jti: 'nope', sid: undefined });

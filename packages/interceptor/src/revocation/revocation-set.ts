@@ -1,4 +1,9 @@
-import type { RevocationCheck, RevocationEventClaims, RevocationKind, RevocationSubject } from './revocation.types.js';
+import type {
+  RevocationCheck,
+  RevocationEventClaims,
+  RevocationKind,
+  RevocationSubject,
+} from './revocation.types.js';
 
 /** Options of a {@link RevocationSet}. */
 export interface RevocationSetOptions {
