@@ -20,6 +20,7 @@ export class ClientStore {
     return client?.client_id === clientId ? client : undefined;
   }
 
+  /** Stops the watch. */
   close(): Promise<void> {
     return this.bucket.close();
   }

@@ -1,10 +1,14 @@
 import type { JetStreamClient, KV, KvEntry } from 'nats';
+import { BUCKETS } from '../nats.js';
 
-/** KV bucket names (docs/ARCHITECTURE.md); created by ../nats.ts, bound here. */
-export const USERS_BUCKET = 'AUTHMESH_USERS';
-export const CLIENTS_BUCKET = 'AUTHMESH_CLIENTS';
-export const SESSIONS_BUCKET = 'AUTHMESH_SESSIONS';
-export const REFRESH_BUCKET = 'AUTHMESH_REFRESH';
+/** `AUTHMESH_USERS` (created by ../nats.ts, bound here). */
+export const USERS_BUCKET = BUCKETS.users;
+/** `AUTHMESH_CLIENTS`. */
+export const CLIENTS_BUCKET = BUCKETS.clients;
+/** `AUTHMESH_SESSIONS`: sessions under `sid.<sid>`, revocation markers under `sub.<name key>` and `all`. */
+export const SESSIONS_BUCKET = BUCKETS.sessions;
+/** `AUTHMESH_REFRESH`: refresh tokens by the SHA-256 of the token. */
+export const REFRESH_BUCKET = BUCKETS.refresh;
 
 /**
  * A KV key for any user-chosen name. KV keys allow only `[-/_=.A-Za-z0-9]` and no leading/trailing

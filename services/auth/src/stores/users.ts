@@ -21,6 +21,7 @@ export class UserStore {
     return user?.username === username ? user : undefined;
   }
 
+  /** Stops the watch. */
   close(): Promise<void> {
     return this.bucket.close();
   }
