@@ -6,22 +6,14 @@ import {
   type NatsConnection,
   type Subscription,
 } from 'nats';
-import { peekRevocationValue, RevocationEventError, verifyRevocationEvent } from './event.js';
+import { peekRevocationValue } from './event.js';
+import { EventPipeline } from './event-pipeline.js';
 import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
 import { RevocationSet } from './revocation-set.js';
-import type {
-  RevocationEventClaims,
-  RevocationFeed,
-  RevocationKind,
-  RevocationSubject,
-} from './revocation.types.js';
+import type { RevocationEventClaims, RevocationFeed, RevocationSubject } from './revocation.types.js';
+import { KEYS_ROTATED_SUBJECT, REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
 
-/** The JetStream stream holding revocation events. */
-export const REVOCATION_STREAM = 'AUTHMESH_REVOCATIONS';
-/** Events are published on `authmesh.revoked.<kind>`. */
-export const REVOCATION_SUBJECT_PREFIX = 'authmesh.revoked.';
-/** Core NATS subject announcing a key rotation (interceptors refresh their JWKS at once). */
-export const KEYS_ROTATED_SUBJECT = 'authmesh.keys.rotated';
+export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } from './subjects.js';
 
 /** Counters of a feed, for metrics and health. */
 export interface RevocationFeedStats {
@@ -74,20 +66,15 @@ export function createRevocationFeed(options: RevocationFeedOptions): NatsRevoca
   return new Feed(parseFeedOptions(options));
 }
 
-const SUBJECT_KIND: ReadonlyMap<string, RevocationKind> = new Map(
-  (['jti', 'sid', 'sub', 'kid', 'all'] as const).map((k) => [REVOCATION_SUBJECT_PREFIX + k, k]),
-);
-
 class Feed implements NatsRevocationFeed {
   readonly stalePolicy: 'reject' | 'allow';
   private readonly set: RevocationSet;
+  private readonly pipeline: EventPipeline;
   private nc: NatsConnection | undefined;
   private jsm: JetStreamManager | undefined;
   private messages: ConsumerMessages | undefined;
   private rotatedSub: Subscription | undefined;
   private liveSub: Subscription | undefined;
-  /** Events (JWS strings) seen on the core subscription → whether they verified; oldest first, bounded. */
-  private readonly recent = new Map<string, Promise<boolean>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private checking = false;
@@ -102,29 +89,31 @@ class Feed implements NatsRevocationFeed {
   private mark: { t: number; seq: number } | undefined;
   private lastCurrentMs = 0;
   private behindSinceMs: number | undefined;
-  private eagerChain: Promise<void> = Promise.resolve();
-  private eagerQueued = 0;
-  private readonly verifying = new Map<number, Promise<void>>();
-  private readonly listeners = new Set<(event: RevocationEventClaims) => void>();
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (err: Error) => void;
   private readyFlag = false;
   private startedAt = 0;
   private replayMs: number | undefined;
-  private applied = 0;
-  private dropped = 0;
   private consumerRestarts = 0;
   private consumed = 0;
   private restarting: { since: number; done: Promise<void> } | undefined;
   private statusIter: { stop(): void } | undefined;
-  private parked: Array<{ jws: string; seq: number; kind: RevocationKind; parkedAt: number }> = [];
-  private parkedKeysEpoch = 0;
 
   constructor(private readonly o: ParsedFeedOptions) {
     this.stalePolicy = o.stalePolicy;
     this.set = new RevocationSet({
-      onPendingHit: (kind, value, seq) => void this.verifyPending(kind, value, seq),
+      onPendingHit: (kind, value, seq) => void this.pipeline.pending(kind, value, seq),
+    });
+    this.pipeline = new EventPipeline({
+      keys: o.keys,
+      issuer: o.issuer,
+      set: this.set,
+      fetch: (seq) => {
+        if (!this.jsm) return Promise.reject(new Error('not connected'));
+        return this.jsm.streams.getMessage(this.o.stream, { seq });
+      },
+      onProcessed: (seq) => this.processed(seq),
     });
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
@@ -142,7 +131,7 @@ class Feed implements NatsRevocationFeed {
   }
 
   get droppedEvents(): number {
-    return this.dropped;
+    return this.pipeline.dropped;
   }
 
   isRevoked(token: RevocationSubject): boolean {
@@ -153,7 +142,7 @@ class Feed implements NatsRevocationFeed {
     if (!this.set.isRevoked(token)) return false;
     const pending = this.set.pendingMatches(token);
     if (pending.length === 0) return true;
-    await Promise.all(pending.map((p) => this.verifyPending(p.kind, p.value, p.seq)));
+    await Promise.all(pending.map((p) => this.pipeline.pending(p.kind, p.value, p.seq)));
     return this.set.isRevoked(token);
   }
 
@@ -170,21 +159,20 @@ class Feed implements NatsRevocationFeed {
   }
 
   onRevoked(listener: (event: RevocationEventClaims) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.pipeline.onRevoked(listener);
   }
 
   stats(): RevocationFeedStats {
     return {
-      applied: this.applied,
-      droppedEvents: this.dropped,
+      applied: this.pipeline.applied,
+      droppedEvents: this.pipeline.dropped,
       pending: this.set.pending,
       entries: this.set.size,
       replayMs: this.replayMs,
       lastSequence: this.lastSeq,
       consumed: this.consumed,
       consumerRestarts: this.consumerRestarts,
-      parked: this.parked.length,
+      parked: this.pipeline.parkedCount,
       stalenessMs: this.lastCurrentMs === 0 ? Infinity : Date.now() - this.lastCurrentMs,
     };
   }
@@ -194,6 +182,7 @@ class Feed implements NatsRevocationFeed {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.set.close();
+    this.pipeline.close();
     if (!this.readyFlag) this.rejectReady(new Error('revocation feed closed before it was ready'));
     this.messages?.stop();
     this.rotatedSub?.unsubscribe();
@@ -230,7 +219,7 @@ class Feed implements NatsRevocationFeed {
     if (this.o.coreFastPath) {
       this.liveSub = nc.subscribe(`${REVOCATION_SUBJECT_PREFIX}>`, {
         callback: (err, m) => {
-          if (err === null) this.onCoreMessage(m.subject, m.data);
+          if (err === null) this.pipeline.core(m.subject, m.data);
         },
       });
     }
@@ -323,7 +312,7 @@ class Feed implements NatsRevocationFeed {
     this.consumed++;
     const kind = SUBJECT_KIND.get(m.subject);
     if (kind === undefined) {
-      this.dropped++;
+      this.pipeline.dropped++;
       this.processed(seq);
       return;
     }
@@ -332,7 +321,7 @@ class Feed implements NatsRevocationFeed {
       // matches it (the subject/kind/value are checked against the signed payload then).
       const value = peekRevocationValue(m.data);
       if (value === undefined) {
-        this.dropped++;
+        this.pipeline.dropped++;
         this.processed(seq);
         return;
       }
@@ -342,141 +331,18 @@ class Feed implements NatsRevocationFeed {
       }
     }
     // Live events, low-volume kinds and duplicates of a held key: verify before applying.
-    this.verifyEager(Buffer.from(m.data).toString('latin1'), seq, kind);
-  }
-
-  /** A live event from the core subscription: verified and applied now; failures are counted by the stream copy. */
-  private onCoreMessage(subject: string, data: Uint8Array): void {
-    const kind = SUBJECT_KIND.get(subject);
-    if (kind === undefined || this.closed) return;
-    const jws = Buffer.from(data).toString('latin1');
-    if (this.recent.has(jws)) return;
-    const verified = (async () => {
-      await this.o.keys.ready();
-      const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-      if (claims.kind !== kind || this.closed) return false;
-      this.applyVerified(claims);
-      return true;
-    })().catch(() => false);
-    this.recent.set(jws, verified);
-    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
-  }
-
-  private verifyEager(jws: string, seq: number, kind: RevocationKind, parkedAt?: number): void {
-    this.eagerQueued++;
-    this.eagerChain = this.eagerChain.then(async () => {
-      try {
-        // Seen on the core subscription first: if that verified and applied it, nothing is left to do.
-        const early = this.recent.get(jws);
-        if (early !== undefined) {
-          this.recent.delete(jws);
-          if (await early) return;
-        }
-        // Verifying before the first JWKS loaded would drop every event as "unknown key".
-        await this.o.keys.ready();
-        const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-        if (claims.kind !== kind)
-          throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
-        this.applyVerified(claims);
-      } catch (err) {
-        if (isCode(err, 'ERR_EVENT_KID') && this.park(jws, seq, kind, parkedAt ?? Date.now())) return;
-        this.dropped++;
-      } finally {
-        this.eagerQueued--;
-        this.processed(seq);
-      }
-    });
-  }
-
-  /**
-   * Keeps an event signed by a key we do not know (yet) for a while: the key store may be within its
-   * refresh cooldown while a new key already signs. Retried whenever the key set changes; bounded in
-   * count and age, then dropped (a forged kid only ever costs a slot here, never a verdict).
-   */
-  private park(jws: string, seq: number, kind: RevocationKind, parkedAt: number): boolean {
-    if (this.closed || Date.now() - parkedAt > PARK_MAX_AGE_MS) return false;
-    if (this.parked.length >= PARK_MAX) {
-      this.parked.shift();
-      this.dropped++;
-    }
-    this.parked.push({ jws, seq, kind, parkedAt });
-    this.parkedKeysEpoch = this.o.keys.epoch;
-    return true;
-  }
-
-  /** Re-verifies parked events once the key set changed; drops those parked too long. */
-  private retryParked(): void {
-    if (this.parked.length === 0) return;
-    if (this.o.keys.epoch === this.parkedKeysEpoch) {
-      const now = Date.now();
-      const before = this.parked.length;
-      this.parked = this.parked.filter((p) => now - p.parkedAt <= PARK_MAX_AGE_MS);
-      this.dropped += before - this.parked.length;
-      return;
-    }
-    const retry = this.parked;
-    this.parked = [];
-    for (const p of retry) this.verifyEager(p.jws, p.seq, p.kind, p.parkedAt);
-  }
-
-  /** Fetches a pending entry's event by sequence and verifies it; drops the entry if it does not verify. */
-  private verifyPending(kind: 'jti' | 'sid', value: string, seq: number): Promise<void> {
-    const inFlight = this.verifying.get(seq);
-    if (inFlight) return inFlight;
-    const p = (async () => {
-      try {
-        if (!this.jsm) return;
-        await this.o.keys.ready();
-        const sm = await this.jsm.streams.getMessage(this.o.stream, { seq });
-        const claims = await verifyRevocationEvent(
-          Buffer.from(sm.data).toString('latin1'),
-          this.o.keys,
-          this.o.issuer,
-        );
-        if (
-          claims.kind !== kind ||
-          claims.value !== value ||
-          sm.subject !== REVOCATION_SUBJECT_PREFIX + kind
-        ) {
-          throw new RevocationEventError('ERR_EVENT_CLAIMS', 'stored event differs from the replayed one');
-        }
-        this.applyVerified(claims);
-      } catch (err) {
-        // NATS unreachable: keep the entry pending (fail closed) and try again on the next match.
-        if (!(err instanceof RevocationEventError) && !isMessageGone(err)) return;
-        this.set.dropPending(kind, value, seq);
-        this.dropped++;
-      } finally {
-        this.verifying.delete(seq);
-      }
-    })();
-    this.verifying.set(seq, p);
-    return p;
-  }
-
-  private applyVerified(claims: RevocationEventClaims): void {
-    if (!this.set.apply(claims)) return;
-    // A kid revocation: forget the key at once so nothing it signed verifies, even from caches.
-    if (claims.kind === 'kid') this.o.keys.remove(claims.value);
-    this.applied++;
-    for (const listener of this.listeners) {
-      try {
-        listener(claims);
-      } catch {
-        // A listener's failure must not stop the feed or the other listeners.
-      }
-    }
+    this.pipeline.eager(Buffer.from(m.data).toString('latin1'), seq, kind);
   }
 
   private processed(seq: number): void {
     // Verification is sequential, so once nothing is queued everything consumed is processed.
-    if (this.eagerQueued === 0) this.processedSeq = Math.max(this.processedSeq, seq, this.lastSeq);
+    if (this.pipeline.queued === 0) this.processedSeq = Math.max(this.processedSeq, seq, this.lastSeq);
     this.maybeReady();
     this.updateCurrent();
   }
 
   private maybeReady(): void {
-    if (this.readyFlag || this.closed || this.processedSeq < this.replayTarget || this.eagerQueued > 0)
+    if (this.readyFlag || this.closed || this.processedSeq < this.replayTarget || this.pipeline.queued > 0)
       return;
     if (this.consumerGen === 0) return;
     this.readyFlag = true;
@@ -494,7 +360,7 @@ class Feed implements NatsRevocationFeed {
   /** Periodic cheap check (stream info): keeps the staleness clock, notices a recreated stream or a stuck consumer. */
   private async check(): Promise<void> {
     if (this.checking || this.closed || !this.jsm) return;
-    this.retryParked();
+    this.pipeline.retryParked();
     this.checking = true;
     const t = Date.now();
     try {
@@ -540,23 +406,10 @@ class Feed implements NatsRevocationFeed {
   }
 }
 
-/** Live events signed by an unknown key are kept this long, at most this many, waiting for the key. */
-const PARK_MAX_AGE_MS = 5 * 60_000;
-const PARK_MAX = 1000;
-/** Live events remembered between their core delivery and their stream delivery. */
-const RECENT_MAX = 4096;
 /** JetStream API timeout of the feed's own requests (stream info, consumer create), ms. */
 const API_TIMEOUT_MS = 2000;
 /** A consumer restart still pending after this long may be superseded by a new one, ms. */
 const RESTART_SUPERSEDE_MS = 6000;
-
-function isCode(err: unknown, code: string): boolean {
-  return (err as { code?: unknown } | undefined)?.code === code;
-}
-
-function isMessageGone(err: unknown): boolean {
-  return err instanceof Error && /no message found|not found/i.test(err.message);
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
