@@ -32,7 +32,7 @@ export interface PublishedRevocation {
 
 const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub', 'kid', 'all']);
 const MAX_REASON = 200;
-const ATTEMPT_TIMEOUT_MS = 1000;
+const ATTEMPT_TIMEOUT_MS = 500;
 const RETRY_DELAY_MS = 50;
 const MAX_ATTEMPTS = 20;
 
