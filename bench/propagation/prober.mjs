@@ -3,6 +3,7 @@
 // from Revoke's return to the first rejected call's answer.
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
+import { connect } from 'nats';
 import { authGrpc } from '@authmesh/proto';
 import { serveCommands } from '../lib/child.mjs';
 
@@ -13,6 +14,9 @@ let auth;
 let echoes = [];
 let creds;
 let admin;
+let nc;
+/** jti → when a plain NATS subscriber in this process saw its revocation event (the transport baseline). */
+const seen = new Map();
 
 function unary(client, method, req, token) {
   const md = new grpc.Metadata();
@@ -39,8 +43,22 @@ async function adminToken() {
 
 serveCommands(
   {
-    init({ authTarget, echoTargets, ...c }) {
+    async init({ authTarget, echoTargets, natsUrl, ...c }) {
       creds = c;
+      nc = await connect({ servers: natsUrl });
+      nc.subscribe('authmesh.revoked.>', {
+        callback: (_err, m) => {
+          const t = performance.now();
+          try {
+            const jws = m.string();
+            const claims = JSON.parse(Buffer.from(jws.split('.')[1], 'base64url').toString());
+            seen.set(claims.value, t);
+          } catch {
+            // not an event we can read
+          }
+        },
+      });
+      await nc.flush();
       const { AuthService } = authGrpc().authmesh.v1;
       auth = new AuthService(authTarget, grpc.credentials.createInsecure());
       echoes = echoTargets.map((t) => new grpc.Client(t, grpc.credentials.createInsecure()));
@@ -66,13 +84,17 @@ serveCommands(
       });
       await new Promise((r) => setTimeout(r, leadMs));
       const tCall = performance.now();
-      await unary(auth, 'Revoke', { jti: jtiOf(token), reason: 'bench' }, adm);
+      const jti = jtiOf(token);
+      await unary(auth, 'Revoke', { jti, reason: 'bench' }, adm);
       const tReturn = performance.now();
       const rejectedAt = await Promise.all(loops);
+      const natsSeen = seen.get(jti);
+      seen.clear();
       const elapsed = performance.now() - tCall + leadMs;
       return {
         latenciesMs: rejectedAt.map((t) => t - tReturn),
         revokeMs: tReturn - tCall,
+        natsSeenMs: natsSeen === undefined ? NaN : natsSeen - tReturn,
         pollIntervalMs: polls.map((n) => elapsed / n),
       };
     },
@@ -80,5 +102,6 @@ serveCommands(
   async () => {
     auth?.close();
     for (const c of echoes) c.close();
+    await nc?.close();
   },
 );
