@@ -128,14 +128,21 @@ export class SessionStore {
     const session = await this.liveSession(record.sid, record.sub, now);
     if (!session.ok) return session;
     const rotated: RefreshRecord = { ...record, state: 'rotated', rotated_at: now };
-    try {
-      await this.refresh.update(key, jsonValue(rotated), entry.revision);
-    } catch (err) {
+    // The successor is written alongside the compare-and-set (one round trip instead of two). If the
+    // CAS loses, the successor was never handed out: nobody holds its token, and it is deleted.
+    const next = this.successor(session.session, now);
+    const [cas, created] = await Promise.allSettled([
+      this.refresh.update(key, jsonValue(rotated), entry.revision),
+      this.refresh.create(next.key, jsonValue(next.record)),
+    ]);
+    if (cas.status === 'rejected') {
+      if (created.status === 'fulfilled') this.refresh.delete(next.key).catch(() => undefined);
       // Another use of this very token rotated it first: a lost race counts as reuse.
-      if (isCasConflict(err)) return this.reuse(record.sid);
-      throw err;
+      if (isCasConflict(cas.reason)) return this.reuse(record.sid);
+      throw cas.reason;
     }
-    return { ok: true, ...(await this.issue(session.session, now)) };
+    if (created.status === 'rejected') throw created.reason;
+    return { ok: true, ...next.issued };
   }
 
   /** The session a refresh token belongs to (for Revoke with a refresh token), whatever its state. */
@@ -222,6 +229,16 @@ export class SessionStore {
   }
 
   private async issue(session: SessionRecord, now: number): Promise<IssuedRefresh> {
+    const next = this.successor(session, now);
+    await this.refresh.create(next.key, jsonValue(next.record));
+    return next.issued;
+  }
+
+  /** A new refresh token of `session`, its record and KV key (not yet stored). */
+  private successor(
+    session: SessionRecord,
+    now: number,
+  ): { key: string; record: RefreshRecord; issued: IssuedRefresh } {
     const refreshToken = newRefreshToken();
     const idleExpiresAt = Math.min(now + this.idleTtlSec, session.absolute_expires_at);
     const record: RefreshRecord = {
@@ -231,7 +248,10 @@ export class SessionStore {
       created_at: now,
       idle_expires_at: idleExpiresAt,
     };
-    await this.refresh.create(refreshTokenKey(refreshToken), jsonValue(record));
-    return { session, refreshToken, refreshExpiresIn: idleExpiresAt - now };
+    return {
+      key: refreshTokenKey(refreshToken),
+      record,
+      issued: { session, refreshToken, refreshExpiresIn: idleExpiresAt - now },
+    };
   }
 }
