@@ -264,6 +264,18 @@ describe('createRevocationFeed against a real nats-server', () => {
     await until(() => feed.stats().lastSequence === 2, 5000, 'second event consumed from the new stream');
   });
 
+  it('forgets pending entries once their events aged out of the stream (memory stays bounded)', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(STREAM).catch(() => {});
+    await jsm.streams.add({ name: STREAM, subjects: ['authmesh.revoked.>'], max_age: nanos(1500) });
+    for (let i = 0; i < 3; i++) await publish(nc, claims('jti', `short-lived-${i}`));
+    const feed = open();
+    await feed.ready();
+    expect(feed.stats()).toMatchObject({ pending: 3, entries: 3 });
+    await until(() => feed.stats().entries === 0, 10_000, 'aged-out pending entries swept');
+    expect(feed.isRevoked(tok({ jti: 'short-lived-0' }))).toBe(false);
+  });
+
   it('replays 100k revocations: time to ready and bytes per entry', async () => {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.delete(STREAM).catch(() => {});
