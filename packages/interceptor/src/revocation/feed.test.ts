@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect, nanos, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '@authmesh/testing';
+import { freePort, NatsServer } from '@authmesh/testing';
 import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
 import { signRevocationEvent } from './event.js';
 import { createRevocationFeed, type NatsRevocationFeed } from './feed.js';
@@ -274,6 +274,27 @@ describe('createRevocationFeed against a real nats-server', () => {
     expect(feed.stats()).toMatchObject({ pending: 3, entries: 3 });
     await until(() => feed.stats().entries === 0, 10_000, 'aged-out pending entries swept');
     expect(feed.isRevoked(tok({ jti: 'short-lived-0' }))).toBe(false);
+  });
+
+  it('starts before NATS does: connects, waits for the stream, then becomes ready', async () => {
+    const port = await freePort();
+    const feed = open({ servers: `nats://127.0.0.1:${port}` });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(feed.isReady()).toBe(false);
+    expect(feed.isStale()).toBe(true);
+    const late = await NatsServer.start({ port });
+    try {
+      const lnc = await connect({ servers: late.url });
+      await createStream(lnc);
+      await publish(lnc, claims('sub', 'early-bird'));
+      await feed.ready();
+      expect(feed.isRevoked(tok({ sub: 'early-bird' }))).toBe(true);
+      expect(feed.isStale()).toBe(false);
+      await feed.close();
+      await lnc.close();
+    } finally {
+      await late.stop();
+    }
   });
 
   it('replays 100k revocations: time to ready and bytes per entry', async () => {
