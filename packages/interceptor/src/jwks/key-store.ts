@@ -12,6 +12,11 @@ export interface KeyStoreOptions {
   retryInitialMs?: number;
   /** Longest retry delay while no JWKS was ever loaded, ms. Default 5000. */
   retryMaxMs?: number;
+  /**
+   * Longest time a call with an unknown kid waits for the JWKS fetch it triggered, ms. The fetch goes on
+   * in the background; the call gets "unknown key" at once. Default 1000.
+   */
+  resolveWaitMs?: number;
   /** Receives fetch failures (pino-compatible). Default: console.warn. */
   logger?: { warn(obj: object, msg: string): void };
 }
@@ -100,6 +105,7 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   const cooldownMs = nonNegative(options.refreshCooldownMs, 'refreshCooldownMs', 5000);
   const retryInitialMs = Math.max(1, nonNegative(options.retryInitialMs, 'retryInitialMs', 200));
   const retryMaxMs = Math.max(retryInitialMs, nonNegative(options.retryMaxMs, 'retryMaxMs', 5000));
+  const resolveWaitMs = nonNegative(options.resolveWaitMs, 'resolveWaitMs', 1000);
   const logger = options.logger ?? {
     warn: (obj: object, msg: string) => console.warn(`authmesh: ${msg}`, obj),
   };
@@ -202,8 +208,14 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
     async resolve(kid) {
       const known = keys.get(kid);
       if (known !== undefined || removed.has(kid) || closed) return known;
-      if (inflight) await inflight;
-      else if (Date.now() - lastFetchAt >= cooldownMs) await load();
+      // An unreachable (blackholed) auth service must not hold calls until their deadline: wait for the
+      // fetch at most resolveWaitMs, then answer "unknown key" (UNAUTHENTICATED) while it goes on.
+      const fetch = inflight ?? (Date.now() - lastFetchAt >= cooldownMs ? load() : undefined);
+      if (fetch) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([fetch, new Promise((r) => (timer = setTimeout(r, resolveWaitMs)))]);
+        clearTimeout(timer);
+      }
       return keys.get(kid);
     },
     async refresh() {
