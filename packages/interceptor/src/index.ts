@@ -36,3 +36,11 @@ export {
   type RevocationSigningKey,
 } from './revocation/event.js';
 export { RevocationSet, type RevocationSetOptions } from './revocation/revocation-set.js';
+export {
+  addHealthService,
+  healthPackageDefinition,
+  HEALTH_RULES,
+  type HealthService,
+  type HealthServiceOptions,
+} from './health.js';
+export { addReflectionService, reflectionPackageDefinition, REFLECTION_RULES } from './reflection.js';

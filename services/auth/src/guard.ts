@@ -4,10 +4,12 @@ import {
   createKeyStore,
   createRevocationFeed,
   createServerAuth,
+  HEALTH_RULES,
+  healthPackageDefinition,
+  REFLECTION_RULES,
+  reflectionPackageDefinition,
   type ServerAuth,
 } from '@authmesh/interceptor';
-import { loadSync } from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { authPackageDefinition } from '@authmesh/proto';
 import type { KeyManager } from './keys/key-manager.types.js';
 
@@ -45,13 +47,14 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     acceptAnyAudience: true,
     jwks: { keyStore },
     revocations: { feed },
-    // AuthService rules come from its .proto; the health service is added so its methods can be made public.
-    packageDefinition: { ...authPackageDefinition(), ...loadSync(healthProtoPath) },
-    // Health checks are for load balancers and orchestrators, which hold no token.
-    rules: {
-      '/grpc.health.v1.Health/Check': { public: true },
-      '/grpc.health.v1.Health/Watch': { public: true },
+    // AuthService rules come from its .proto; health and reflection are added so they can be made public.
+    packageDefinition: {
+      ...authPackageDefinition(),
+      ...healthPackageDefinition(),
+      ...reflectionPackageDefinition(),
     },
+    // Health checks are for load balancers and orchestrators, reflection for grpcurl: neither holds a token.
+    rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
     clockToleranceSec: Math.min(options.clockSkewSec, 300),
     logger: log,
     ...(options.onRejected ? { onRejected: options.onRejected } : {}),

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import { addHealthService, addReflectionService } from '@authmesh/interceptor';
 import type { Logger } from 'pino';
-import { authGrpc } from '@authmesh/proto';
+import { authGrpc, authPackageDefinition } from '@authmesh/proto';
 import { formatAddress, type AuthConfig, type ListenAddress } from './config.js';
 import type { AuthServiceContext } from './context.types.js';
 import { createGuard } from './guard.js';
@@ -158,16 +158,16 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
 
     const server = new grpc.Server({ interceptors: [guard.interceptor] });
     server.addService(authGrpc().authmesh.v1.AuthService.service, rpc.handlers);
-    // grpc.health.v1 (public in the guard): SERVING for "" and the AuthService while running.
-    const health = new HealthImplementation({ '': 'SERVING', 'authmesh.v1.AuthService': 'SERVING' });
-    health.addToServer(server);
+    // grpc.health.v1 (public in the guard): SERVING for "" and the AuthService while NATS is connected
+    // and the guard has its keys and replayed revocations; NOT_SERVING first thing on shutdown.
+    const health = addHealthService(server, { isReady: () => guard.isReady() && natsConnected() }, [
+      'authmesh.v1.AuthService',
+    ]);
+    addReflectionService(server, authPackageDefinition());
     const port = await listening('AUTHMESH_GRPC_ADDR', config.grpcAddr, bindGrpc)(server, config.grpcAddr);
     let grpcGraceMs = 5000;
     cleanup.push(() => shutdownGrpc(server, grpcGraceMs));
-    cleanup.push(() => {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus('authmesh.v1.AuthService', 'NOT_SERVING');
-    });
+    cleanup.push(() => health.close());
     const grpcAddress = formatAddress({ host: config.grpcAddr.host, port });
     log.info(
       { grpc: grpcAddress, http: http.address, issuer, kid: keys.current().kid },

@@ -7,12 +7,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import {
+  addHealthService,
+  addReflectionService,
   clientCredentialsSource,
   createKeyStore,
   createRevocationFeed,
   createServerAuth,
   createTokenExchanger,
+  HEALTH_RULES,
+  healthPackageDefinition,
   jwksFromAuthService,
+  REFLECTION_RULES,
+  reflectionPackageDefinition,
 } from '@authmesh/interceptor';
 import { echoGrpc, echoPackageDefinition } from '@authmesh/proto';
 import { loadConfig } from './config.js';
@@ -32,12 +38,15 @@ const feed = createRevocationFeed({
   maxStalenessMs: config.maxStalenessMs,
   stalePolicy: config.stalePolicy,
 });
+// Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto.
+const served = echoPackageDefinition();
 const auth = createServerAuth({
   issuer: config.issuer,
   audience: config.audience,
   jwks: { keyStore: keys },
   revocations: { feed },
-  packageDefinition: echoPackageDefinition(),
+  packageDefinition: { ...served, ...healthPackageDefinition(), ...reflectionPackageDefinition() },
+  rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
   logger: log,
 });
 
@@ -64,6 +73,9 @@ const relay = ownToken
 
 const server = new grpc.Server({ interceptors: [auth.interceptor] });
 server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));
+// NOT_SERVING until keys are loaded and revocations replayed, and again while the feed is stale.
+const health = addHealthService(server, auth, ['echo.v1.Echo'], { feed });
+addReflectionService(server, served);
 
 async function start(): Promise<void> {
   log.info(
@@ -89,6 +101,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  health.close();
   const force = setTimeout(() => server.forceShutdown(), 5000).unref();
   await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   clearTimeout(force);
