@@ -39,8 +39,14 @@ beforeAll(async () => {
   const admin = await mesh.clientToken('admin');
   const revoked = await mesh.clientToken('svc');
   expect((await mesh.echo('WhoAmI', revoked)).code).toBe(0);
-  expect((await mesh.authCall('Revoke', { jti: decodeJwt(revoked).jti, reason: 'attack corpus' }, admin)).code).toBe(0);
-  await until(async () => (await mesh.echo('WhoAmI', revoked)).code === grpc.status.UNAUTHENTICATED, 5000, 'revocation applied');
+  expect(
+    (await mesh.authCall('Revoke', { jti: decodeJwt(revoked).jti, reason: 'attack corpus' }, admin)).code,
+  ).toBe(0);
+  await until(
+    async () => (await mesh.echo('WhoAmI', revoked)).code === grpc.status.UNAUTHENTICATED,
+    5000,
+    'revocation applied',
+  );
   ctx = {
     issuer: ISSUER,
     kid,
@@ -53,7 +59,9 @@ beforeAll(async () => {
     refresh: login.refresh_token,
     revocationEvent: await revocationEvent(),
     revoked,
-    otherAudience: (await mesh.issue({ client_credentials: { client_id: 'svc', client_secret: mesh.secrets.svc! } })).access_token,
+    otherAudience: (
+      await mesh.issue({ client_credentials: { client_id: 'svc', client_secret: mesh.secrets.svc! } })
+    ).access_token,
   };
 }, 90_000);
 
@@ -69,12 +77,18 @@ async function send(row: Row): Promise<{ code: number; details: string; sent: st
   }
   if (row.raw) {
     const headers = row.raw(ctx);
-    return { ...(await rawGrpcCall(mesh.echoes[0]!.proc.grpc, '/echo.v1.Echo/WhoAmI', headers)), sent: Object.values(headers).flat().join(' ') };
+    return {
+      ...(await rawGrpcCall(mesh.echoes[0]!.proc.grpc, '/echo.v1.Echo/WhoAmI', headers)),
+      sent: Object.values(headers).flat().join(' '),
+    };
   }
   const md = new grpc.Metadata();
   const pairs = row.metadata!(ctx);
   for (const [k, v] of pairs) md.add(k, v);
-  return { ...(await mesh.echo('WhoAmI', undefined, { metadata: md })), sent: pairs.map(([, v]) => String(v)).join(' ') };
+  return {
+    ...(await mesh.echo('WhoAmI', undefined, { metadata: md })),
+    sent: pairs.map(([, v]) => String(v)).join(' '),
+  };
 }
 
 const counted = { reject: 0, accept: 0 };
@@ -111,7 +125,9 @@ describe('attack corpus: the auth service side', () => {
   });
   it('counted both kinds of row (the suite is not vacuous)', () => {
     const total = Object.values(batches).reduce((n, rows) => n + rows.length, 0);
-    console.log(`[attack] ${counted.reject} negative rows rejected, ${counted.accept} positive controls accepted (${total} rows)`);
+    console.log(
+      `[attack] ${counted.reject} negative rows rejected, ${counted.accept} positive controls accepted (${total} rows)`,
+    );
     expect(counted.accept).toBeGreaterThanOrEqual(10);
     expect(counted.reject).toBeGreaterThanOrEqual(150);
   });

@@ -19,12 +19,30 @@ export function jws(header: object | string, payload: object | string, signer: S
 /** Signers by algorithm family. */
 export const signers = {
   none: (): Buffer => Buffer.alloc(0),
-  ed: (key: KeyObject): Signer => (d) => sign(null, d, key),
-  es: (hash: string, key: KeyObject): Signer => (d) => sign(hash, d, { key, dsaEncoding: 'ieee-p1363' }),
-  rs: (hash: string, key: KeyObject): Signer => (d) => sign(hash, d, key),
-  ps: (hash: string, key: KeyObject): Signer => (d) =>
-    sign(hash, d, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }),
-  hs: (hash: string, secret: string | Buffer): Signer => (d) => createHmac(hash, secret).update(d).digest(),
+  ed:
+    (key: KeyObject): Signer =>
+    (d) =>
+      sign(null, d, key),
+  es:
+    (hash: string, key: KeyObject): Signer =>
+    (d) =>
+      sign(hash, d, { key, dsaEncoding: 'ieee-p1363' }),
+  rs:
+    (hash: string, key: KeyObject): Signer =>
+    (d) =>
+      sign(hash, d, key),
+  ps:
+    (hash: string, key: KeyObject): Signer =>
+    (d) =>
+      sign(hash, d, {
+        key,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+      }),
+  hs:
+    (hash: string, secret: string | Buffer): Signer =>
+    (d) =>
+      createHmac(hash, secret).update(d).digest(),
 };
 
 /** The attacker's own keys (generated once per run). */

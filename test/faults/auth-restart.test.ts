@@ -20,7 +20,11 @@ let mesh: Mesh;
 beforeAll(async () => {
   nats = await NatsServer.start();
   const port = await freePort();
-  mesh = await Mesh.start({ natsUrl: nats.url, issuer: 'http://auth.restart.test', authEnv: { AUTHMESH_GRPC_ADDR: `127.0.0.1:${port}` } });
+  mesh = await Mesh.start({
+    natsUrl: nats.url,
+    issuer: 'http://auth.restart.test',
+    authEnv: { AUTHMESH_GRPC_ADDR: `127.0.0.1:${port}` },
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -51,7 +55,12 @@ describe('auth service killed and restarted under refresh load', () => {
     let running = true;
     const workers = chains.map(async (c) => {
       while (running && c.endedBy === undefined) {
-        const r = await mesh.authCall<TokenResponse__Output>('Refresh', { refresh_token: c.refresh }, undefined, 2000);
+        const r = await mesh.authCall<TokenResponse__Output>(
+          'Refresh',
+          { refresh_token: c.refresh },
+          undefined,
+          2000,
+        );
         const name = grpc.status[r.code]!;
         codes.set(name, (codes.get(name) ?? 0) + 1);
         if (r.code === 0) {
@@ -61,7 +70,9 @@ describe('auth service killed and restarted under refresh load', () => {
           c.unanswered = false;
           acknowledged.push({ res: r.res!, chain: c });
         } else if (r.code === grpc.status.UNAUTHENTICATED) {
-          c.endedBy = c.unanswered ? 'retry after a lost answer' : `refused a token just returned OK: ${r.details}`;
+          c.endedBy = c.unanswered
+            ? 'retry after a lost answer'
+            : `refused a token just returned OK: ${r.details}`;
         } else {
           c.unanswered = true;
           await new Promise((res) => setTimeout(res, 50)); // auth down: retry the same token
@@ -104,6 +115,8 @@ describe('auth service killed and restarted under refresh load', () => {
         expect(chain.endedBy).toBe('retry after a lost answer');
       }
     }
-    console.log(`[faults/auth] ${verified} of ${acknowledged.length} acknowledged access tokens verify afterwards; the rest belong to the ${ended.length} session(s) ended by reuse after a lost answer`);
+    console.log(
+      `[faults/auth] ${verified} of ${acknowledged.length} acknowledged access tokens verify afterwards; the rest belong to the ${ended.length} session(s) ended by reuse after a lost answer`,
+    );
   });
 });

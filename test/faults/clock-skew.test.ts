@@ -17,7 +17,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const token = (c: Record<string, number>) => signRaw(goodHeader, { ...goodClaims(), iat: T, nbf: T, exp: T + 300, ...c });
+const token = (c: Record<string, number>) =>
+  signRaw(goodHeader, { ...goodClaims(), iat: T, nbf: T, exp: T + 300, ...c });
 async function code(t: string): Promise<string> {
   const out = await outcome(() => verify(t));
   if (out === 'accepted') return 'accepted';

@@ -19,8 +19,20 @@ const attacker = generateKeyPairSync('ed25519').privateKey;
 /** A token signed by a key nobody published, under a fresh kid: the key store must look it up. */
 function unknownKid(): string {
   const now = Math.floor(Date.now() / 1000);
-  const h = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: randomBytes(8).toString('base64url'), typ: 'at+jwt' })).toString('base64url');
-  const p = Buffer.from(JSON.stringify({ iss: ISSUER, sub: 'x', aud: 'echo', exp: now + 300, iat: now, jti: randomBytes(16).toString('base64url'), client_id: 'c' })).toString('base64url');
+  const h = Buffer.from(
+    JSON.stringify({ alg: 'EdDSA', kid: randomBytes(8).toString('base64url'), typ: 'at+jwt' }),
+  ).toString('base64url');
+  const p = Buffer.from(
+    JSON.stringify({
+      iss: ISSUER,
+      sub: 'x',
+      aud: 'echo',
+      exp: now + 300,
+      iat: now,
+      jti: randomBytes(16).toString('base64url'),
+      client_id: 'c',
+    }),
+  ).toString('base64url');
   return `${h}.${p}.${sign(null, Buffer.from(`${h}.${p}`), attacker).toString('base64url')}`;
 }
 
@@ -48,36 +60,40 @@ describe('auth service unreachable for JWKS', () => {
   // Blackhole first: after a refused connection the channel sits in TRANSIENT_FAILURE and fails fast,
   // which would hide the hang a blackhole can cause.
   for (const mode of ['blackhole', 'refuse'] as const) {
-    it(`${mode}: known keys keep verifying; an unknown kid is UNAUTHENTICATED within 3 s, not a hang`, { timeout: 30_000 }, async () => {
-      const warm = await mesh.clientToken('svc');
-      const cold = await mesh.clientToken('svc'); // minted now, presented only after the cut
-      expect((await who(warm)).code).toBe(0);
-      proxy.mode = mode;
-      proxy.cut();
-      try {
+    it(
+      `${mode}: known keys keep verifying; an unknown kid is UNAUTHENTICATED within 3 s, not a hang`,
+      { timeout: 30_000 },
+      async () => {
+        const warm = await mesh.clientToken('svc');
+        const cold = await mesh.clientToken('svc'); // minted now, presented only after the cut
         expect((await who(warm)).code).toBe(0);
-        expect((await who(cold)).code).toBe(0);
-        // Past the key store's refresh cooldown (5 s default), so the first unknown kid really triggers
-        // a JWKS fetch, which cannot succeed.
-        await new Promise((r) => setTimeout(r, 5500));
-        const first = await who(unknownKid());
-        // A burst of unknown kids while the service keeps answering valid calls at once.
-        const burst = await Promise.all(Array.from({ length: 30 }, () => who(unknownKid())));
-        const valid = await who(warm);
-        console.log(
-          `[faults/jwks] ${mode}: first unknown kid → ${grpc.status[first.code]} in ${first.ms.toFixed(0)} ms; burst of 30 → slowest ${Math.max(...burst.map((b) => b.ms)).toFixed(0)} ms; a valid call meanwhile ${valid.ms.toFixed(0)} ms`,
-        );
-        expect(first.code).toBe(grpc.status.UNAUTHENTICATED);
-        expect(first.ms).toBeLessThan(3000);
-        for (const b of burst) {
-          expect(b.code).toBe(grpc.status.UNAUTHENTICATED);
-          expect(b.ms).toBeLessThan(3000);
+        proxy.mode = mode;
+        proxy.cut();
+        try {
+          expect((await who(warm)).code).toBe(0);
+          expect((await who(cold)).code).toBe(0);
+          // Past the key store's refresh cooldown (5 s default), so the first unknown kid really triggers
+          // a JWKS fetch, which cannot succeed.
+          await new Promise((r) => setTimeout(r, 5500));
+          const first = await who(unknownKid());
+          // A burst of unknown kids while the service keeps answering valid calls at once.
+          const burst = await Promise.all(Array.from({ length: 30 }, () => who(unknownKid())));
+          const valid = await who(warm);
+          console.log(
+            `[faults/jwks] ${mode}: first unknown kid → ${grpc.status[first.code]} in ${first.ms.toFixed(0)} ms; burst of 30 → slowest ${Math.max(...burst.map((b) => b.ms)).toFixed(0)} ms; a valid call meanwhile ${valid.ms.toFixed(0)} ms`,
+          );
+          expect(first.code).toBe(grpc.status.UNAUTHENTICATED);
+          expect(first.ms).toBeLessThan(3000);
+          for (const b of burst) {
+            expect(b.code).toBe(grpc.status.UNAUTHENTICATED);
+            expect(b.ms).toBeLessThan(3000);
+          }
+          expect(valid.code).toBe(0);
+          expect(mesh.echoes[echoIndex]!.proc.running).toBe(true);
+        } finally {
+          proxy.mode = 'forward';
         }
-        expect(valid.code).toBe(0);
-        expect(mesh.echoes[echoIndex]!.proc.running).toBe(true);
-      } finally {
-        proxy.mode = 'forward';
-      }
-    });
+      },
+    );
   }
 });

@@ -7,7 +7,11 @@ export interface Sample {
 }
 
 /** Runs `loops` concurrent loops of `fn` until `stop()`; every loop waits `pauseMs` between calls. */
-export function startLoad(fn: (i: number) => Promise<number>, loops: number, pauseMs = 5): { samples: Sample[]; stop: () => Promise<void> } {
+export function startLoad(
+  fn: (i: number) => Promise<number>,
+  loops: number,
+  pauseMs = 5,
+): { samples: Sample[]; stop: () => Promise<void> } {
   const samples: Sample[] = [];
   let running = true;
   const workers = Array.from({ length: loops }, async (_, i) => {
@@ -34,4 +38,5 @@ export function codesBetween(samples: Sample[], from: number, to: number): Map<n
 }
 
 /** "OK 120, UNAVAILABLE 3" */
-export const show = (m: Map<number, number>, names: Record<number, string>): string => [...m].map(([c, n]) => `${names[c] ?? c} ${n}`).join(', ') || 'none';
+export const show = (m: Map<number, number>, names: Record<number, string>): string =>
+  [...m].map(([c, n]) => `${names[c] ?? c} ${n}`).join(', ') || 'none';

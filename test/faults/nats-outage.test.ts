@@ -36,10 +36,15 @@ describe('NATS outage under call load (shorter than the staleness bound)', () =>
     const admin = await mesh.clientToken('admin');
     const warm = await Promise.all(Array.from({ length: 6 }, () => mesh.clientToken('svc')));
     const victims = await Promise.all(Array.from({ length: 6 }, () => mesh.clientToken('svc')));
-    for (const t of [...warm, ...victims]) for (const i of [0, 1]) expect((await mesh.echo('WhoAmI', t, { i })).code).toBe(0);
-    const revoke = (t: string, reason: string) => mesh.authCall('Revoke', { jti: decodeJwt(t).jti, reason }, admin, 2000);
+    for (const t of [...warm, ...victims])
+      for (const i of [0, 1]) expect((await mesh.echo('WhoAmI', t, { i })).code).toBe(0);
+    const revoke = (t: string, reason: string) =>
+      mesh.authCall('Revoke', { jti: decodeJwt(t).jti, reason }, admin, 2000);
 
-    const load = startLoad((i) => mesh.echo('WhoAmI', warm[i % warm.length], { i: i % 2 }).then((r) => r.code), 8);
+    const load = startLoad(
+      (i) => mesh.echo('WhoAmI', warm[i % warm.length], { i: i % 2 }).then((r) => r.code),
+      8,
+    );
     const acked: string[] = [];
     try {
       await new Promise((r) => setTimeout(r, 500));
@@ -90,10 +95,16 @@ describe('NATS outage under call load (shorter than the staleness bound)', () =>
     // Every revocation that returned OK, before, during or after the outage, is enforced on both echoes.
     for (const v of acked) {
       for (const i of [0, 1]) {
-        await until(async () => (await mesh.echo('WhoAmI', v, { i })).code === grpc.status.UNAUTHENTICATED, 10_000, `acknowledged revocation on echo ${i}`);
+        await until(
+          async () => (await mesh.echo('WhoAmI', v, { i })).code === grpc.status.UNAUTHENTICATED,
+          10_000,
+          `acknowledged revocation on echo ${i}`,
+        );
       }
     }
-    console.log(`[faults/nats] ${acked.length} acknowledged revocations, all enforced on both echoes after recovery`);
+    console.log(
+      `[faults/nats] ${acked.length} acknowledged revocations, all enforced on both echoes after recovery`,
+    );
     // And the warm tokens that were never revoked still work.
     for (const t of warm) expect((await mesh.echo('WhoAmI', t)).code).toBe(0);
   });

@@ -20,11 +20,27 @@ const seg = fc.integer({ min: 0, max: 2 });
 
 /** Any single mutation. */
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('flip' as const), pos, bit: fc.integer({ min: 0, max: 7 }) }), weight: 4 },
-  { arbitrary: fc.record({ kind: fc.constant('replace' as const), pos, ch: fc.constantFrom(...CHARS) }), weight: 3 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('flip' as const), pos, bit: fc.integer({ min: 0, max: 7 }) }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('replace' as const), pos, ch: fc.constantFrom(...CHARS) }),
+    weight: 3,
+  },
   { arbitrary: fc.record({ kind: fc.constant('truncate' as const), len: pos }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('insert' as const), pos, s: fc.string({ minLength: 1, maxLength: 4, unit: fc.constantFrom(...CHARS) }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('delete' as const), pos, n: fc.integer({ min: 1, max: 8 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      pos,
+      s: fc.string({ minLength: 1, maxLength: 4, unit: fc.constantFrom(...CHARS) }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('delete' as const), pos, n: fc.integer({ min: 1, max: 8 }) }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('swap' as const), a: seg, b: seg }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('dup' as const), seg }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('splice' as const), seg }), weight: 1 },

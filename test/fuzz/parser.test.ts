@@ -16,14 +16,25 @@ const other = signRaw(goodHeader, { ...goodClaims(), sub: 'mallory' });
 describe('fuzz: bearerToken(metadata)', () => {
   const value = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 100 }),
-    fc.tuple(fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Basic', 'Bearer:', ''), fc.constantFrom(' ', '  ', '', '\t'), fc.constantFrom(valid, '', ' ', 'x.y.z'), fc.string({ maxLength: 3 })).map((p) => p.join('')),
+    fc
+      .tuple(
+        fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Basic', 'Bearer:', ''),
+        fc.constantFrom(' ', '  ', '', '\t'),
+        fc.constantFrom(valid, '', ' ', 'x.y.z'),
+        fc.string({ maxLength: 3 }),
+      )
+      .map((p) => p.join('')),
   );
   it('returns a trimmed, non-empty token only for a single "Bearer <token>" value; otherwise undefined or an AuthError', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(value, fc.uint8Array({ maxLength: 20 })), { maxLength: 3 }), (values) => {
         const md = new grpc.Metadata();
         // The server builds Metadata from the wire without validation; add the values the same way.
-        for (const v of values) (md as unknown as { internalRepr: Map<string, unknown[]> }).internalRepr.set('authorization', [...(md.get('authorization') as unknown[]), typeof v === 'string' ? v : Buffer.from(v)]);
+        for (const v of values)
+          (md as unknown as { internalRepr: Map<string, unknown[]> }).internalRepr.set('authorization', [
+            ...(md.get('authorization') as unknown[]),
+            typeof v === 'string' ? v : Buffer.from(v),
+          ]);
         let out: unknown;
         try {
           out = bearerToken(md, 8192);
@@ -47,7 +58,10 @@ describe('fuzz: bearerToken(metadata)', () => {
   });
   it('refuses two authorization values even when both are genuine (neither grpc-js nor node:http2 can send them)', () => {
     const md = new grpc.Metadata();
-    (md as unknown as { internalRepr: Map<string, unknown[]> }).internalRepr.set('authorization', [`Bearer ${valid}`, `Bearer ${valid}`]);
+    (md as unknown as { internalRepr: Map<string, unknown[]> }).internalRepr.set('authorization', [
+      `Bearer ${valid}`,
+      `Bearer ${valid}`,
+    ]);
     expect(() => bearerToken(md, 8192)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_MALFORMED' }));
   });
 });
@@ -75,9 +89,16 @@ describe('fuzz: the interceptor on a real grpc-js server', () => {
       Relay: (_c: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
       StreamWhoAmI: (c: grpc.ServerWritableStream<object, object>) => c.end(),
     } as never);
-    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? rej(e) : res(p),
+      ),
+    );
     await auth.ready();
-    client = new (echoGrpc().echo.v1.Echo)(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as EchoClient;
+    client = new (echoGrpc().echo.v1.Echo)(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as EchoClient;
   });
   afterAll(async () => {
     (client as unknown as grpc.Client | undefined)?.close();
@@ -89,25 +110,39 @@ describe('fuzz: the interceptor on a real grpc-js server', () => {
     new Promise<number>((resolve) => {
       const md = new grpc.Metadata();
       md.set('authorization', value);
-      (client.WhoAmI as Function).call(client, {}, md, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : 0));
+      (client.WhoAmI as Function).call(
+        client,
+        {},
+        md,
+        { deadline: Date.now() + 5000 },
+        (err: grpc.ServiceError | null) => resolve(err ? err.code : 0),
+      );
     });
 
   // Over the network each case costs ~1 ms, so this property is capped (the verifier properties carry the volume).
   const runs = Math.min(RUNS, 2000);
-  it('mutated tokens: UNAUTHENTICATED unless byte-identical to a genuine token; no INTERNAL, no logged surprise', { timeout: timeoutFor(runs, 3) }, async () => {
-    expect(await whoAmI(`Bearer ${valid}`)).toBe(0);
-    await fc.assert(
-      fc.asyncProperty(mutations, async (ms) => {
-        const m = ms.reduce((t, mu) => apply(t, mu, other), valid);
-        // grpc-js refuses to send non-printable metadata; those are covered by bearerToken above and the raw HTTP/2 rows of the attack corpus.
-        fc.pre(/^[ -~]*$/.test(m));
-        const code = await whoAmI(`Bearer ${m}`);
-        if (m.trim() === valid || m.trim() === other) expect(code).toBe(0);
-        else expect(code, JSON.stringify(ms)).toBe(grpc.status.UNAUTHENTICATED);
-      }),
-      { numRuns: runs },
-    );
-    expect(unexpected).toEqual([]);
-    expect(await outcome(async () => { if (await whoAmI(`Bearer ${valid}`)) throw new Error('down'); })).toBe('accepted');
-  });
+  it(
+    'mutated tokens: UNAUTHENTICATED unless byte-identical to a genuine token; no INTERNAL, no logged surprise',
+    { timeout: timeoutFor(runs, 3) },
+    async () => {
+      expect(await whoAmI(`Bearer ${valid}`)).toBe(0);
+      await fc.assert(
+        fc.asyncProperty(mutations, async (ms) => {
+          const m = ms.reduce((t, mu) => apply(t, mu, other), valid);
+          // grpc-js refuses to send non-printable metadata; those are covered by bearerToken above and the raw HTTP/2 rows of the attack corpus.
+          fc.pre(/^[ -~]*$/.test(m));
+          const code = await whoAmI(`Bearer ${m}`);
+          if (m.trim() === valid || m.trim() === other) expect(code).toBe(0);
+          else expect(code, JSON.stringify(ms)).toBe(grpc.status.UNAUTHENTICATED);
+        }),
+        { numRuns: runs },
+      );
+      expect(unexpected).toEqual([]);
+      expect(
+        await outcome(async () => {
+          if (await whoAmI(`Bearer ${valid}`)) throw new Error('down');
+        }),
+      ).toBe('accepted');
+    },
+  );
 });

@@ -2,7 +2,10 @@
 // Ed25519 key, built from the interceptor's own modules, and the run count from FUZZ_RUNS.
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createVerifier, type Verifier } from '../../packages/interceptor/src/verify/verifier.js';
-import { createAuthenticator, type Authenticator } from '../../packages/interceptor/src/verify/authenticator.js';
+import {
+  createAuthenticator,
+  type Authenticator,
+} from '../../packages/interceptor/src/verify/authenticator.js';
 import type { KeyStore, VerificationKey } from '@authmesh/interceptor';
 
 /** Cases per property: FUZZ_RUNS (CI default 3000; the on-demand run uses 1000000). */
@@ -37,7 +40,12 @@ export const verify: Verifier = createVerifier({
 });
 
 /** An authenticator with a cache in front of the verifier and no revocations. */
-export const authenticator: Authenticator = createAuthenticator(verify, keyStore, { isRevoked: () => false, epoch: 0 }, 1000);
+export const authenticator: Authenticator = createAuthenticator(
+  verify,
+  keyStore,
+  { isRevoked: () => false, epoch: 0 },
+  1000,
+);
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 

@@ -23,10 +23,14 @@ afterAll(async () => {
 describe('races', () => {
   it('100 parallel refreshes of one token: exactly one succeeds, the rest are UNAUTHENTICATED (no INTERNAL)', async () => {
     const { refresh_token } = await mesh.login();
-    const results = await Promise.all(Array.from({ length: 100 }, () => mesh.authCall('Refresh', { refresh_token })));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => mesh.authCall('Refresh', { refresh_token })),
+    );
     const byCode = new Map<number, number>();
     for (const r of results) byCode.set(r.code, (byCode.get(r.code) ?? 0) + 1);
-    console.log(`[races] 100 parallel refreshes: ${[...byCode].map(([c, n]) => `${grpc.status[c]} ${n}`).join(', ')}`);
+    console.log(
+      `[races] 100 parallel refreshes: ${[...byCode].map(([c, n]) => `${grpc.status[c]} ${n}`).join(', ')}`,
+    );
     expect(byCode.get(0)).toBe(1);
     expect(byCode.get(grpc.status.UNAUTHENTICATED)).toBe(99);
     for (const r of results) if (r.code !== 0) expect(r.details).not.toContain(refresh_token.slice(0, 20));
@@ -35,10 +39,16 @@ describe('races', () => {
     const winner = results.find((r) => r.code === 0)!.res!;
     const again = await mesh.authCall('Refresh', { refresh_token: winner.refresh_token });
     const access = await mesh.echo('WhoAmI', winner.access_token);
-    console.log(`[races] after the race: the winner's refresh token → ${grpc.status[again.code]}, its access token → ${grpc.status[access.code]}`);
+    console.log(
+      `[races] after the race: the winner's refresh token → ${grpc.status[again.code]}, its access token → ${grpc.status[access.code]}`,
+    );
     expect([0, grpc.status.UNAUTHENTICATED]).toContain(again.code);
     if (again.code !== 0) {
-      await until(async () => (await mesh.echo('WhoAmI', winner.access_token)).code === grpc.status.UNAUTHENTICATED, 3000, 'family revoked after reuse');
+      await until(
+        async () => (await mesh.echo('WhoAmI', winner.access_token)).code === grpc.status.UNAUTHENTICATED,
+        3000,
+        'family revoked after reuse',
+      );
     }
   });
 
@@ -53,29 +63,48 @@ describe('races', () => {
       const revoke = () =>
         round % 2 === 0
           ? mesh.authCall('Revoke', { session_id: sid, reason: 'race' }, admin)
-          : mesh.authCall('Revoke', { token: login.refresh_token, reason: 'logout race' }, login.access_token);
+          : mesh.authCall(
+              'Revoke',
+              { token: login.refresh_token, reason: 'logout race' },
+              login.access_token,
+            );
       const delay = (round % 5) * 2; // shifts the interleaving a little each round
       const [rv, rf] = await Promise.all([
         revoke(),
-        new Promise<Awaited<ReturnType<Mesh['authCall']>>>((r) => setTimeout(() => r(mesh.authCall<TokenResponse__Output>('Refresh', { refresh_token: login.refresh_token })), delay)),
+        new Promise<Awaited<ReturnType<Mesh['authCall']>>>((r) =>
+          setTimeout(
+            () => r(mesh.authCall<TokenResponse__Output>('Refresh', { refresh_token: login.refresh_token })),
+            delay,
+          ),
+        ),
       ]);
       const key = `revoke ${grpc.status[rv.code]} / refresh ${grpc.status[rf.code]}`;
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       expect(rv.code, rv.details).toBe(0);
       expect([0, grpc.status.UNAUTHENTICATED]).toContain(rf.code);
       // Refresh tokens: checked at once (the auth service's own state, no propagation delay allowed).
-      expect((await mesh.authCall('Refresh', { refresh_token: login.refresh_token })).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await mesh.authCall('Refresh', { refresh_token: login.refresh_token })).code).toBe(
+        grpc.status.UNAUTHENTICATED,
+      );
       const tokens = [login.access_token];
       if (rf.code === 0) {
         const minted = rf.res as TokenResponse__Output;
-        expect((await mesh.authCall('Refresh', { refresh_token: minted.refresh_token })).code).toBe(grpc.status.UNAUTHENTICATED);
+        expect((await mesh.authCall('Refresh', { refresh_token: minted.refresh_token })).code).toBe(
+          grpc.status.UNAUTHENTICATED,
+        );
         tokens.push(minted.access_token);
       }
       // Access tokens: rejected by the echo once the revocation propagated (bounded wait).
       for (const t of tokens) {
-        await until(async () => (await mesh.echo('WhoAmI', t)).code === grpc.status.UNAUTHENTICATED, 3000, `round ${round}: access token of the revoked session`);
+        await until(
+          async () => (await mesh.echo('WhoAmI', t)).code === grpc.status.UNAUTHENTICATED,
+          3000,
+          `round ${round}: access token of the revoked session`,
+        );
       }
     }
-    console.log(`[races] Revoke vs Refresh, 20 rounds: ${[...outcomes].map(([k, n]) => `${k} × ${n}`).join(', ')}`);
+    console.log(
+      `[races] Revoke vs Refresh, 20 rounds: ${[...outcomes].map(([k, n]) => `${k} × ${n}`).join(', ')}`,
+    );
   });
 });

@@ -55,7 +55,9 @@ function cli(env, cliArgs, stdin = '') {
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`authmesh ${cliArgs.join(' ')}: ${err}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`authmesh ${cliArgs.join(' ')}: ${err}`)),
+    );
     p.stdin.end(stdin);
   });
 }
@@ -64,7 +66,9 @@ function unary(client, method, req, token, deadlineMs = 5000) {
   const md = new grpc.Metadata();
   if (token) md.set('authorization', `Bearer ${token}`);
   return new Promise((resolve) =>
-    client[method](req, md, { deadline: Date.now() + deadlineMs }, (err, res) => resolve(err ? { code: err.code, details: err.details } : { code: 0, res })),
+    client[method](req, md, { deadline: Date.now() + deadlineMs }, (err, res) =>
+      resolve(err ? { code: err.code, details: err.details } : { code: 0, res }),
+    ),
   );
 }
 
@@ -100,8 +104,16 @@ async function main() {
   };
   await cli(env, ['user', 'add', 'alice', '--scopes', 'echo:read', '--audiences', 'echo'], `${PASSWORD}\n`);
   const secrets = {};
-  for (const [id, scopes] of [['svc', 'echo:read'], ['admin', 'authmesh:admin']]) {
-    secrets[id] = JSON.parse((await cli(env, ['client', 'add', id, '--scopes', scopes, '--audiences', 'echo'])).trim().split('\n').pop()).client_secret;
+  for (const [id, scopes] of [
+    ['svc', 'echo:read'],
+    ['admin', 'authmesh:admin'],
+  ]) {
+    secrets[id] = JSON.parse(
+      (await cli(env, ['client', 'add', id, '--scopes', scopes, '--audiences', 'echo']))
+        .trim()
+        .split('\n')
+        .pop(),
+    ).client_secret;
   }
   const auth = await ServiceProcess.start({ name: 'auth', args: ['--import', probe, bin, 'serve'], env });
   started.push(auth);
@@ -110,34 +122,75 @@ async function main() {
     const p = await ServiceProcess.start({
       name: `echo${i}`,
       args: ['--import', probe, echoMain],
-      env: { ECHO_GRPC_ADDR: '127.0.0.1:0', AUTHMESH_AUDIENCE: 'echo', AUTHMESH_ISSUER: ISSUER, AUTHMESH_AUTH_TARGET: auth.grpc, NATS_URL: nats.url, SOAK_MEM_DIR: memDir },
+      env: {
+        ECHO_GRPC_ADDR: '127.0.0.1:0',
+        AUTHMESH_AUDIENCE: 'echo',
+        AUTHMESH_ISSUER: ISSUER,
+        AUTHMESH_AUTH_TARGET: auth.grpc,
+        NATS_URL: nats.url,
+        SOAK_MEM_DIR: memDir,
+      },
     });
     started.push(p);
-    echoes.push({ proc: p, client: new (echoGrpc().echo.v1.Echo)(p.grpc, grpc.credentials.createInsecure()) });
+    echoes.push({
+      proc: p,
+      client: new (echoGrpc().echo.v1.Echo)(p.grpc, grpc.credentials.createInsecure()),
+    });
   }
   const authClient = new (authGrpc().authmesh.v1.AuthService)(auth.grpc, grpc.credentials.createInsecure());
-  const procs = [['nats', nats.proc ?? nats.process], ['auth', auth.proc], ['echo0', echoes[0].proc.proc], ['echo1', echoes[1].proc.proc]];
+  const procs = [
+    ['nats', nats.proc ?? nats.process],
+    ['auth', auth.proc],
+    ['echo0', echoes[0].proc.proc],
+    ['echo1', echoes[1].proc.proc],
+  ];
 
-  const stats = { calls: 0, ok: 0, byStatus: new Map(), logins: 0, refreshes: 0, clientTokens: 0, revocations: 0, revocationChecks: 0, unexpected: [], lostRevocations: 0 };
+  const stats = {
+    calls: 0,
+    ok: 0,
+    byStatus: new Map(),
+    logins: 0,
+    refreshes: 0,
+    clientTokens: 0,
+    revocations: 0,
+    revocationChecks: 0,
+    unexpected: [],
+    lostRevocations: 0,
+  };
   const count = (what, code) => {
     const k = `${what}:${grpc.status[code] ?? code}`;
     stats.byStatus.set(k, (stats.byStatus.get(k) ?? 0) + 1);
   };
   const unexpected = (what, r) => {
-    if (stats.unexpected.length < 20) stats.unexpected.push(`${what}: ${grpc.status[r.code] ?? r.code} ${r.details ?? ''}`);
+    if (stats.unexpected.length < 20)
+      stats.unexpected.push(`${what}: ${grpc.status[r.code] ?? r.code} ${r.details ?? ''}`);
     else stats.unexpected.length++;
   };
 
-  const adminToken = async () => (await unary(authClient, 'IssueToken', { client_credentials: { client_id: 'admin', client_secret: secrets.admin } })).res?.access_token;
+  const adminToken = async () =>
+    (
+      await unary(authClient, 'IssueToken', {
+        client_credentials: { client_id: 'admin', client_secret: secrets.admin },
+      })
+    ).res?.access_token;
   let admin = await adminToken();
   /** Sessions: { access, refresh, exp, revoked, busy }. */
   const sessions = [];
   const login = async () => {
-    const r = await unary(authClient, 'IssueToken', { password: { username: 'alice', password: PASSWORD }, audience: ['echo'] });
+    const r = await unary(authClient, 'IssueToken', {
+      password: { username: 'alice', password: PASSWORD },
+      audience: ['echo'],
+    });
     count('login', r.code);
     if (r.code !== 0) return unexpected('login', r);
     stats.logins++;
-    sessions.push({ access: r.res.access_token, refresh: r.res.refresh_token, exp: claimsOf(r.res.access_token).exp, revoked: false, busy: false });
+    sessions.push({
+      access: r.res.access_token,
+      refresh: r.res.refresh_token,
+      exp: claimsOf(r.res.access_token).exp,
+      revoked: false,
+      busy: false,
+    });
   };
   for (let i = 0; i < SESSIONS; i++) await login();
 
@@ -163,7 +216,8 @@ async function main() {
       count('WhoAmI', r.code);
       if (r.code === 0) stats.ok++;
       // A refusal is fine only for a token revoked meanwhile (or replaced by a refresh that raced).
-      else if (!(r.code === grpc.status.UNAUTHENTICATED && (s.revoked || s.access !== token))) unexpected('WhoAmI', r);
+      else if (!(r.code === grpc.status.UNAUTHENTICATED && (s.revoked || s.access !== token)))
+        unexpected('WhoAmI', r);
     }
   }
 
@@ -177,7 +231,11 @@ async function main() {
         count('Refresh', r.code);
         if (r.code === 0) {
           stats.refreshes++;
-          Object.assign(s, { access: r.res.access_token, refresh: r.res.refresh_token, exp: claimsOf(r.res.access_token).exp });
+          Object.assign(s, {
+            access: r.res.access_token,
+            refresh: r.res.refresh_token,
+            exp: claimsOf(r.res.access_token).exp,
+          });
         } else if (!s.revoked) unexpected('Refresh', r);
         s.busy = false;
       }
@@ -187,7 +245,10 @@ async function main() {
 
   async function clientTokens() {
     while (running()) {
-      const r = await unary(authClient, 'IssueToken', { client_credentials: { client_id: 'svc', client_secret: secrets.svc }, audience: ['echo'] });
+      const r = await unary(authClient, 'IssueToken', {
+        client_credentials: { client_id: 'svc', client_secret: secrets.svc },
+        audience: ['echo'],
+      });
       count('IssueToken(cc)', r.code);
       if (r.code === 0) {
         stats.clientTokens++;
@@ -249,15 +310,26 @@ async function main() {
     const rate = ((stats.calls - lastCalls) / ((now - lastT) / 1000)).toFixed(0);
     lastCalls = stats.calls;
     lastT = now;
-    const mem = procs.map(([n, p]) => (p ? `${n} rss ${mb(memory(p).rss)} MB${n === 'nats' ? '' : ` heap ${mb(memory(p).heap)} MB`}` : '')).join(' | ');
+    const mem = procs
+      .map(([n, p]) =>
+        p ? `${n} rss ${mb(memory(p).rss)} MB${n === 'nats' ? '' : ` heap ${mb(memory(p).heap)} MB`}` : '',
+      )
+      .join(' | ');
     const codes = [...stats.byStatus].map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(
       `[soak ${((now - t0) / 1000).toFixed(0)} s] calls ${stats.calls} (${rate}/s, ok ${stats.ok}) logins ${stats.logins} refreshes ${stats.refreshes} cc-tokens ${stats.clientTokens} revocations ${stats.revocations} lost ${stats.lostRevocations} unexpected ${stats.unexpected.length}\n    statuses: ${codes}\n    memory: ${mem}`,
     );
   };
   const reporter = setInterval(report, REPORT_MS);
-  console.log(`[soak] ${minutes} min, warm-up ${WARMUP_MS / 1000} s, ${CALLERS} callers on 2 echoes, ${SESSIONS} sessions, access TTL 60 s`);
-  await Promise.all([...Array.from({ length: CALLERS }, (_, i) => caller(i)), refresher(), clientTokens(), revoker()]);
+  console.log(
+    `[soak] ${minutes} min, warm-up ${WARMUP_MS / 1000} s, ${CALLERS} callers on 2 echoes, ${SESSIONS} sessions, access TTL 60 s`,
+  );
+  await Promise.all([
+    ...Array.from({ length: CALLERS }, (_, i) => caller(i)),
+    refresher(),
+    clientTokens(),
+    revoker(),
+  ]);
   await new Promise((r) => setTimeout(r, REVOCATION_BOUND_MS + 1000));
   clearInterval(sampler);
   clearInterval(reporter);
@@ -276,13 +348,22 @@ async function main() {
     const growth = mean(tail, 'rss') / mean(head, 'rss') - 1;
     const peak = Math.max(...s.map((x) => x.rss));
     const heapText = name === 'nats' ? '' : `, heap ${mb(mean(head, 'heap'))} → ${mb(mean(tail, 'heap'))} MB`;
-    lines.push(`  ${name}: RSS ${mb(mean(head, 'rss'))} → ${mb(mean(tail, 'rss'))} MB (${(growth * 100).toFixed(1)} %, peak ${mb(peak)} MB)${heapText}`);
+    lines.push(
+      `  ${name}: RSS ${mb(mean(head, 'rss'))} → ${mb(mean(tail, 'rss'))} MB (${(growth * 100).toFixed(1)} %, peak ${mb(peak)} MB)${heapText}`,
+    );
     if (name !== 'nats' && growth >= RSS_LIMIT) failed = true;
   }
   const secs = (Date.now() - t0) / 1000;
-  console.log(`[soak] done: ${stats.calls} calls in ${secs.toFixed(0)} s (${(stats.calls / secs).toFixed(0)}/s), ${stats.logins} logins, ${stats.refreshes} refreshes, ${stats.clientTokens} client tokens, ${stats.revocations} revocations (${stats.revocationChecks} post-revocation checks, ${stats.lostRevocations} lost)`);
-  console.log(`[soak] RSS growth after warm-up (limit ${RSS_LIMIT * 100} % for the services; nats-server shown for reference):\n${lines.join('\n')}`);
-  if (stats.unexpected.length) console.log(`[soak] unexpected outcomes (${stats.unexpected.length}):\n  ${stats.unexpected.slice(0, 20).join('\n  ')}`);
+  console.log(
+    `[soak] done: ${stats.calls} calls in ${secs.toFixed(0)} s (${(stats.calls / secs).toFixed(0)}/s), ${stats.logins} logins, ${stats.refreshes} refreshes, ${stats.clientTokens} client tokens, ${stats.revocations} revocations (${stats.revocationChecks} post-revocation checks, ${stats.lostRevocations} lost)`,
+  );
+  console.log(
+    `[soak] RSS growth after warm-up (limit ${RSS_LIMIT * 100} % for the services; nats-server shown for reference):\n${lines.join('\n')}`,
+  );
+  if (stats.unexpected.length)
+    console.log(
+      `[soak] unexpected outcomes (${stats.unexpected.length}):\n  ${stats.unexpected.slice(0, 20).join('\n  ')}`,
+    );
   for (const e of echoes) e.client.close();
   authClient.close();
   const alive = started.every((p) => p.running);

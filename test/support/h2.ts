@@ -22,7 +22,10 @@ export function rawGrpcCall(
     let status: { code: number; details: string } | undefined;
     const take = (h: http2.IncomingHttpHeaders) => {
       if (h['grpc-status'] !== undefined) {
-        status = { code: Number(h['grpc-status']), details: decodeURIComponent(String(h['grpc-message'] ?? '')) };
+        status = {
+          code: Number(h['grpc-status']),
+          details: decodeURIComponent(String(h['grpc-message'] ?? '')),
+        };
       }
     };
     const req = session.request({

@@ -7,7 +7,13 @@ import { createDecipheriv, createPrivateKey, randomBytes, type KeyObject } from 
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from 'nats';
-import { authGrpc, echoGrpc, type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
+import {
+  authGrpc,
+  echoGrpc,
+  type AuthServiceClient,
+  type EchoClient,
+  type TokenResponse__Output,
+} from '@authmesh/proto';
 import { ServiceProcess, repoRoot } from '@authmesh/testing';
 
 /** The authmesh CLI entry point (from dist: build first). */
@@ -57,7 +63,10 @@ export function runCli(
   stdin = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [authBin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [authBin, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -113,7 +122,11 @@ export class Mesh {
   static async start(options: MeshOptions): Promise<Mesh> {
     const mesh = new Mesh(options);
     try {
-      const u = await runCli(mesh.env, ['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'], `${PASSWORD}\n`);
+      const u = await runCli(
+        mesh.env,
+        ['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'],
+        `${PASSWORD}\n`,
+      );
       if (u.code !== 0) throw new Error(`user add failed: ${u.stderr}`);
       for (const [id, args] of [
         ['svc', ['--scopes', 'echo:read', '--audiences', 'echo']],
@@ -121,7 +134,9 @@ export class Mesh {
       ] as const) {
         const r = await runCli(mesh.env, ['client', 'add', id, ...args]);
         if (r.code !== 0) throw new Error(`client add ${id} failed: ${r.stderr}`);
-        mesh.secrets[id] = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+        mesh.secrets[id] = (
+          JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }
+        ).client_secret;
       }
       await mesh.startAuth();
       await Promise.all(Array.from({ length: options.echoes ?? 1 }, () => mesh.startEcho()));
@@ -137,7 +152,10 @@ export class Mesh {
     this.auth = await ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env: this.env });
     (this.authClient as unknown as grpc.Client | undefined)?.close();
     const { AuthService } = authGrpc().authmesh.v1;
-    this.authClient = new AuthService(this.auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+    this.authClient = new AuthService(
+      this.auth.grpc,
+      grpc.credentials.createInsecure(),
+    ) as unknown as AuthServiceClient;
   }
 
   /** Starts one more echo (audience `echo`) against this auth service. */
@@ -156,13 +174,21 @@ export class Mesh {
       },
     });
     const { Echo } = echoGrpc().echo.v1;
-    const e = { proc, client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient };
+    const e = {
+      proc,
+      client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient,
+    };
     this.echoes.push(e);
     return e;
   }
 
   /** An auth-service call. */
-  authCall<T = TokenResponse__Output>(method: string, req: object, token?: string, deadlineMs?: number): Promise<CallResult<T>> {
+  authCall<T = TokenResponse__Output>(
+    method: string,
+    req: object,
+    token?: string,
+    deadlineMs?: number,
+  ): Promise<CallResult<T>> {
     return call<T>(this.authClient, method, req, token, deadlineMs === undefined ? {} : { deadlineMs });
   }
 
@@ -180,11 +206,20 @@ export class Mesh {
 
   /** A client-credentials token of `id` for audience echo. */
   async clientToken(id: 'svc' | 'admin' = 'svc'): Promise<string> {
-    return (await this.issue({ client_credentials: { client_id: id, client_secret: this.secrets[id]! }, audience: ['echo'] })).access_token;
+    return (
+      await this.issue({
+        client_credentials: { client_id: id, client_secret: this.secrets[id]! },
+        audience: ['echo'],
+      })
+    ).access_token;
   }
 
   /** An echo call on echo `i`. */
-  echo<T = unknown>(method: string, token?: string, opts: { metadata?: grpc.Metadata; i?: number; req?: object } = {}): Promise<CallResult<T>> {
+  echo<T = unknown>(
+    method: string,
+    token?: string,
+    opts: { metadata?: grpc.Metadata; i?: number; req?: object } = {},
+  ): Promise<CallResult<T>> {
     const e = this.echoes[opts.i ?? 0]!;
     return call<T>(e.client, method, opts.req ?? {}, token, opts.metadata ? { metadata: opts.metadata } : {});
   }
@@ -200,13 +235,21 @@ export class Mesh {
       const kv = await nc.jetstream().views.kv('AUTHMESH_KEYS');
       const entry = await kv.get('ring');
       if (!entry) throw new Error('no key ring in AUTHMESH_KEYS');
-      const ring = JSON.parse(Buffer.from(entry.value).toString()) as { keys: { kid: string; alg: string; state: string; sealed?: string }[] };
+      const ring = JSON.parse(Buffer.from(entry.value).toString()) as {
+        keys: { kid: string; alg: string; state: string; sealed?: string }[];
+      };
       const cur = ring.keys.find((k) => k.state === 'current')!;
       const raw = Buffer.from(cur.sealed!, 'base64url');
-      const d = createDecipheriv('aes-256-gcm', Buffer.from(this.env.AUTHMESH_KEK!, 'base64url'), raw.subarray(0, 12));
+      const d = createDecipheriv(
+        'aes-256-gcm',
+        Buffer.from(this.env.AUTHMESH_KEK!, 'base64url'),
+        raw.subarray(0, 12),
+      );
       d.setAAD(Buffer.from(cur.kid));
       d.setAuthTag(raw.subarray(raw.length - 16));
-      const jwk = JSON.parse(Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString()) as { kty: string };
+      const jwk = JSON.parse(
+        Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString(),
+      ) as { kty: string };
       return { kid: cur.kid, alg: cur.alg, key: createPrivateKey({ key: jwk, format: 'jwk' }) };
     } finally {
       await nc.close();
@@ -223,7 +266,12 @@ export class Mesh {
 }
 
 /** Polls `f` until it returns true; bounded in time. Returns the ms it took. */
-export async function until(f: () => Promise<boolean>, ms: number, what: string, stepMs = 25): Promise<number> {
+export async function until(
+  f: () => Promise<boolean>,
+  ms: number,
+  what: string,
+  stepMs = 25,
+): Promise<number> {
   const t0 = performance.now();
   while (performance.now() - t0 < ms) {
     if (await f()) return performance.now() - t0;

@@ -17,7 +17,10 @@ export interface TcpProxy {
 
 /** Starts a proxy to `upstream` ("host:port") on 127.0.0.1:0. */
 export async function startProxy(upstream: string): Promise<TcpProxy> {
-  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    upstream.slice(0, upstream.lastIndexOf(':')),
+    Number(upstream.slice(upstream.lastIndexOf(':') + 1)),
+  ];
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket) => {
     sockets.add(s);
@@ -38,7 +41,10 @@ export async function startProxy(upstream: string): Promise<TcpProxy> {
   };
   const server = net.createServer((client) => {
     track(client);
-    if (proxy.mode === 'refuse') return client.resetAndDestroy();
+    if (proxy.mode === 'refuse') {
+      client.resetAndDestroy();
+      return;
+    }
     if (proxy.mode === 'blackhole') return; // held open, never answered
     const up = net.connect(port, host);
     track(up);
