@@ -44,3 +44,4 @@ export {
   type HealthServiceOptions,
 } from './health.js';
 export { addReflectionService, reflectionPackageDefinition, REFLECTION_RULES } from './reflection.js';
+export { authmeshMetrics, type AuthmeshMetrics, type AuthmeshMetricsOptions } from './metrics.js';

@@ -19,6 +19,8 @@ export interface EchoConfig {
   stalePolicy: 'reject' | 'allow';
   /** `AUTHMESH_ALLOW_INSECURE_TRANSPORT=true`: plaintext gRPC to a non-loopback auth service (compose networks). */
   allowInsecureTransport: boolean;
+  /** `ECHO_METRICS_ADDR`: where `GET /metrics` (Prometheus) is served; unset: no metrics endpoint. */
+  metricsAddr: string | undefined;
 }
 
 /** Parses the environment; a bad value throws an Error naming the variable. */
@@ -55,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchoConfig {
     maxStalenessMs: num('AUTHMESH_MAX_STALENESS_MS', 30_000),
     stalePolicy,
     allowInsecureTransport: insecure === 'true' || insecure === '1',
+    metricsAddr: env.ECHO_METRICS_ADDR || undefined,
   };
 }

@@ -6,9 +6,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
   addHealthService,
   addReflectionService,
+  authmeshMetrics,
   clientCredentialsSource,
   createKeyStore,
   createRevocationFeed,
@@ -23,6 +25,7 @@ import {
 import { echoGrpc, echoPackageDefinition } from '@authmesh/proto';
 import { loadConfig } from './config.js';
 import { echoHandlers } from './handlers.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { Relay } from './relay.js';
 
 const log = pino({ name: 'echo' }, pino.destination(2));
@@ -30,7 +33,13 @@ const config = loadConfig();
 // Plaintext only on loopback unless explicitly allowed (a compose network): tokens and JWKS travel here.
 const authCredentials = config.allowInsecureTransport ? grpc.credentials.createInsecure() : undefined;
 
-const keys = createKeyStore(jwksFromAuthService(config.authTarget, authCredentials), { logger: log });
+// Metrics are registered whether or not ECHO_METRICS_ADDR exposes them: nothing runs per accepted call.
+const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'echo_' });
+const metrics = authmeshMetrics(registry);
+const keys = createKeyStore(metrics.countJwks(jwksFromAuthService(config.authTarget, authCredentials)), {
+  logger: log,
+});
 const feed = createRevocationFeed({
   servers: config.natsUrl,
   keys,
@@ -38,6 +47,7 @@ const feed = createRevocationFeed({
   maxStalenessMs: config.maxStalenessMs,
   stalePolicy: config.stalePolicy,
 });
+metrics.watchFeed(feed);
 // Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto.
 const served = echoPackageDefinition();
 const auth = createServerAuth({
@@ -47,6 +57,7 @@ const auth = createServerAuth({
   revocations: { feed },
   packageDefinition: { ...served, ...healthPackageDefinition(), ...reflectionPackageDefinition() },
   rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
+  onRejected: metrics.onRejected,
   logger: log,
 });
 
@@ -77,6 +88,7 @@ server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));
 const health = addHealthService(server, auth, ['echo.v1.Echo'], { feed });
 addReflectionService(server, served);
 
+let metricsServer: MetricsServer | undefined;
 async function start(): Promise<void> {
   log.info(
     { authTarget: config.authTarget, nats: config.natsUrl },
@@ -90,9 +102,12 @@ async function start(): Promise<void> {
   );
   const host = config.grpcAddr.slice(0, config.grpcAddr.lastIndexOf(':'));
   const grpcAddr = `${host}:${port}`;
-  log.info({ grpc: grpcAddr, audience: config.audience }, 'echo listening');
+  if (config.metricsAddr) metricsServer = await startMetricsServer(config.metricsAddr, registry);
+  const metricsAddr = metricsServer?.address;
+  log.info({ grpc: grpcAddr, metrics: metricsAddr, audience: config.audience }, 'echo listening');
   process.stdout.write(
-    JSON.stringify({ event: 'listening', grpc: grpcAddr, audience: config.audience }) + '\n',
+    JSON.stringify({ event: 'listening', grpc: grpcAddr, metrics: metricsAddr, audience: config.audience }) +
+      '\n',
   );
 }
 
@@ -107,6 +122,8 @@ async function shutdown(signal: string): Promise<void> {
   clearTimeout(force);
   relay?.close();
   ownToken?.close?.();
+  metrics.close();
+  await metricsServer?.close();
   await auth.close();
   await feed.close();
   keys.close();
