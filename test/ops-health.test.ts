@@ -1,10 +1,12 @@
 // grpc.health.v1 and server reflection on the real auth service and echo (processes from dist, real
 // NATS): both report SERVING once ready, echo turns NOT_SERVING when its revocation feed goes stale
 // (nats-server killed) and SERVING again once NATS is back; reflection lists the services, no token.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reflectionPackageDefinition } from '@authmesh/interceptor';
-import { NatsServer } from '@authmesh/testing';
+import { NatsServer, repoRoot } from '@authmesh/testing';
 import { Mesh } from './support/mesh.js';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadSync } from '@grpc/proto-loader';
@@ -105,6 +107,12 @@ describe('health and reflection', () => {
     expect(await check(echo, '')).toBe('SERVING');
     expect(await check(echo, 'echo.v1.Echo')).toBe('SERVING');
     expect(await check(echo, 'no.such.Service')).toBe(`code:${grpc.status.NOT_FOUND}`);
+    // The container health check (docker-compose.yml) asks the same question.
+    const probe = spawnSync(process.execPath, [join(repoRoot, 'services/echo/dist/healthcheck.js')], {
+      env: { ...process.env, ECHO_GRPC_ADDR: echo },
+      timeout: 10_000,
+    });
+    expect(probe.status).toBe(0);
   });
 
   it('reflection lists the services without a token', async () => {

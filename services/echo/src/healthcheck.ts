@@ -1,10 +1,27 @@
-/** Container health check: exits 0 when Ping answers at ECHO_GRPC_ADDR within 2 s, else 1. */
+/**
+ * Container health check: exits 0 when grpc.health.v1 reports echo.v1.Echo SERVING at ECHO_GRPC_ADDR
+ * within 2 s (keys loaded, revocations replayed, feed not stale), else 1.
+ */
 import * as grpc from '@grpc/grpc-js';
-import { echoGrpc } from '@authmesh/proto';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath } from 'grpc-health-check';
+
+interface HealthClient extends grpc.Client {
+  Check(
+    req: { service: string },
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
+  ): void;
+}
+const { Health } = (
+  grpc.loadPackageDefinition(loadSync(protoPath, { enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: new (t: string, c: grpc.ChannelCredentials) => HealthClient } } };
+  }
+).grpc.health.v1;
 
 const addr = (process.env.ECHO_GRPC_ADDR || '127.0.0.1:50061').replace(/^0\.0\.0\.0:/, '127.0.0.1:');
-const client = new (echoGrpc().echo.v1.Echo)(addr, grpc.credentials.createInsecure());
-client.Ping({ message: 'health' }, { deadline: Date.now() + 2000 }, (err) => {
+const client = new Health(addr, grpc.credentials.createInsecure());
+client.Check({ service: 'echo.v1.Echo' }, { deadline: Date.now() + 2000 }, (err, res) => {
   client.close();
-  process.exit(err ? 1 : 0);
+  process.exit(!err && res?.status === 'SERVING' ? 0 : 1);
 });
