@@ -561,11 +561,11 @@ const authorization: Row[] = [
   M('raw token, no scheme', 'RFC 6750 §2.1', 'reject', (c) => [['authorization', c.valid]]),
   M(
     'trailing spaces after the token (grpc-js client)',
-    'RFC 6750 §2.1 (b64token *"=", nothing after)',
+    'RFC 9113 §8.2.1 (a field value must not end in whitespace), RFC 6750 §2.1',
     'reject',
     (c) => [['authorization', `Bearer ${c.valid}   `]],
   ),
-  H('trailing spaces after the token (raw HTTP/2)', 'RFC 6750 §2.1', (c) => ({
+  H('trailing spaces after the token (raw HTTP/2)', 'RFC 9113 §8.2.1, RFC 6750 §2.1', (c) => ({
     authorization: `Bearer ${c.valid}   `,
   })),
   // Two authorization values cannot be put on the wire by grpc-js or node:http2 (both refuse); the
