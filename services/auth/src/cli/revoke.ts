@@ -6,6 +6,7 @@ import { Kek } from '../keys/kek.js';
 import { loadDevKek } from '../keys/dev-kek.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
 import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { resolveIssuer } from '../issuer.js';
 import { RevocationPublisher } from '../revocations.js';
 import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
 import { SessionStore } from '../stores/sessions.js';
@@ -84,7 +85,8 @@ async function revokeWithConfig(
         js,
         jsm,
         keys,
-        issuer: config.issuer,
+        // The running service may follow a port-0 HTTP address: sign with the issuer it recorded.
+        issuer: await resolveIssuer(config, buckets.keys),
         maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
         replicas: config.natsReplicas,
       });
