@@ -64,7 +64,7 @@ export function createInterceptor(ctx: InterceptorContext): grpc.ServerIntercept
     const path = method.path;
     const rule = ctx.rules.get(path) ?? AUTHENTICATED;
     const streaming = method.requestStream || method.responseStream;
-    /** True once we sent a status ourselves: whatever the handler sends later is dropped. */
+    /** True once the call is over for us (we sent a status, or it was cancelled): later sends are dropped. */
     let endedByUs = false;
     let stream: OpenStream | undefined;
     let timer: NodeJS.Timeout | undefined;
