@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ServerAuth } from '@authmesh/interceptor';
 import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
+import type { Audit } from './audit.js';
 import type { AuthConfig } from './config.js';
 
 /** What every part of the running auth service shares, built once by ./server.ts. */
@@ -16,4 +17,6 @@ export interface AuthServiceContext {
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;
   readonly log: Logger;
+  /** Audit trail (NATS `authmesh.audit.<event>` + log); absent in tests that build a bare context. */
+  readonly audit?: Audit;
 }

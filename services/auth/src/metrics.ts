@@ -10,6 +10,11 @@ export interface AuthMetrics {
   rejected(reason: string): void;
   /** Key ring changes seen by this replica. */
   keyRingChanged(): void;
+  /**
+   * Counts an audit event: issued and refreshed tokens, failed and throttled logins, revocations,
+   * detected refresh-token reuse, key rotations (`authmesh_auth_events_total{event}`).
+   */
+  event(name: string): void;
   /** 1 while NATS is connected (sampled at scrape time). */
   trackNats(connected: () => boolean): void;
   render(): Promise<{ contentType: string; body: string }>;
@@ -36,6 +41,12 @@ export function createAuthMetrics(): AuthMetrics {
     help: 'Key ring changes applied',
     registers: [registry],
   });
+  const events = new Counter({
+    name: 'authmesh_auth_events_total',
+    help: 'Audit events by name: issued, refreshed, login_failed, login_throttled, revoked, reuse_detected, key_rotated',
+    labelNames: ['event'],
+    registers: [registry],
+  });
   let natsUp: () => boolean = () => false;
   new Gauge({
     name: 'authmesh_nats_connected',
@@ -56,6 +67,7 @@ export function createAuthMetrics(): AuthMetrics {
     }),
     rejected: (reason) => rejections.inc({ reason }),
     keyRingChanged: () => ring.inc(),
+    event: (name) => events.inc({ event: name }),
     trackNats: (connected) => (natsUp = connected),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

@@ -10,6 +10,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { loadDevKek } from './keys/dev-kek.js';
 import { Kek } from './keys/kek.js';
 import { NatsKeyManager } from './keys/key-manager.js';
+import { createAudit } from './audit.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
 import {
@@ -69,6 +70,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       if (type === 'disconnect' || type === 'reconnect') log.warn({ nats: type }, 'NATS connection %s', type);
     });
     metrics.trackNats(natsConnected);
+    const audit = createAudit({ nc, log, onEvent: (name) => metrics.event(name) });
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const buckets = await openBuckets(js, config.natsReplicas);
@@ -89,6 +91,11 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       announce: (event) => {
         nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) }));
         log.info(event, 'key ring changed');
+        audit.record({
+          event: 'key_rotated',
+          kid: event.current,
+          reason: event.withdrawn ? `withdrawn ${event.withdrawn}` : 'rotation',
+        });
       },
       onError: (err) => log.error({ err }, 'key ring background work failed'),
     });
@@ -152,6 +159,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       minter,
       guard,
       log,
+      audit,
     });
     const rpc = await createAuthHandlers(context);
     cleanup.push(() => rpc.close());

@@ -2,6 +2,7 @@ import type { NatsConnection } from 'nats';
 import type { AuthConfig } from '../config.js';
 import { loadDevKek } from '../keys/dev-kek.js';
 import { Kek } from '../keys/kek.js';
+import { createAudit } from '../audit.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
 import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import type { CommandIo } from './command.js';
@@ -18,6 +19,7 @@ export async function withKeyRing<T>(
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const buckets = await openBuckets(nc.jetstream(), config.natsReplicas);
+    const audit = createAudit({ nc });
     const kek = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
@@ -27,8 +29,14 @@ export async function withKeyRing<T>(
       clockSkewSec: config.clockSkewSec,
       rotationIntervalSec: 0,
       watch: false,
-      announce: (event) =>
-        nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),
+      announce: (event) => {
+        nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) }));
+        audit.record({
+          event: 'key_rotated',
+          kid: event.current,
+          reason: event.withdrawn ? `withdrawn ${event.withdrawn}` : 'rotation (cli)',
+        });
+      },
     });
     try {
       const result = await fn(keys, nc);

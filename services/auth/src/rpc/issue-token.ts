@@ -22,7 +22,7 @@ export function issueToken(deps: RpcDeps) {
     if (request.grant === 'password' && request.password)
       return passwordGrant(deps, request.password, audience, scope, call.getPeer());
     if (request.grant === 'client_credentials' && request.client_credentials) {
-      return clientCredentialsGrant(deps, request.client_credentials, audience, scope);
+      return clientCredentialsGrant(deps, request.client_credentials, audience, scope, call.getPeer());
     }
     throw invalidArgument('grant is required');
   };
@@ -43,6 +43,7 @@ async function passwordGrant(
     const seconds = Math.ceil(waitMs / 1000);
     const metadata = new Metadata();
     metadata.set('retry-after', String(seconds));
+    deps.ctx.audit?.record({ event: 'login_throttled', sub: username, peer });
     throw new RpcError(status.RESOURCE_EXHAUSTED, `too many failed logins, retry in ${seconds} s`, metadata);
   }
   const user = await deps.users.get(username);
@@ -50,6 +51,7 @@ async function passwordGrant(
   const ok = await deps.passwords.verify(password, user?.password_hash);
   if (!ok || !user) {
     deps.throttle.failed(username, address);
+    deps.ctx.audit?.record({ event: 'login_failed', sub: username, peer, reason: 'password grant' });
     throw unauthenticated(INVALID_CREDENTIALS);
   }
   deps.throttle.succeeded(username);
@@ -71,6 +73,15 @@ async function passwordGrant(
     roles: user.roles,
     sid: refresh.session.sid,
   });
+  deps.ctx.audit?.record({
+    event: 'issued',
+    sub: user.username,
+    client_id: clientId,
+    sid: refresh.session.sid,
+    jti: minted.jti,
+    kid: minted.kid,
+    peer,
+  });
   return tokenResponse(minted, granted, refresh);
 }
 
@@ -79,13 +90,22 @@ async function clientCredentialsGrant(
   grant: { client_id: string; client_secret: string },
   audience: string[],
   scope: string[],
+  peer: string,
 ): Promise<TokenResponse> {
   const clientId = requireField(grant.client_id, 'client_id');
   const secret = requireField(grant.client_secret, 'client_secret');
   // Client secrets carry 256 random bits: not guessable, so no throttling on this hot path.
   const client = await deps.clients.get(clientId);
   const ok = verifyClientSecret(secret, client?.secret_hash ?? DUMMY_SECRET_HASH);
-  if (!ok || !client) throw unauthenticated(INVALID_CREDENTIALS);
+  if (!ok || !client) {
+    deps.ctx.audit?.record({
+      event: 'login_failed',
+      client_id: clientId,
+      peer,
+      reason: 'client_credentials grant',
+    });
+    throw unauthenticated(INVALID_CREDENTIALS);
+  }
   const aud = grantAudience(audience, client.audiences, deps.settings.defaultAudience);
   const granted = grantScope(scope, client.scopes);
   const minted = await deps.ctx.minter.mint({
@@ -94,6 +114,14 @@ async function clientCredentialsGrant(
     aud,
     scope: granted,
     roles: client.roles ?? [],
+  });
+  deps.ctx.audit?.record({
+    event: 'issued',
+    sub: client.client_id,
+    client_id: client.client_id,
+    jti: minted.jti,
+    kid: minted.kid,
+    peer,
   });
   return tokenResponse(minted, granted);
 }

@@ -19,7 +19,10 @@ export function refresh(deps: RpcDeps) {
     const requested = tokenList(request.scope, 'scope');
     const result = await deps.sessions.rotate(token);
     if (!result.ok) {
-      if (result.reason === 'reuse' && result.firstDetection) await broadcastReuse(deps, result.sid);
+      if (result.reason === 'reuse' && result.firstDetection) {
+        deps.ctx.audit?.record({ event: 'reuse_detected', sid: result.sid, reason: 'session revoked' });
+        await broadcastReuse(deps, result.sid);
+      }
       throw unauthenticated('invalid refresh token');
     }
     const { session } = result;
@@ -35,6 +38,14 @@ export function refresh(deps: RpcDeps) {
       scope: granted,
       roles: user.roles,
       sid: session.sid,
+    });
+    deps.ctx.audit?.record({
+      event: 'refreshed',
+      sub: session.sub,
+      client_id: session.client_id,
+      sid: session.sid,
+      jti: minted.jti,
+      kid: minted.kid,
     });
     return tokenResponse(minted, granted, result);
   };

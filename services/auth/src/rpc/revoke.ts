@@ -33,7 +33,7 @@ export function revoke(deps: RpcDeps) {
     const reason = optionalField(request.reason, 'reason', MAX_REASON_BYTES) || 'revoked';
     const target = await resolveTarget(deps, request, caller);
     if (!target.own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
-    return applyRevocation(
+    const done = await applyRevocation(
       {
         sessions: deps.sessions,
         keys: deps.ctx.keys,
@@ -44,6 +44,14 @@ export function revoke(deps: RpcDeps) {
       target,
       reason,
     );
+    // The target is an identifier (the jti of a token target, never the token); the caller is who asked.
+    deps.ctx.audit?.record({
+      event: 'revoked',
+      sub: caller.sub,
+      client_id: caller.clientId,
+      reason: `${target.kind}${target.value ? ` ${target.value}` : ''}: ${reason}`,
+    });
+    return done;
   };
 }
 
