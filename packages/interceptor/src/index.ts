@@ -10,21 +10,37 @@ export type {
 } from './revocation/revocation.types.js';
 export type { ServerAuth } from './server/server-auth.types.js';
 export { type TokenSource, staticTokenSource } from './client/token-source.js';
-export { clientCredentialsSource, type ClientCredentialsSourceOptions } from './client/client-credentials-source.js';
+export {
+  clientCredentialsSource,
+  type ClientCredentialsSourceOptions,
+} from './client/client-credentials-source.js';
 export { passwordSource, type PasswordSourceOptions } from './client/password-source.js';
 export { authInterceptor, callCredentials } from './client/client-interceptor.js';
-export { createTokenExchanger, type TokenExchanger, type TokenExchangerOptions } from './client/token-exchange.js';
+export {
+  createTokenExchanger,
+  type TokenExchanger,
+  type TokenExchangerOptions,
+} from './client/token-exchange.js';
 export { TokenSourceError, isTokenSourceError, type TokenSourceErrorCode } from './client/errors.js';
 export type { AuthConnectionOptions } from './client/auth-client.js';
 export type { RefreshTimingOptions } from './client/cached-token.js';
 export { toGrpcStatus, type GrpcStatus, type StatusLogger } from './status.js';
 export { createKeyStore, type KeyStoreOptions } from './jwks/key-store.js';
-export { jwksFromAuthService, jwksFromUri, type JwksFetchOptions, type ClosableJwksSource } from './jwks/sources.js';
+export {
+  jwksFromAuthService,
+  jwksFromUri,
+  type JwksFetchOptions,
+  type ClosableJwksSource,
+} from './jwks/sources.js';
 export { createServerAuth } from './server/server-auth.js';
 export type { ServerAuthOptions, JwksOption, RevocationsOption, RejectionInfo } from './server/options.js';
 export type { MethodRule } from './server/rules.js';
 export { getPrincipal, findPrincipal, type AnyServerCall } from './server/principal.js';
-export { createRevocationFeed, type NatsRevocationFeed, type RevocationFeedStats } from './revocation/feed.js';
+export {
+  createRevocationFeed,
+  type NatsRevocationFeed,
+  type RevocationFeedStats,
+} from './revocation/feed.js';
 export type { RevocationFeedOptions } from './revocation/feed-options.js';
 export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } from './revocation/feed.js';
 export {
@@ -44,4 +60,11 @@ export {
   type HealthServiceOptions,
 } from './health.js';
 export { addReflectionService, reflectionPackageDefinition, REFLECTION_RULES } from './reflection.js';
+export {
+  tlsFromEnv,
+  serverCredentials,
+  channelCredentials,
+  certThumbprint,
+  type TlsSettings,
+} from './tls.js';
 export { authmeshMetrics, type AuthmeshMetrics, type AuthmeshMetricsOptions } from './metrics.js';

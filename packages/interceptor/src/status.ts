@@ -29,6 +29,7 @@ const TABLE: Record<AuthErrorCode, GrpcStatus> = {
   ERR_TOKEN_CLAIMS: { code: Status.UNAUTHENTICATED, details: 'invalid token claims' },
   ERR_TOKEN_REVOKED: { code: Status.UNAUTHENTICATED, details: 'token revoked' },
   ERR_KEY_UNKNOWN: { code: Status.UNAUTHENTICATED, details: 'unknown signing key' },
+  ERR_CERT_BINDING: { code: Status.UNAUTHENTICATED, details: 'token not bound to this client certificate' },
   ERR_SCOPE_MISSING: { code: Status.PERMISSION_DENIED, details: 'insufficient scope' },
   ERR_ROLE_MISSING: { code: Status.PERMISSION_DENIED, details: 'missing role' },
   ERR_REVOCATIONS_STALE: { code: Status.UNAVAILABLE, details: 'revocation state stale' },

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { addHealthService, addReflectionService } from '@authmesh/interceptor';
+import { addHealthService, addReflectionService, serverCredentials, tlsFromEnv } from '@authmesh/interceptor';
 import type { Logger } from 'pino';
 import { authGrpc, authPackageDefinition } from '@authmesh/proto';
 import { formatAddress, type AuthConfig, type ListenAddress } from './config.js';
@@ -225,7 +225,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 function bindGrpc(server: grpc.Server, addr: ListenAddress): Promise<number> {
   return new Promise<number>((resolve, reject) =>
-    server.bindAsync(formatAddress(addr), grpc.ServerCredentials.createInsecure(), (err, p) =>
+    // AUTHMESH_TLS_* (packages/interceptor/src/tls.ts): TLS or mTLS; plaintext when no certificate is set.
+    server.bindAsync(formatAddress(addr), serverCredentials(tlsFromEnv()), (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );

@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
   addHealthService,
   addReflectionService,
+  channelCredentials,
   authmeshMetrics,
   clientCredentialsSource,
   createKeyStore,
@@ -21,6 +22,8 @@ import {
   jwksFromAuthService,
   REFLECTION_RULES,
   reflectionPackageDefinition,
+  serverCredentials,
+  tlsFromEnv,
 } from '@authmesh/interceptor';
 import { echoGrpc, echoPackageDefinition } from '@authmesh/proto';
 import { loadConfig } from './config.js';
@@ -31,7 +34,11 @@ import { Relay } from './relay.js';
 const log = pino({ name: 'echo' }, pino.destination(2));
 const config = loadConfig();
 // Plaintext only on loopback unless explicitly allowed (a compose network): tokens and JWKS travel here.
-const authCredentials = config.allowInsecureTransport ? grpc.credentials.createInsecure() : undefined;
+// AUTHMESH_TLS_*: with a certificate, every channel (auth service, relays) is TLS and presents it (mTLS).
+const tls = tlsFromEnv();
+const tlsCredentials = channelCredentials(tls);
+const authCredentials =
+  tlsCredentials ?? (config.allowInsecureTransport ? grpc.credentials.createInsecure() : undefined);
 
 // Metrics are registered whether or not ECHO_METRICS_ADDR exposes them: nothing runs per accepted call.
 const registry = new Registry();
@@ -78,7 +85,10 @@ const relay = ownToken
         ...(authCredentials ? { credentials: authCredentials } : {}),
         clientSource: ownToken,
       }),
-      { allowInsecureTransport: config.allowInsecureTransport },
+      {
+        allowInsecureTransport: config.allowInsecureTransport,
+        ...(tlsCredentials ? { credentials: tlsCredentials } : {}),
+      },
     )
   : undefined;
 
@@ -96,9 +106,7 @@ async function start(): Promise<void> {
   );
   await auth.ready();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.grpcAddr, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(config.grpcAddr, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = config.grpcAddr.slice(0, config.grpcAddr.lastIndexOf(':'));
   const grpcAddr = `${host}:${port}`;

@@ -22,12 +22,13 @@ export class Relay {
 
   constructor(
     private readonly exchanger: TokenExchanger,
-    private readonly options: { allowInsecureTransport: boolean },
+    private readonly options: { allowInsecureTransport: boolean; credentials?: grpc.ChannelCredentials },
   ) {}
 
   async whoAmI(principal: Principal, target: string, audience: string): Promise<EchoPrincipal__Output> {
     // The exchanged token travels in plaintext: only to this machine unless explicitly allowed.
     if (
+      this.options.credentials === undefined &&
       !this.options.allowInsecureTransport &&
       !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\]):\d+$/.test(target)
     ) {
@@ -64,7 +65,10 @@ export class Relay {
   private client(target: string): EchoClient {
     let c = this.clients.get(target);
     if (!c) {
-      c = new (echoGrpc().echo.v1.Echo)(target, grpc.credentials.createInsecure());
+      c = new (echoGrpc().echo.v1.Echo)(
+        target,
+        this.options.credentials ?? grpc.credentials.createInsecure(),
+      );
       this.clients.set(target, c);
       if (this.clients.size > 16) {
         const [oldest, old] = this.clients.entries().next().value!;

@@ -4,6 +4,7 @@ import { AuthError, isAuthError, type AuthErrorCode } from '../errors.js';
 import { toGrpcStatus, type StatusLogger } from '../status.js';
 import type { Authenticator } from '../verify/authenticator.js';
 import type { RejectionInfo } from './options.js';
+import { checkCertificateBinding } from './cert-binding.js';
 import { bindPrincipal } from './principal.js';
 import { AUTHENTICATED, checkRule, type RuleTable } from './rules.js';
 
@@ -105,6 +106,8 @@ export function createInterceptor(ctx: InterceptorContext): grpc.ServerIntercept
       next: (m: grpc.Metadata) => void,
     ): void {
       if (endedByUs) return; // cancelled while verifying
+      // Throws ERR_CERT_BINDING for a certificate-bound token on the wrong connection (callers catch).
+      if (principal !== undefined) checkCertificateBinding(principal, () => call.getAuthContext());
       stripAuthmeshHeaders(metadata);
       if (principal !== undefined) {
         bindPrincipal(metadata, principal);

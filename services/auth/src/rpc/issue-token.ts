@@ -1,5 +1,6 @@
 import { Metadata, status, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { IssueTokenRequest__Output, TokenResponse } from '@authmesh/proto';
+import { certThumbprint as thumbprint } from '@authmesh/interceptor';
 import { hashClientSecret, verifyClientSecret } from '../passwords.js';
 import { peerAddress } from '../throttle.js';
 import type { RpcDeps } from './deps.js';
@@ -22,7 +23,14 @@ export function issueToken(deps: RpcDeps) {
     if (request.grant === 'password' && request.password)
       return passwordGrant(deps, request.password, audience, scope, call.getPeer());
     if (request.grant === 'client_credentials' && request.client_credentials) {
-      return clientCredentialsGrant(deps, request.client_credentials, audience, scope, call.getPeer());
+      return clientCredentialsGrant(
+        deps,
+        request.client_credentials,
+        audience,
+        scope,
+        call.getPeer(),
+        clientCert(call),
+      );
     }
     throw invalidArgument('grant is required');
   };
@@ -91,6 +99,7 @@ async function clientCredentialsGrant(
   audience: string[],
   scope: string[],
   peer: string,
+  certThumbprint: string | undefined,
 ): Promise<TokenResponse> {
   const clientId = requireField(grant.client_id, 'client_id');
   const secret = requireField(grant.client_secret, 'client_secret');
@@ -114,6 +123,7 @@ async function clientCredentialsGrant(
     aud,
     scope: granted,
     roles: client.roles ?? [],
+    ...(certThumbprint !== undefined ? { certThumbprint } : {}),
   });
   deps.ctx.audit?.record({
     event: 'issued',
@@ -124,4 +134,13 @@ async function clientCredentialsGrant(
     peer,
   });
   return tokenResponse(minted, granted);
+}
+
+/**
+ * RFC 8705 §3: a client that authenticated the TLS connection with a certificate (mTLS) gets a token
+ * bound to it (`cnf.x5t#S256`), useless to anyone who copies it without the private key.
+ */
+function clientCert(call: ServerUnaryCall<IssueTokenRequest__Output, TokenResponse>): string | undefined {
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+  return raw === undefined ? undefined : thumbprint(raw);
 }

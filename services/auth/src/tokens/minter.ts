@@ -57,6 +57,7 @@ export function createTokenMinter(options: MinterOptions): TokenMinter {
       };
       if (req.sid !== undefined) claims.sid = req.sid;
       if (req.act !== undefined) claims.act = req.act;
+      if (req.certThumbprint !== undefined) claims.cnf = { 'x5t#S256': req.certThumbprint };
       const input = `${header}.${b64(JSON.stringify(claims))}`;
       const data = Buffer.from(input, 'latin1');
       const sig = await signAsync(key, data);

@@ -9,6 +9,8 @@ export interface MintRequest {
   /** Session (refresh family) id, for password-grant tokens. */
   sid?: string;
   act?: ActorClaim;
+  /** RFC 8705 §3.1 confirmation: base64url SHA-256 of the client certificate's DER (`cnf.x5t#S256`). */
+  certThumbprint?: string;
   /** Lifetime, seconds; default the configured access TTL. */
   ttlSec?: number;
 }
