@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { CLIENT_ADD_USAGE, clientAdd } from './client-add.js';
+import { doctor } from './doctor.js';
 import { keysList } from './keys-list.js';
 import { keysRotate } from './keys-rotate.js';
 import { REVOKE_USAGE, revokeCommand } from './revoke.js';
@@ -31,4 +32,5 @@ export const commands: readonly Command[] = [
     run: revokeCommand,
   },
   tokenInspect,
+  doctor,
 ];

@@ -1,0 +1,312 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import { channelCredentials, tlsFromEnv } from '@authmesh/interceptor';
+import { loadConfig, type AuthConfig } from '../config.js';
+import { DEV_KEK_KEY } from '../keys/dev-kek.js';
+import { Kek } from '../keys/kek.js';
+import { RING_KEY } from '../keys/key-manager.js';
+import type { StoredRing } from '../keys/ring.js';
+import { BUCKETS, connectNats, REVOCATION_STREAM, REVOCATION_SUBJECTS } from '../nats.js';
+import { UsageError, type Command } from './command.js';
+
+/** One check's verdict; `fix` says what to do when it failed. Never a secret in any field. */
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const USAGE = `usage: authmesh doctor [--json]
+
+Checks what the auth service and the interceptors depend on and says what to do about each failure:
+the configuration, NATS reachable, JetStream enabled, the KV buckets and the revocation stream with
+their settings, the key ring opening with the KEK, and, when AUTHMESH_AUTH_TARGET / AUTHMESH_ISSUER are
+set, the auth service's gRPC health and its OpenID configuration. Read-only: creates nothing.
+Exit code 0 when every check passes, 1 otherwise. --json prints one JSON object per check.
+
+Environment: NATS_URL, AUTHMESH_KEK (or AUTHMESH_ENV=development), AUTHMESH_ACCESS_TTL,
+AUTHMESH_CLOCK_SKEW, AUTHMESH_NATS_REPLICAS, AUTHMESH_AUTH_TARGET, AUTHMESH_ISSUER, AUTHMESH_TLS_*.`;
+
+/** `authmesh doctor`: a read-only health report of an authmesh installation. */
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'check NATS, JetStream, buckets, stream, keys and the auth service; say what is wrong',
+  usage: USAGE,
+  async run(argv, io) {
+    const json = argv.includes('--json');
+    const unknown = argv.find((a) => a !== '--json');
+    if (unknown !== undefined) throw new UsageError(`unexpected argument "${unknown}"`);
+    const checks: Check[] = [];
+    const report = (c: Check): void => {
+      checks.push(c);
+      if (json) io.stdout.write(`${JSON.stringify(c)}\n`);
+      else
+        io.stdout.write(
+          `${c.ok ? 'ok  ' : 'FAIL'}  ${c.check}: ${c.detail}${c.fix ? `\n      → ${c.fix}` : ''}\n`,
+        );
+    };
+    await runChecks(io.env, report);
+    const failed = checks.filter((c) => !c.ok).length;
+    if (!json) io.stdout.write(failed === 0 ? 'all checks passed\n' : `${failed} check(s) failed\n`);
+    return failed === 0 ? 0 : 1;
+  },
+};
+
+async function runChecks(env: NodeJS.ProcessEnv, report: (c: Check) => void): Promise<void> {
+  let config: AuthConfig;
+  try {
+    config = loadConfig(env);
+    report({
+      check: 'configuration',
+      ok: true,
+      detail: `environment ${config.env}, alg ${config.signingAlg}`,
+    });
+  } catch (err) {
+    report({
+      check: 'configuration',
+      ok: false,
+      detail: (err as Error).message,
+      fix: 'fix the variable named above',
+    });
+    return;
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats(config.natsServers, {
+      name: 'authmesh-doctor',
+      reconnectForever: false,
+      timeoutMs: 3000,
+    });
+    report({ check: 'NATS', ok: true, detail: `connected to ${nc.getServer()}` });
+  } catch (err) {
+    report({
+      check: 'NATS',
+      ok: false,
+      detail: (err as Error).message,
+      fix: 'start nats-server or point NATS_URL at it',
+    });
+    await authChecks(env, report);
+    return;
+  }
+  try {
+    let jsm: JetStreamManager | undefined;
+    try {
+      jsm = await nc.jetstreamManager({ timeout: 3000 });
+      const info = await jsm.getAccountInfo();
+      report({ check: 'JetStream', ok: true, detail: `enabled, ${info.streams} stream(s)` });
+    } catch (err) {
+      report({
+        check: 'JetStream',
+        ok: false,
+        detail: (err as Error).message,
+        fix: 'run nats-server with -js (and a store dir, -sd), or a cluster with a JetStream meta leader',
+      });
+    }
+    if (jsm !== undefined) {
+      await storageChecks(jsm, config, report);
+      await keyChecks(nc, config, report);
+    }
+  } finally {
+    await nc.close();
+  }
+  await authChecks(env, report);
+}
+
+async function storageChecks(
+  jsm: JetStreamManager,
+  config: AuthConfig,
+  report: (c: Check) => void,
+): Promise<void> {
+  for (const bucket of Object.values(BUCKETS)) {
+    try {
+      const info = await jsm.streams.info(`KV_${bucket}`);
+      const replicas = info.config.num_replicas;
+      report({
+        check: `bucket ${bucket}`,
+        ok: replicas >= config.natsReplicas,
+        detail: `${info.state.messages} entr(ies), ${replicas} replica(s)`,
+        ...(replicas < config.natsReplicas
+          ? {
+              fix: `AUTHMESH_NATS_REPLICAS=${config.natsReplicas}: start the auth service once to raise replicas, or lower the variable`,
+            }
+          : {}),
+      });
+    } catch (err) {
+      report({
+        check: `bucket ${bucket}`,
+        ok: false,
+        detail: (err as Error).message,
+        fix: 'start the auth service (or run any authmesh command) once: it creates the buckets',
+      });
+    }
+  }
+  try {
+    const info = await jsm.streams.info(REVOCATION_STREAM);
+    const minAgeSec = config.accessTtlSec + config.clockSkewSec;
+    const ageSec = info.config.max_age / 1e9;
+    const problems: string[] = [];
+    if (!info.config.subjects?.includes(REVOCATION_SUBJECTS))
+      problems.push(`subjects ${info.config.subjects?.join(',')}`);
+    // A shorter max age would drop events while tokens they revoke are still valid (DESIGN.md).
+    if (ageSec > 0 && ageSec < minAgeSec)
+      problems.push(`max_age ${ageSec}s < access TTL + skew ${minAgeSec}s`);
+    if (info.config.num_replicas < config.natsReplicas)
+      problems.push(`${info.config.num_replicas} replica(s)`);
+    report({
+      check: `stream ${REVOCATION_STREAM}`,
+      ok: problems.length === 0,
+      detail:
+        problems.length === 0
+          ? `${info.state.messages} event(s), max_age ${ageSec}s, ${info.config.num_replicas} replica(s)`
+          : problems.join('; '),
+      ...(problems.length
+        ? { fix: 'start the auth service with the current settings: it updates the stream' }
+        : {}),
+    });
+  } catch (err) {
+    report({
+      check: `stream ${REVOCATION_STREAM}`,
+      ok: false,
+      detail: (err as Error).message,
+      fix: 'start the auth service once: it creates the stream',
+    });
+  }
+}
+
+async function keyChecks(nc: NatsConnection, config: AuthConfig, report: (c: Check) => void): Promise<void> {
+  try {
+    const kv = await nc.jetstream().views.kv(BUCKETS.keys, { bindOnly: true });
+    let kek = config.kek;
+    if (kek === undefined) {
+      const dev = await kv.get(DEV_KEK_KEY);
+      if (!dev || dev.operation !== 'PUT') {
+        report({
+          check: 'keys',
+          ok: false,
+          detail: 'no AUTHMESH_KEK and no development KEK stored',
+          fix: 'set AUTHMESH_KEK',
+        });
+        return;
+      }
+      kek = Buffer.from(dev.string(), 'base64url');
+    }
+    const entry = await kv.get(RING_KEY);
+    if (!entry || entry.operation !== 'PUT') {
+      report({
+        check: 'keys',
+        ok: false,
+        detail: 'no key ring yet',
+        fix: 'start the auth service once: it creates the ring',
+      });
+      return;
+    }
+    const ring = JSON.parse(entry.string()) as StoredRing;
+    const sealed = ring.keys.filter((k) => k.state !== 'retired' && k.sealed !== undefined);
+    const box = new Kek(kek);
+    for (const k of sealed) box.open(k.kid, k.sealed!);
+    const current = ring.keys.find((k) => k.state === 'current');
+    report({
+      check: 'keys',
+      ok: current !== undefined,
+      detail: `${ring.keys.length} key(s), current ${current?.kid ?? 'none'}, ${sealed.length} private key(s) open with the KEK`,
+      ...(current === undefined ? { fix: 'run `authmesh keys rotate`' } : {}),
+    });
+  } catch (err) {
+    const name = (err as Error).name;
+    report({
+      check: 'keys',
+      ok: false,
+      detail: name === 'KekError' ? 'a private key does not open with this KEK' : (err as Error).message,
+      fix:
+        name === 'KekError'
+          ? 'AUTHMESH_KEK must be the key the ring was created with'
+          : 'start the auth service once: it creates the keys bucket and ring',
+    });
+  }
+}
+
+async function authChecks(env: NodeJS.ProcessEnv, report: (c: Check) => void): Promise<void> {
+  const target = env.AUTHMESH_AUTH_TARGET;
+  if (target) {
+    let credentials: grpc.ChannelCredentials;
+    try {
+      credentials = channelCredentials(tlsFromEnv(env)) ?? grpc.credentials.createInsecure();
+    } catch (err) {
+      report({
+        check: 'TLS',
+        ok: false,
+        detail: (err as Error).message,
+        fix: 'fix the AUTHMESH_TLS_* variable named',
+      });
+      return;
+    }
+    const status = await healthCheck(target, credentials);
+    report({
+      check: `auth gRPC ${target}`,
+      ok: status === 'SERVING',
+      detail: `health ${status}`,
+      ...(status !== 'SERVING'
+        ? {
+            fix: 'start the auth service (authmesh serve), check AUTHMESH_AUTH_TARGET and /readyz for what it waits on',
+          }
+        : {}),
+    });
+  }
+  const issuer = env.AUTHMESH_ISSUER;
+  if (issuer) {
+    const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      const doc = res.ok ? ((await res.json()) as { issuer?: string }) : undefined;
+      const ok = doc?.issuer === issuer;
+      report({
+        check: `auth HTTP ${url}`,
+        ok,
+        detail: res.ok ? `issuer ${doc?.issuer}` : `HTTP ${res.status}`,
+        ...(ok
+          ? {}
+          : {
+              fix: 'AUTHMESH_ISSUER must be the URL where the auth service serves HTTP (AUTHMESH_HTTP_ADDR)',
+            }),
+      });
+    } catch (err) {
+      report({
+        check: `auth HTTP ${url}`,
+        ok: false,
+        detail: (err as Error).message,
+        fix: 'start the auth service or fix AUTHMESH_ISSUER',
+      });
+    }
+  }
+}
+
+function healthCheck(target: string, credentials: grpc.ChannelCredentials): Promise<string> {
+  const def = grpc.loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
+    grpc: {
+      health: {
+        v1: {
+          Health: new (
+            t: string,
+            c: grpc.ChannelCredentials,
+          ) => grpc.Client & {
+            Check(
+              r: { service: string },
+              o: grpc.CallOptions,
+              cb: (e: grpc.ServiceError | null, r?: { status: string }) => void,
+            ): void;
+          };
+        };
+      };
+    };
+  };
+  const client = new def.grpc.health.v1.Health(target, credentials);
+  return new Promise((resolve) =>
+    client.Check({ service: 'authmesh.v1.AuthService' }, { deadline: Date.now() + 3000 }, (err, res) => {
+      client.close();
+      resolve(err ? `unreachable (${grpc.status[err.code]})` : res!.status);
+    }),
+  );
+}
