@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
+import { channelCredentials, tlsFromEnv } from '@authmesh/interceptor';
 
 interface HealthClient extends grpc.Client {
   Check(
@@ -20,7 +21,8 @@ const { Health } = (
 ).grpc.health.v1;
 
 const addr = (process.env.ECHO_GRPC_ADDR || '127.0.0.1:50061').replace(/^0\.0\.0\.0:/, '127.0.0.1:');
-const client = new Health(addr, grpc.credentials.createInsecure());
+// Same AUTHMESH_TLS_* as the service: with mTLS required, the probe presents the service's own certificate.
+const client = new Health(addr, channelCredentials(tlsFromEnv()) ?? grpc.credentials.createInsecure());
 client.Check({ service: 'echo.v1.Echo' }, { deadline: Date.now() + 2000 }, (err, res) => {
   client.close();
   process.exit(!err && res?.status === 'SERVING' ? 0 : 1);
