@@ -36,7 +36,7 @@ export function createAuthenticator(
   }
 
   /** Re-checks an entry whose epochs moved; updates them so the next hit is cheap again. */
-  function recheck(token: string, entry: CacheEntry): Principal {
+  function recheck(token: string, entry: CacheEntry): Principal | undefined {
     const p = entry.principal;
     if (!keyPresent(p.kid, entry.key)) {
       cache.delete(token);
@@ -44,6 +44,8 @@ export function createAuthenticator(
     }
     if (revocations.isRevoked(p)) {
       cache.delete(token);
+      // A replayed entry may still be unverified: let the async path ask for the definitive verdict.
+      if (revocations.confirm !== undefined) return undefined;
       throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
     }
     entry.revocationEpoch = revocations.epoch;
@@ -79,7 +81,11 @@ export function createAuthenticator(
     const revocationEpoch = revocations.epoch;
     const keyEpoch = keys.epoch;
     const { principal, key } = await verify(token, { anyAudience });
-    if (revocations.isRevoked(principal)) throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+    // isRevoked fails closed on replayed events not yet verified; confirm() settles them (a forged one
+    // is dropped), so a forged event can neither reject nor admit a token.
+    if (revocations.isRevoked(principal) && ((await revocations.confirm?.(principal)) ?? true)) {
+      throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+    }
     // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
     if (!anyAudience) {
       cache.set(

@@ -111,6 +111,40 @@ describe('createAuthenticator (cache + revocation + key epochs)', () => {
     s.keys.close();
   });
 
+  it('an unverified (replayed) revocation is settled by confirm(): forged admits, genuine rejects', async () => {
+    const s = await setup();
+    const t = await signToken(k, { sub: 'pending-user' });
+    let genuine = false;
+    let asked = 0;
+    // A feed whose matching entry is still unverified: isRevoked fails closed, confirm() decides.
+    const pendingFeed = Object.assign(s.feed, {
+      isRevoked: (p: { sub: string }) => p.sub === 'pending-user',
+      confirm: async () => (asked++, genuine),
+    });
+    const auth = createAuthenticator(
+      (tok, o) =>
+        createVerifier({
+          keys: s.keys,
+          issuer: ISSUER,
+          audiences: [AUDIENCE],
+          algorithms: ['EdDSA'],
+          clockToleranceSec: 0,
+          maxTokenBytes: 8192,
+        })(tok, o),
+      s.keys,
+      pendingFeed,
+      10,
+    );
+    expect((await auth.authenticate(t)).sub).toBe('pending-user');
+    genuine = true;
+    pendingFeed.epoch++;
+    // The cached verdict is re-checked: the sync path defers to confirm() instead of failing closed.
+    expect(auth.cached(t)).toBeUndefined();
+    await expect(auth.authenticate(t)).rejects.toMatchObject({ code: 'ERR_TOKEN_REVOKED' });
+    expect(asked).toBe(2);
+    s.keys.close();
+  });
+
   it('a removed key fails its cached tokens on the next call', async () => {
     const s = await setup();
     const t = await signToken(k);
