@@ -72,6 +72,19 @@ describe('metrics', () => {
     expect(sample(after, 'authmesh_revocation_lag_seconds_count')).toBe(1);
     expect(sample(after, 'authmesh_revocation_staleness_seconds')).toBeGreaterThanOrEqual(0);
     expect(sample(after, 'authmesh_revocation_staleness_seconds')).toBeLessThan(30);
+    // Warm hits are plain integers published at scrape time; the cold path is timed.
+    expect(sample(after, 'authmesh_verifications_total{path="cold",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(after, 'authmesh_verifications_total{path="cold",outcome="rejected"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'authmesh_verifications_total{path="warm",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'authmesh_verify_seconds_count')).toBe(
+      sample(after, 'authmesh_verifications_total{path="cold",outcome="ok"}') +
+        sample(after, 'authmesh_verifications_total{path="cold",outcome="rejected"}'),
+    );
+    const ratio = sample(after, 'authmesh_token_cache_hit_ratio');
+    expect(ratio).toBeGreaterThan(0);
+    expect(ratio).toBeLessThan(1);
     // Never a token in the exposition.
     expect(after).not.toContain(token.split('.')[2]!);
   });

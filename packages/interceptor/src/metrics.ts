@@ -4,6 +4,7 @@ import type { JwksSource } from './jwks/key-store.types.js';
 import type { RevocationFeedStats } from './revocation/feed.js';
 import type { RevocationFeed } from './revocation/revocation.types.js';
 import type { RejectionInfo } from './server/options.js';
+import type { Authenticator } from './verify/authenticator.js';
 
 /** What `authmeshMetrics` can read from: the feed (stats at scrape time, lag per applied event). */
 export interface AuthmeshMetricsOptions {
@@ -15,6 +16,11 @@ export interface AuthmeshMetricsOptions {
 export interface AuthmeshMetrics {
   /** Pass as `createServerAuth({ onRejected })`: counts refused calls by reason code (never the token). */
   readonly onRejected: (info: RejectionInfo) => void;
+  /**
+   * Wraps the authenticator of `createServerAuth` (pass this object as its `metrics` option rather
+   * than calling this yourself): warm hits and misses are plain integer increments read at scrape time.
+   */
+  instrument(auth: Authenticator): Authenticator;
   /** Wraps a JWKS source so every fetch is counted by outcome and timed (keeps `close()`). */
   countJwks<S extends JwksSource | ClosableJwksSource>(source: S): S;
   /** Starts reading `feed` (as `options.feed` does), for hosts that build the feed after the key store. */
@@ -53,6 +59,39 @@ export function authmeshMetrics(registry: Registry, options: AuthmeshMetricsOpti
     name: 'authmesh_jwks_refresh_seconds',
     help: 'Duration of a JWKS fetch',
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers,
+  });
+
+  // Plain integers on the hot path, published by collect() at scrape time.
+  let warmHits = 0;
+  let warmMisses = 0;
+  let coldOk = 0;
+  let coldRejected = 0;
+  new Counter({
+    name: 'authmesh_verifications_total',
+    help: 'Token verifications: warm (cached verdict) or cold (signature checked), by outcome',
+    labelNames: ['path', 'outcome'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ path: 'warm', outcome: 'ok' }, warmHits);
+      this.inc({ path: 'cold', outcome: 'ok' }, coldOk);
+      this.inc({ path: 'cold', outcome: 'rejected' }, coldRejected);
+    },
+  });
+  new Gauge({
+    name: 'authmesh_token_cache_hit_ratio',
+    help: 'Share of token lookups answered from the verified-token cache since start',
+    registers,
+    collect() {
+      const total = warmHits + warmMisses;
+      this.set(total === 0 ? 0 : warmHits / total);
+    },
+  });
+  const verifySeconds = new Histogram({
+    name: 'authmesh_verify_seconds',
+    help: 'Cold-path verification time (signature, claims, revocation); warm hits are not timed',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
     registers,
   });
 
@@ -107,6 +146,30 @@ export function authmeshMetrics(registry: Registry, options: AuthmeshMetricsOpti
 
   return {
     onRejected: (info) => rejected.inc({ reason: info.code }),
+    instrument: (auth) => ({
+      cached(token) {
+        const principal = auth.cached(token);
+        if (principal !== undefined) warmHits++;
+        else warmMisses++;
+        return principal;
+      },
+      async authenticate(token, anyAudience) {
+        const end = verifySeconds.startTimer();
+        try {
+          const principal = await auth.authenticate(token, anyAudience);
+          coldOk++;
+          return principal;
+        } catch (err) {
+          coldRejected++;
+          throw err;
+        } finally {
+          end();
+        }
+      },
+      stillValid: (principal) => auth.stillValid(principal),
+      evictInvalid: () => auth.evictInvalid(),
+      cache: auth.cache,
+    }),
     countJwks<S extends JwksSource | ClosableJwksSource>(source: S): S {
       const counted = async () => {
         const end = jwksSeconds.startTimer();

@@ -64,7 +64,7 @@ const auth = createServerAuth({
   revocations: { feed },
   packageDefinition: { ...served, ...healthPackageDefinition(), ...reflectionPackageDefinition() },
   rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
-  onRejected: metrics.onRejected,
+  metrics,
   logger: log,
 });
 

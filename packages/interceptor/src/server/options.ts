@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { AuthErrorCode } from '../errors.js';
+import type { AuthmeshMetrics } from '../metrics.js';
 import type { JwksSource, KeyStore } from '../jwks/key-store.types.js';
 import { parseAlgorithms } from '../jwks/key-store.js';
 import type { RevocationFeed } from '../revocation/revocation.types.js';
@@ -51,6 +52,11 @@ export interface ServerAuthOptions {
   onRejected?: (info: RejectionInfo) => void;
   /** Receives unexpected errors (pino-compatible). Default: console. */
   logger?: StatusLogger;
+  /**
+   * Interceptor metrics from `authmeshMetrics(registry)`: verifications (warm/cold, outcome), cold
+   * verify latency, cache hit ratio, rejections by reason (besides any `onRejected` of yours).
+   */
+  metrics?: AuthmeshMetrics;
 }
 
 /** The validated options. */
@@ -68,6 +74,7 @@ export interface ParsedOptions {
   jwksRefreshCooldownMs: number;
   onRejected: ((info: RejectionInfo) => void) | undefined;
   logger: StatusLogger | undefined;
+  metrics: AuthmeshMetrics | undefined;
 }
 
 function integer(value: unknown, name: string, fallback: number, min: number): number {
@@ -167,6 +174,10 @@ export function parseServerAuthOptions(options: ServerAuthOptions): ParsedOption
     throw new TypeError('onRejected: must be a function');
   if (o.logger !== undefined && (typeof o.logger !== 'object' || typeof o.logger?.error !== 'function'))
     throw new TypeError('logger: must have an error(obj, msg) method');
+  if (o.metrics !== undefined && typeof o.metrics?.instrument !== 'function')
+    throw new TypeError('metrics: must come from authmeshMetrics(registry)');
+  const userRejected = o.onRejected;
+  const metricsRejected = o.metrics?.onRejected;
   return {
     issuer: o.issuer,
     audiences: parseAudience(o),
@@ -179,7 +190,14 @@ export function parseServerAuthOptions(options: ServerAuthOptions): ParsedOption
     cacheSize: integer(o.cacheSize, 'cacheSize', 10_000, 0),
     maxTokenBytes: integer(o.maxTokenBytes, 'maxTokenBytes', 8192, 64),
     jwksRefreshCooldownMs: integer(o.jwksRefreshCooldownMs, 'jwksRefreshCooldownMs', 5000, 0),
-    onRejected: o.onRejected,
+    onRejected:
+      metricsRejected && userRejected
+        ? (info) => {
+            metricsRejected(info);
+            userRejected(info);
+          }
+        : (metricsRejected ?? userRejected),
     logger: o.logger,
+    metrics: o.metrics,
   };
 }

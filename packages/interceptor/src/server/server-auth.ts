@@ -55,7 +55,9 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     clockToleranceSec: o.clockToleranceSec,
     maxTokenBytes: o.maxTokenBytes,
   });
-  const auth = createAuthenticator(verifier, keys, revocations, o.cacheSize);
+  const authenticator = createAuthenticator(verifier, keys, revocations, o.cacheSize);
+  // Metrics count the warm path with plain integers; only the cold path touches prom-client.
+  const auth = o.metrics?.instrument(authenticator) ?? authenticator;
 
   let keysReady = false;
   const readyPromise = Promise.all([keys.ready().then(() => (keysReady = true)), feed?.ready()]).then(
