@@ -35,7 +35,7 @@ export function grpcFrame(message) {
  * Resolves with {rate, p50, p99, done, succeeded} (latencies in ms, from h2load's per-request log).
  * h2load sees HTTP status only: a gRPC error still answers 200, so callers check the server's count.
  */
-export async function h2loadRun({ bin, target, path, message, token, streams, durationS, warmupS = 0.5 }) {
+export async function h2loadRun({ bin, target, path, message, token, headers = {}, streams, durationS, warmupS = 0.5 }) {
   const dir = mkdtempSync(join(tmpdir(), 'authmesh-h2load-'));
   try {
     const body = join(dir, 'body.bin');
@@ -56,6 +56,7 @@ export async function h2loadRun({ bin, target, path, message, token, streams, du
       `--log-file=${log}`,
     ];
     if (token) args.push('-H', `authorization: Bearer ${token}`);
+    for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
     args.push(`http://${target}${path}`);
     const out = await new Promise((resolve, reject) => {
       const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

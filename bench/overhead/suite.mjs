@@ -20,6 +20,9 @@ const PUBLIC = '/bench.v1.Bench/Public';
 const variants = [
   { name: 'none', server: 'none', path: AUTHED, mode: 'warm', label: 'no interceptor (baseline)' },
   { name: 'public', server: 'authmesh', path: PUBLIC, mode: 'none', label: 'authmesh, public method' },
+  // A control (h2load only): the public call with a header as large as `authorization: Bearer <token>`,
+  // so that warm vs this isolates the token check from the cost of carrying the header at all.
+  { name: 'publicPadded', server: 'authmesh', path: PUBLIC, mode: 'pad', h2loadOnly: true, label: 'authmesh, public method + token-sized header' },
   { name: 'warm', server: 'authmesh', path: AUTHED, mode: 'warm', label: 'authmesh, warm token (cache hit)' },
   { name: 'cold', server: 'authmesh', path: AUTHED, mode: 'cold', label: 'authmesh, new token every call' },
   { name: 'warmFeed', server: 'authmeshFeed', path: AUTHED, mode: 'warm', label: 'authmesh + NATS feed, warm token' },
@@ -40,7 +43,8 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
     const { addrs, unavailable } = await server.call('start', { publicJwk: key.publicJwk, natsUrl: nats?.url });
     for (const [k, v] of Object.entries(unavailable)) result.notes.push(`${k} variant skipped: ${v}`);
     const { warmToken } = await load.call('init', { privateJwk: key.privateJwk });
-    const active = variants.filter((v) => addrs[v.server]);
+    const active = variants.filter((v) => addrs[v.server] && !v.h2loadOnly);
+    const h2variants = variants.filter((v) => addrs[v.server] && v.mode !== 'cold');
     const samples = Object.fromEntries(active.map((v) => [v.name, Object.fromEntries(concurrencies.map((c) => [c, []]))]));
     const lastRate = {};
 
@@ -105,7 +109,8 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
       log(h2loadHint);
     } else {
       const streams = 64;
-      const h2 = active.filter((v) => v.mode !== 'cold');
+      const h2 = h2variants;
+      const pad = { 'x-bench-pad': 'x'.repeat(`Bearer ${warmToken}`.length) };
       const hs = Object.fromEntries(h2.map((v) => [v.name, []]));
       for (let round = 0; round < rounds; round++) {
         for (const v of h2) {
@@ -116,6 +121,7 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
             path: v.path,
             message: pingMessage,
             token: v.mode === 'warm' ? warmToken : undefined,
+            headers: v.mode === 'pad' ? pad : {},
             streams,
             durationS: durationMs / 1000,
           });
