@@ -1,5 +1,8 @@
 import { fmt, x } from '../lib/report.mjs';
 
+/** A signed difference: `+4.5` / `−2.1`. */
+const delta = (v) => (Number.isFinite(v) ? `${v < 0 ? '−' : '+'}${fmt(Math.abs(v))}` : '–');
+
 /** Table rows of suite 1: suite | case | c | calls/s | p50 | p99 | server CPU | ratio. */
 export function overheadRows(r) {
   const rows = [];
@@ -7,13 +10,13 @@ export function overheadRows(r) {
     for (const c of r.concurrencies) {
       const f = v.byConcurrency[c];
       const rel = name === 'none' ? 'baseline' : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
-      const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (+${fmt(f.cpuOverNone)})`}`;
+      const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
       rows.push(['overhead grpc-js', v.label, c, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.errors ? ` ${f.errors} errors` : ''), rel]);
     }
   }
   for (const [name, f] of Object.entries(r.h2load)) {
     const rel = name === 'none' ? 'baseline' : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
-    const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (+${fmt(f.cpuOverNone)})`}`;
+    const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
     rows.push(['overhead h2load', f.label, `1×${f.streams}`, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.rejected ? ` ${f.rejected} rejected` : ''), rel]);
   }
   const v = r.verify;

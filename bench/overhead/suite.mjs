@@ -87,7 +87,7 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
           p99: median(rs.map((r) => r.p99)),
           cpuPerCall: median(rs.map((r) => r.cpuPerCall)),
           errors: rs.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0),
-          rounds: rs.length,
+          perRound: rs.map((r) => ({ rate: r.rate, p50: r.p50, p99: r.p99, cpuPerCall: r.cpuPerCall })),
         };
       }
     }
@@ -144,6 +144,7 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
           p99: median(rs.map((r) => r.p99)),
           cpuPerCall: median(rs.map((r) => r.cpuPerCall)),
           rejected: rs.reduce((n, r) => n + Math.max(0, r.done - r.served), 0),
+          perRound: rs.map((r) => ({ rate: r.rate, p50: r.p50, p99: r.p99, cpuPerCall: r.cpuPerCall })),
         };
       }
       for (const v of h2) {
