@@ -35,14 +35,14 @@ export function parseArgs(argv) {
     } else throw new TypeError(`unknown option ${a}`);
   }
   opts.rounds ??= 3;
-  opts.durationMs ??= opts.quick ? 1000 : 2000;
+  opts.durationMs ??= opts.quick ? 500 : 2000;
   return opts;
 }
 
 export const usage = `usage: node bench/run.mjs [--quick] [--only ${suites.join('|')}[,...]] [--rounds N] [--duration S] [--out FILE]
-  --quick      ~1 minute pass: shorter rounds, fewer concurrency levels and trials
+  --quick      ~1.5 minute pass: 0.5 s rounds, c=64 only, 10k replay only, fewer trials
   --only       run only the named suites
   --rounds     rounds per figure (median over them; default 3)
-  --duration   seconds per load round (default 2, quick 1)
+  --duration   seconds per load round (default 2, quick 0.5)
   --out        JSON output (default bench/results/latest.json)
   --profile    write a CPU profile of every bench process and service into DIR/<role>/ (node --cpu-prof)`;
