@@ -51,7 +51,13 @@ export function bearerToken(metadata: grpc.Metadata, maxTokenBytes: number): str
 
 /** Client-sent `x-authmesh-*` headers are dropped: downstream code must never trust them. */
 function stripAuthmeshHeaders(metadata: grpc.Metadata): void {
-  for (const key of Object.keys(metadata.getMap())) if (key.startsWith('x-authmesh-')) metadata.remove(key);
+  // getMap() copies every header into a new object on each call; grpc-js keeps them in a Map
+  // (`internalRepr`, protected in its typings) whose keys we can walk without copying.
+  const repr = (metadata as unknown as { internalRepr?: unknown }).internalRepr;
+  const keys = repr instanceof Map ? (repr.keys() as Iterable<string>) : Object.keys(metadata.getMap());
+  let found: string[] | undefined;
+  for (const key of keys) if (key.startsWith('x-authmesh-')) (found ??= []).push(key);
+  if (found !== undefined) for (const key of found) metadata.remove(key);
 }
 
 /**
