@@ -39,7 +39,13 @@ const suites = {
   issuance: { run: runIssuance, rows: issuanceRows, targets: issuanceTargets },
   propagation: { run: runPropagation, rows: propagationRows, targets: propagationTargets },
 };
-const results = { machine: machine(), options: { quick: opts.quick, rounds: opts.rounds, durationMs: opts.durationMs }, suites: {}, targets: [], notes: [] };
+const results = {
+  machine: machine(),
+  options: { quick: opts.quick, rounds: opts.rounds, durationMs: opts.durationMs },
+  suites: {},
+  targets: [],
+  notes: [],
+};
 const outFile = resolve(opts.out ?? `${here}/results/latest.json`);
 
 function finish() {
@@ -49,19 +55,34 @@ function finish() {
     const r = results.suites[name];
     if (r && !r.error) {
       rows.push(...s.rows(r));
-      results.targets.push(...s.targets(r).map((t) => ({ ...t, met: Number.isFinite(t.figure) ? (t.higher ? t.figure >= t.bar : t.figure <= t.bar) : null })));
+      results.targets.push(
+        ...s.targets(r).map((t) => ({
+          ...t,
+          met: Number.isFinite(t.figure) ? (t.higher ? t.figure >= t.bar : t.figure <= t.bar) : null,
+        })),
+      );
     }
   }
   const m = results.machine;
   const head = `authmesh bench — ${m.cpu}, ${m.cores} cores, node ${m.node}, ${m.date}${opts.quick ? ' (quick)' : ''}; medians of ${opts.rounds} rounds`;
   const tHeaders = ['target', 'figure', 'bar', 'result'];
-  const tRows = results.targets.map((t) => [t.target, `${fmt(t.figure)}${t.unit === '×' ? '×' : ` ${t.unit}`}`, `${t.higher ? '≥' : '≤'} ${t.bar}${t.unit === '×' ? '×' : ` ${t.unit}`}`, t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED']);
+  const tRows = results.targets.map((t) => [
+    t.target,
+    `${fmt(t.figure)}${t.unit === '×' ? '×' : ` ${t.unit}`}`,
+    `${t.higher ? '≥' : '≤'} ${t.bar}${t.unit === '×' ? '×' : ` ${t.unit}`}`,
+    t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED',
+  ]);
   const notes = [...results.notes, ...Object.values(results.suites).flatMap((r) => r.notes ?? [])];
-  console.log(`\n${head}\n\n${table(headers, rows)}\n\n${table(tHeaders, tRows)}${notes.length ? `\n\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}` : ''}\n`);
+  console.log(
+    `\n${head}\n\n${table(headers, rows)}\n\n${table(tHeaders, tRows)}${notes.length ? `\n\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}` : ''}\n`,
+  );
   results.markdown = `${head}\n\n${markdownTable(headers, rows)}\n\n${markdownTable(tHeaders, tRows)}\n`;
   results.elapsedMs = Date.now() - started;
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify(results, (k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  writeFileSync(
+    outFile,
+    JSON.stringify(results, (k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
+  );
   log(`wrote ${outFile} (${Math.round(results.elapsedMs / 1000)} s)`);
 }
 
@@ -78,7 +99,9 @@ try {
   nats = await NatsServer.start();
   onCleanup(() => nats.stop());
 } catch (err) {
-  results.notes.push(`no nats-server: suites that need NATS are skipped (${String(err.message).split('\n')[0]})`);
+  results.notes.push(
+    `no nats-server: suites that need NATS are skipped (${String(err.message).split('\n')[0]})`,
+  );
 }
 
 for (const name of opts.only) {

@@ -14,20 +14,38 @@ execFileSync(
   'npx',
   [
     'proto-loader-gen-types',
-    '--keepCase', '--longs=Number', '--enums=String', '--defaults', '--oneofs',
-    '--grpcLib=@grpc/grpc-js', '--importFileExtension=.js',
-    '-I', 'proto', '-O', out,
-    'authmesh/v1/auth.proto', 'authmesh/v1/options.proto', 'echo/v1/echo.proto',
+    '--keepCase',
+    '--longs=Number',
+    '--enums=String',
+    '--defaults',
+    '--oneofs',
+    '--grpcLib=@grpc/grpc-js',
+    '--importFileExtension=.js',
+    '-I',
+    'proto',
+    '-O',
+    out,
+    'authmesh/v1/auth.proto',
+    'authmesh/v1/options.proto',
+    'echo/v1/echo.proto',
   ],
   { stdio: 'inherit' },
 );
 
 if (check) {
   const list = (dir) =>
-    readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)]));
-  const a = list(out).map((f) => relative(out, f)).sort();
-  const b = list(target).map((f) => relative(target, f)).sort();
-  const drift = a.join() !== b.join() || a.some((f) => readFileSync(join(out, f), 'utf8') !== readFileSync(join(target, f), 'utf8'));
+    readdirSync(dir).flatMap((f) =>
+      statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)],
+    );
+  const a = list(out)
+    .map((f) => relative(out, f))
+    .sort();
+  const b = list(target)
+    .map((f) => relative(target, f))
+    .sort();
+  const drift =
+    a.join() !== b.join() ||
+    a.some((f) => readFileSync(join(out, f), 'utf8') !== readFileSync(join(target, f), 'utf8'));
   rmSync(out, { recursive: true, force: true });
   if (drift) {
     console.error('generated proto types are out of date: run `npm run gen` and commit');

@@ -13,10 +13,15 @@ let cfg;
 const chains = [];
 
 function unary(method, req) {
-  return new Promise((resolve, reject) => auth[method](req, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (e, r) => (e ? reject(e) : resolve(r))));
+  return new Promise((resolve, reject) =>
+    auth[method](req, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (e, r) =>
+      e ? reject(e) : resolve(r),
+    ),
+  );
 }
 
-const login = (user) => unary('IssueToken', { password: { username: user.name, password: user.password }, audience: ['echo'] });
+const login = (user) =>
+  unary('IssueToken', { password: { username: user.name, password: user.password }, audience: ['echo'] });
 
 async function chain(i) {
   chains[i] ??= (await login(cfg.refreshUser)).refresh_token;
@@ -25,7 +30,11 @@ async function chain(i) {
 
 const calls = {
   jwks: () => unary('GetJwks', {}),
-  cc: () => unary('IssueToken', { client_credentials: { client_id: cfg.clientId, client_secret: cfg.clientSecret }, audience: ['echo'] }),
+  cc: () =>
+    unary('IssueToken', {
+      client_credentials: { client_id: cfg.clientId, client_secret: cfg.clientSecret },
+      audience: ['echo'],
+    }),
   refresh: async (i) => {
     try {
       chains[i] = (await unary('Refresh', { refresh_token: await chain(i) })).refresh_token;
@@ -47,7 +56,8 @@ serveCommands(
     /** Opens the refresh chains of `concurrency` workers up front (logins are not part of the rate). */
     async prepare({ concurrency }) {
       const t0 = performance.now();
-      for (let i = 0; i < concurrency; i += 8) await Promise.all(Array.from({ length: Math.min(8, concurrency - i) }, (_, k) => chain(i + k)));
+      for (let i = 0; i < concurrency; i += 8)
+        await Promise.all(Array.from({ length: Math.min(8, concurrency - i) }, (_, k) => chain(i + k)));
       return { ms: performance.now() - t0 };
     },
     async rate({ kind, concurrency, durationMs }) {

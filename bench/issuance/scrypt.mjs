@@ -5,7 +5,13 @@ import { performance } from 'node:perf_hooks';
 export async function scryptMs(N) {
   const t0 = performance.now();
   await new Promise((resolve, reject) =>
-    scrypt('bench-password', randomBytes(16), 32, { N, r: 8, p: 1, maxmem: 256 * N * 8 + 1024 * 1024 }, (e) => (e ? reject(e) : resolve())),
+    scrypt(
+      'bench-password',
+      randomBytes(16),
+      32,
+      { N, r: 8, p: 1, maxmem: 256 * N * 8 + 1024 * 1024 },
+      (e) => (e ? reject(e) : resolve()),
+    ),
   );
   return performance.now() - t0;
 }

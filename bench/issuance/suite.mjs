@@ -22,14 +22,25 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
   const prodUser = { name: 'bench-prod', password: 'bench-prod-password' };
   // The refresh workers' user is hashed cheaply: its logins only open the chains, they are not measured.
   const refreshUser = { name: 'bench-refresh', password: 'bench-refresh-password', scryptN: 1024 };
-  const mesh = await startMesh({ users: [prodUser, refreshUser], clients: [{ id: 'bench-issuer', scopes: ['x'], audiences: ['echo'] }] });
+  const mesh = await startMesh({
+    users: [prodUser, refreshUser],
+    clients: [{ id: 'bench-issuer', scopes: ['x'], audiences: ['echo'] }],
+  });
   const child = new Child(load);
   const result = { concurrencies, kinds: {}, login: {}, notes: [] };
   try {
-    await child.call('init', { authTarget: mesh.auth.grpc, clientId: 'bench-issuer', clientSecret: mesh.secrets['bench-issuer'], prodUser, refreshUser });
+    await child.call('init', {
+      authTarget: mesh.auth.grpc,
+      clientId: 'bench-issuer',
+      clientSecret: mesh.secrets['bench-issuer'],
+      prodUser,
+      refreshUser,
+    });
     await child.call('prepare', { concurrency: Math.max(...concurrencies) });
     const kinds = ['jwks', 'cc', 'refresh'];
-    const samples = Object.fromEntries(kinds.map((k) => [k, Object.fromEntries(concurrencies.map((c) => [c, []]))]));
+    const samples = Object.fromEntries(
+      kinds.map((k) => [k, Object.fromEntries(concurrencies.map((c) => [c, []]))]),
+    );
     for (const k of kinds) await child.call('rate', { kind: k, concurrency: 16, durationMs: 300 }); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const c of concurrencies) {
@@ -39,7 +50,9 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
           r.cpuPerCall = (processCpuUs(mesh.auth.proc.pid) - cpu0) / ((r.rate * durationMs) / 1000);
           samples[k][c].push(r);
           const errs = Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : '';
-          log(`  issuance round ${round + 1} c=${c} ${k}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(1)} ms${errs}`);
+          log(
+            `  issuance round ${round + 1} c=${c} ${k}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(1)} ms${errs}`,
+          );
         }
       }
     }
@@ -56,7 +69,9 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
         };
       }
     }
-    for (const k of kinds) for (const c of concurrencies) result.kinds[k][c].vsJwks = ratio(result.kinds[k][c].rate, result.kinds.jwks[c].rate);
+    for (const k of kinds)
+      for (const c of concurrencies)
+        result.kinds[k][c].vsJwks = ratio(result.kinds[k][c].rate, result.kinds.jwks[c].rate);
 
     await h2loadIssuance({ mesh, rounds, durationMs, result, log });
 
@@ -64,7 +79,12 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
     const { latenciesMs } = await child.call('login', { count: n });
     const floor = [];
     for (let i = 0; i < Math.min(n, 5); i++) floor.push(await scryptMs(PRODUCTION_SCRYPT_N));
-    result.login = { scryptN: PRODUCTION_SCRYPT_N, samples: n, ...percentiles(latenciesMs), scryptMs: median(floor) };
+    result.login = {
+      scryptN: PRODUCTION_SCRYPT_N,
+      samples: n,
+      ...percentiles(latenciesMs),
+      scryptMs: median(floor),
+    };
     result.login.vsScrypt = ratio(result.login.p50, result.login.scryptMs);
     log(`  login p50 ${fmt(result.login.p50)} ms (bare scrypt ${fmt(result.login.scryptMs)} ms)`);
     return result;
@@ -99,7 +119,10 @@ async function h2loadIssuance({ mesh, rounds, durationMs, result, log }) {
     jwks: { path: svc.GetJwks.path, message: svc.GetJwks.requestSerialize({}) },
     cc: {
       path: svc.IssueToken.path,
-      message: svc.IssueToken.requestSerialize({ client_credentials: { client_id: 'bench-issuer', client_secret: mesh.secrets['bench-issuer'] }, audience: ['echo'] }),
+      message: svc.IssueToken.requestSerialize({
+        client_credentials: { client_id: 'bench-issuer', client_secret: mesh.secrets['bench-issuer'] },
+        audience: ['echo'],
+      }),
     },
   };
   const samples = { jwks: [], cc: [] };
@@ -107,25 +130,47 @@ async function h2loadIssuance({ mesh, rounds, durationMs, result, log }) {
     for (const [k, b] of Object.entries(bodies)) {
       const issued0 = await tokensIssued(mesh);
       const cpu0 = processCpuUs(mesh.auth.proc.pid);
-      const r = await h2loadRun({ bin, target: mesh.auth.grpc, path: b.path, message: b.message, streams: 64, durationS: durationMs / 1000, warmupS: 0 });
+      const r = await h2loadRun({
+        bin,
+        target: mesh.auth.grpc,
+        path: b.path,
+        message: b.message,
+        streams: 64,
+        durationS: durationMs / 1000,
+        warmupS: 0,
+      });
       r.cpuPerCall = (processCpuUs(mesh.auth.proc.pid) - cpu0) / r.done;
       if (k === 'cc') {
         const issued = (await tokensIssued(mesh)) - issued0;
-        if (issued < 0.99 * r.succeeded) result.notes.push(`h2load IssueToken round ${round + 1}: ${r.succeeded} answered, only ${issued} tokens issued`);
+        if (issued < 0.99 * r.succeeded)
+          result.notes.push(
+            `h2load IssueToken round ${round + 1}: ${r.succeeded} answered, only ${issued} tokens issued`,
+          );
         r.rate = Math.min(r.rate, (issued / durationMs) * 1000);
       }
       samples[k].push(r);
-      log(`  issuance h2load round ${round + 1} ${k}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(1)} ms, ${r.cpuPerCall.toFixed(0)} µs auth CPU/call`);
+      log(
+        `  issuance h2load round ${round + 1} ${k}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(1)} ms, ${r.cpuPerCall.toFixed(0)} µs auth CPU/call`,
+      );
     }
   }
   result.h2load = {};
   for (const [k, rs] of Object.entries(samples)) {
-    result.h2load[k] = { rate: median(rs.map((r) => r.rate)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuPerCall: median(rs.map((r) => r.cpuPerCall)) };
+    result.h2load[k] = {
+      rate: median(rs.map((r) => r.rate)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      cpuPerCall: median(rs.map((r) => r.cpuPerCall)),
+    };
   }
   result.h2load.cc.vsJwks = ratio(result.h2load.cc.rate, result.h2load.jwks.rate);
 }
 
-const label = { jwks: 'GetJwks (baseline RPC)', cc: 'IssueToken client_credentials', refresh: 'Refresh (rotation)' };
+const label = {
+  jwks: 'GetJwks (baseline RPC)',
+  cc: 'IssueToken client_credentials',
+  refresh: 'Refresh (rotation)',
+};
 
 /** Table rows of suite 4. */
 export function issuanceRows(r) {
@@ -133,16 +178,52 @@ export function issuanceRows(r) {
   for (const [k, byC] of Object.entries(r.kinds)) {
     for (const [c, f] of Object.entries(byC)) {
       const extra = `${fmt(f.cpuPerCall)} µs auth CPU${f.errors ? `, ${f.errors} errors` : ''}`;
-      rows.push(['issuance grpc-js', label[k], c, fmt(f.rate), fmt(f.p50), fmt(f.p99), extra, k === 'jwks' ? 'baseline' : `${x(f.vsJwks)} GetJwks`]);
+      rows.push([
+        'issuance grpc-js',
+        label[k],
+        c,
+        fmt(f.rate),
+        fmt(f.p50),
+        fmt(f.p99),
+        extra,
+        k === 'jwks' ? 'baseline' : `${x(f.vsJwks)} GetJwks`,
+      ]);
     }
   }
   for (const [k, f] of Object.entries(r.h2load ?? {})) {
-    rows.push(['issuance h2load', label[k], '1×64', fmt(f.rate), fmt(f.p50), fmt(f.p99), `${fmt(f.cpuPerCall)} µs auth CPU`, k === 'jwks' ? 'baseline' : `${x(f.vsJwks)} GetJwks`]);
+    rows.push([
+      'issuance h2load',
+      label[k],
+      '1×64',
+      fmt(f.rate),
+      fmt(f.p50),
+      fmt(f.p99),
+      `${fmt(f.cpuPerCall)} µs auth CPU`,
+      k === 'jwks' ? 'baseline' : `${x(f.vsJwks)} GetJwks`,
+    ]);
   }
   const l = r.login;
   if (l.p50) {
-    rows.push(['issuance login', `bare node:crypto scrypt N=${l.scryptN} (baseline)`, 1, '', fmt(l.scryptMs), '', '', 'baseline']);
-    rows.push(['issuance login', `password login, scrypt N=${l.scryptN} (${l.samples} sequential)`, 1, fmt(1000 / l.p50), fmt(l.p50), fmt(l.p99), '', `${x(l.vsScrypt)} scrypt`]);
+    rows.push([
+      'issuance login',
+      `bare node:crypto scrypt N=${l.scryptN} (baseline)`,
+      1,
+      '',
+      fmt(l.scryptMs),
+      '',
+      '',
+      'baseline',
+    ]);
+    rows.push([
+      'issuance login',
+      `password login, scrypt N=${l.scryptN} (${l.samples} sequential)`,
+      1,
+      fmt(1000 / l.p50),
+      fmt(l.p50),
+      fmt(l.p99),
+      '',
+      `${x(l.vsScrypt)} scrypt`,
+    ]);
   }
   return rows;
 }
@@ -151,7 +232,22 @@ export function issuanceRows(r) {
 export function issuanceTargets(r) {
   const cc = r.kinds.cc;
   if (!cc) return [];
-  const t = [{ target: '≥ 3,000 client_credentials tokens/s, grpc-js client (best of c)', figure: Math.max(...Object.values(cc).map((f) => f.rate)), bar: 3000, higher: true, unit: '/s' }];
-  if (r.h2load?.cc) t.push({ target: '≥ 3,000 client_credentials tokens/s, h2load (server ceiling)', figure: r.h2load.cc.rate, bar: 3000, higher: true, unit: '/s' });
+  const t = [
+    {
+      target: '≥ 3,000 client_credentials tokens/s, grpc-js client (best of c)',
+      figure: Math.max(...Object.values(cc).map((f) => f.rate)),
+      bar: 3000,
+      higher: true,
+      unit: '/s',
+    },
+  ];
+  if (r.h2load?.cc)
+    t.push({
+      target: '≥ 3,000 client_credentials tokens/s, h2load (server ceiling)',
+      figure: r.h2load.cc.rate,
+      bar: 3000,
+      higher: true,
+      unit: '/s',
+    });
   return t;
 }

@@ -14,7 +14,8 @@ export function parseArgs(argv) {
       const v = argv[++i];
       const names = (v ?? '').split(',').filter(Boolean);
       const bad = names.find((n) => !suites.includes(n));
-      if (names.length === 0 || bad) throw new TypeError(`--only: expected one of ${suites.join(', ')}, got ${v}`);
+      if (names.length === 0 || bad)
+        throw new TypeError(`--only: expected one of ${suites.join(', ')}, got ${v}`);
       opts.only = names;
     } else if (a === '--rounds') {
       const n = Number(argv[++i]);

@@ -22,13 +22,21 @@ export async function authmesh(name) {
   } catch {
     // reported below
   }
-  throw new Error(`@authmesh/interceptor has no ${name} (not built yet? run npx tsc -b packages/interceptor)`);
+  throw new Error(
+    `@authmesh/interceptor has no ${name} (not built yet? run npx tsc -b packages/interceptor)`,
+  );
 }
 
 /** A ServerAuth over an in-process JWKS holding `publicJwk`; `revocations` as createServerAuth takes it. */
 export async function benchServerAuth({ publicJwk, issuer, audience, revocations, packageDefinition }) {
   const createServerAuth = await authmesh('createServerAuth');
-  const auth = createServerAuth({ issuer, audience, jwks: { source: async () => ({ keys: [publicJwk] }) }, revocations, packageDefinition });
+  const auth = createServerAuth({
+    issuer,
+    audience,
+    jwks: { source: async () => ({ keys: [publicJwk] }) },
+    revocations,
+    packageDefinition,
+  });
   await auth.ready();
   return auth;
 }

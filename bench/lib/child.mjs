@@ -36,7 +36,8 @@ export class Child {
     const unregister = onCleanup(() => this.stop(1000));
     this.#exited.then(unregister);
     this.#exited.then((code) => {
-      for (const p of this.#pending.values()) p.reject(new Error(`${script} exited (${code})\n${this.output.slice(-2000)}`));
+      for (const p of this.#pending.values())
+        p.reject(new Error(`${script} exited (${code})\n${this.output.slice(-2000)}`));
       this.#pending.clear();
     });
   }

@@ -4,7 +4,12 @@ const stops = new Set();
 /** Registers `stop` (async); returns a function that runs it once and unregisters it. */
 export function onCleanup(stop) {
   let done;
-  const run = () => (done ??= (stops.delete(run), Promise.resolve().then(stop).catch(() => {})));
+  const run = () =>
+    (done ??=
+      (stops.delete(run),
+      Promise.resolve()
+        .then(stop)
+        .catch(() => {})));
   stops.add(run);
   return run;
 }

@@ -8,20 +8,31 @@ import { join } from 'node:path';
  * Returns the path or undefined (with a hint printed by the caller).
  */
 export function findH2load({ install = true } = {}) {
-  const which = () => spawnSync('sh', ['-c', 'command -v h2load'], { encoding: 'utf8' }).stdout.trim() || undefined;
+  const which = () =>
+    spawnSync('sh', ['-c', 'command -v h2load'], { encoding: 'utf8' }).stdout.trim() || undefined;
   let bin = which();
-  if (!bin && install && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
+  if (
+    !bin &&
+    install &&
+    process.getuid?.() === 0 &&
+    spawnSync('sh', ['-c', 'command -v apt-get']).status === 0
+  ) {
     process.stderr.write('h2load missing: apt-get install -y nghttp2-client …\n');
-    spawnSync('sh', ['-c', 'apt-get install -y nghttp2-client || (apt-get update && apt-get install -y nghttp2-client)'], {
-      stdio: 'ignore',
-      timeout: 180_000,
-    });
+    spawnSync(
+      'sh',
+      ['-c', 'apt-get install -y nghttp2-client || (apt-get update && apt-get install -y nghttp2-client)'],
+      {
+        stdio: 'ignore',
+        timeout: 180_000,
+      },
+    );
     bin = which();
   }
   return bin;
 }
 
-export const h2loadHint = 'h2load not found: install it with `sudo apt-get install -y nghttp2-client` (Debian/Ubuntu) or `brew install nghttp2`';
+export const h2loadHint =
+  'h2load not found: install it with `sudo apt-get install -y nghttp2-client` (Debian/Ubuntu) or `brew install nghttp2`';
 
 /** A gRPC unary request body: the 5-byte length-prefixed frame header + the protobuf message. */
 export function grpcFrame(message) {
@@ -35,7 +46,17 @@ export function grpcFrame(message) {
  * Resolves with {rate, p50, p99, done, succeeded} (latencies in ms, from h2load's per-request log).
  * h2load sees HTTP status only: a gRPC error still answers 200, so callers check the server's count.
  */
-export async function h2loadRun({ bin, target, path, message, token, headers = {}, streams, durationS, warmupS = 0.5 }) {
+export async function h2loadRun({
+  bin,
+  target,
+  path,
+  message,
+  token,
+  headers = {},
+  streams,
+  durationS,
+  warmupS = 0.5,
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'authmesh-h2load-'));
   try {
     const body = join(dir, 'body.bin');
@@ -64,7 +85,13 @@ export async function h2loadRun({ bin, target, path, message, token, headers = {
       p.stdout.on('data', (d) => (s += d));
       p.stderr.on('data', (d) => (s += d));
       const t = setTimeout(() => p.kill('SIGKILL'), (durationS + warmupS + 20) * 1000);
-      p.on('exit', (code) => (clearTimeout(t), code === 0 ? resolve(s) : reject(new Error(`h2load exited ${code}: ${s.slice(-500)}`))));
+      p.on(
+        'exit',
+        (code) => (
+          clearTimeout(t),
+          code === 0 ? resolve(s) : reject(new Error(`h2load exited ${code}: ${s.slice(-500)}`))
+        ),
+      );
     });
     const rate = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
     const m = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded/.exec(out);

@@ -18,7 +18,10 @@ const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
  * A JWS signer over node:crypto (about twice jose's rate), for pre-signing token pools fast.
  * Tokens are RFC 9068 shaped: header `typ: at+jwt`, claims iss/sub/aud/exp/iat/nbf/jti/client_id/scope.
  */
-export function tokenSigner(privateJwk, { issuer = benchIssuer, audience = benchAudience, ttlSec = 600 } = {}) {
+export function tokenSigner(
+  privateJwk,
+  { issuer = benchIssuer, audience = benchAudience, ttlSec = 600 } = {},
+) {
   const key = createPrivateKey({ key: privateJwk, format: 'jwk' });
   const header = b64({ alg: 'EdDSA', kid: privateJwk.kid, typ: 'at+jwt' });
   return {

@@ -26,7 +26,12 @@ function cli(env, args, stdin = '') {
     p.on('exit', (code) => {
       clearTimeout(t);
       if (code === 0) resolve(out);
-      else reject(new Error(`authmesh ${args.slice(0, 2).join(' ')} exited ${code}: ${err.split('\n').slice(-3).join(' ')}`));
+      else
+        reject(
+          new Error(
+            `authmesh ${args.slice(0, 2).join(' ')} exited ${code}: ${err.split('\n').slice(-3).join(' ')}`,
+          ),
+        );
     });
     p.stdin.end(stdin);
   });
@@ -38,7 +43,8 @@ function cli(env, args, stdin = '') {
  * `clients`: [{ id, scopes, audiences }]. Secrets are returned for the bench's own clients only.
  */
 export async function startMesh({ users = [], clients = [], authEnv = {} }) {
-  for (const f of [authBin, echoMain]) if (!existsSync(f)) throw new Error(`${f} missing: build first (npm run build)`);
+  for (const f of [authBin, echoMain])
+    if (!existsSync(f)) throw new Error(`${f} missing: build first (npm run build)`);
   const { NatsServer, ServiceProcess } = await import('@authmesh/testing');
   const nats = await NatsServer.start();
   const stopNats = onCleanup(() => nats.stop());
@@ -54,14 +60,39 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
   };
   const secrets = {};
   for (const c of clients) {
-    const out = await cli(env, ['client', 'add', c.id, '--scopes', c.scopes.join(','), ...(c.audiences?.length ? ['--audiences', c.audiences.join(',')] : [])]);
+    const out = await cli(env, [
+      'client',
+      'add',
+      c.id,
+      '--scopes',
+      c.scopes.join(','),
+      ...(c.audiences?.length ? ['--audiences', c.audiences.join(',')] : []),
+    ]);
     secrets[c.id] = JSON.parse(out.trim().split('\n').pop()).client_secret;
   }
   for (const u of users) {
     const uEnv = u.scryptN ? { ...env, AUTHMESH_SCRYPT_N: String(u.scryptN) } : env;
-    await cli(uEnv, ['user', 'add', u.name, '--roles', 'reader', '--scopes', (u.scopes ?? ['a']).join(','), '--audiences', (u.audiences ?? ['echo']).join(',')], `${u.password}\n`);
+    await cli(
+      uEnv,
+      [
+        'user',
+        'add',
+        u.name,
+        '--roles',
+        'reader',
+        '--scopes',
+        (u.scopes ?? ['a']).join(','),
+        '--audiences',
+        (u.audiences ?? ['echo']).join(','),
+      ],
+      `${u.password}\n`,
+    );
   }
-  const auth = await ServiceProcess.start({ name: 'auth', args: [...profileArgs('auth'), authBin, 'serve'], env: { ...env, ...authEnv } });
+  const auth = await ServiceProcess.start({
+    name: 'auth',
+    args: [...profileArgs('auth'), authBin, 'serve'],
+    env: { ...env, ...authEnv },
+  });
   const stopAuth = onCleanup(() => auth.stop());
   const echoes = [];
   const mesh = {
@@ -78,7 +109,14 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
             ServiceProcess.start({
               name: `echo-${echoes.length}`,
               args: [...profileArgs('echo'), echoMain],
-              env: { ECHO_GRPC_ADDR: '127.0.0.1:0', AUTHMESH_AUDIENCE: 'echo', AUTHMESH_ISSUER: meshIssuer, AUTHMESH_AUTH_TARGET: auth.grpc, NATS_URL: nats.url, LOG_LEVEL: 'warn' },
+              env: {
+                ECHO_GRPC_ADDR: '127.0.0.1:0',
+                AUTHMESH_AUDIENCE: 'echo',
+                AUTHMESH_ISSUER: meshIssuer,
+                AUTHMESH_AUTH_TARGET: auth.grpc,
+                NATS_URL: nats.url,
+                LOG_LEVEL: 'warn',
+              },
               timeoutMs: 60_000,
             }),
           ),

@@ -38,7 +38,9 @@ function metadataFor(mode, poolState) {
 
 async function run({ target, path, concurrency, durationMs, mode }) {
   const c = client(target);
-  await new Promise((resolve, reject) => c.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())));
+  await new Promise((resolve, reject) =>
+    c.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())),
+  );
   const lat = new Float64Array(2_000_000);
   let n = 0;
   let ok = 0;
@@ -65,7 +67,16 @@ async function run({ target, path, concurrency, durationMs, mode }) {
   const elapsedMs = performance.now() - start;
   const sorted = lat.subarray(0, n).sort();
   const q = (p) => (n ? sorted[Math.min(n - 1, Math.ceil(p * n) - 1)] : NaN);
-  return { calls: n, ok, errors, elapsedMs, rate: (ok / elapsedMs) * 1000, p50: q(0.5), p99: q(0.99), wrapped: poolState.wrapped };
+  return {
+    calls: n,
+    ok,
+    errors,
+    elapsedMs,
+    rate: (ok / elapsedMs) * 1000,
+    p50: q(0.5),
+    p99: q(0.99),
+    wrapped: poolState.wrapped,
+  };
 }
 
 serveCommands(

@@ -23,7 +23,11 @@ export function bearerInterceptor(check) {
             } catch {
               return reject(call);
             }
-            if (r && typeof r.then === 'function') r.then(() => mdNext(metadata), () => reject(call));
+            if (r && typeof r.then === 'function')
+              r.then(
+                () => mdNext(metadata),
+                () => reject(call),
+              );
             else mdNext(metadata);
           },
         });

@@ -9,22 +9,49 @@ export function overheadRows(r) {
   for (const [name, v] of Object.entries(r.variants)) {
     for (const c of r.concurrencies) {
       const f = v.byConcurrency[c];
-      const rel = name === 'none' ? 'baseline' : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
+      const rel =
+        name === 'none'
+          ? 'baseline'
+          : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
       const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
-      rows.push(['overhead grpc-js', v.label, c, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.errors ? ` ${f.errors} errors` : ''), rel]);
+      rows.push([
+        'overhead grpc-js',
+        v.label,
+        c,
+        fmt(f.rate),
+        fmt(f.p50),
+        fmt(f.p99),
+        cpu + (f.errors ? ` ${f.errors} errors` : ''),
+        rel,
+      ]);
     }
   }
   for (const [name, f] of Object.entries(r.h2load)) {
-    const rel = name === 'none' ? 'baseline' : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
+    const rel =
+      name === 'none'
+        ? 'baseline'
+        : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
     const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
-    rows.push(['overhead h2load', f.label, `1×${f.streams}`, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + (f.rejected ? ` ${f.rejected} rejected` : ''), rel]);
+    rows.push([
+      'overhead h2load',
+      f.label,
+      `1×${f.streams}`,
+      fmt(f.rate),
+      fmt(f.p50),
+      fmt(f.p99),
+      cpu + (f.rejected ? ` ${f.rejected} rejected` : ''),
+      rel,
+    ]);
   }
   const v = r.verify;
   const base = v.cryptoVerify;
   const verifyRow = (key, label, c) => {
     const f = v[key];
     if (!f) return;
-    const rel = key === 'cryptoVerify' ? 'baseline' : `${x(f.rate / base.rate)} crypto/s, ${x(base.cpuUs / f.cpuUs)} per CPU-s`;
+    const rel =
+      key === 'cryptoVerify'
+        ? 'baseline'
+        : `${x(f.rate / base.rate)} crypto/s, ${x(base.cpuUs / f.cpuUs)} per CPU-s`;
     rows.push(['verify in-process', label, c, fmt(f.rate), '', '', `${fmt(f.cpuUs)} µs CPU/op`, rel]);
   };
   verifyRow('cryptoVerify', 'node:crypto Ed25519 verify, signature only', 1);
@@ -41,21 +68,67 @@ export function overheadTargets(r) {
   const g = (name) => r.variants[name]?.byConcurrency[64];
   const warm = g('warm');
   if (warm) {
-    t.push({ target: 'warm token ≥ 0.95 × public method, c=64 (grpc-js client)', figure: warm.vsPublic, bar: 0.95, higher: true, unit: '×' });
-    t.push({ target: 'warm token ≥ 0.90 × no interceptor, c=64 (grpc-js client)', figure: warm.vsNone, bar: 0.9, higher: true, unit: '×' });
+    t.push({
+      target: 'warm token ≥ 0.95 × public method, c=64 (grpc-js client)',
+      figure: warm.vsPublic,
+      bar: 0.95,
+      higher: true,
+      unit: '×',
+    });
+    t.push({
+      target: 'warm token ≥ 0.90 × no interceptor, c=64 (grpc-js client)',
+      figure: warm.vsNone,
+      bar: 0.9,
+      higher: true,
+      unit: '×',
+    });
   }
   const hw = r.h2load.warm;
   if (hw) {
-    t.push({ target: 'warm token ≥ 0.95 × public method, 64 streams (h2load)', figure: hw.vsPublic, bar: 0.95, higher: true, unit: '×' });
-    t.push({ target: 'warm token ≥ 0.90 × no interceptor, 64 streams (h2load)', figure: hw.vsNone, bar: 0.9, higher: true, unit: '×' });
+    t.push({
+      target: 'warm token ≥ 0.95 × public method, 64 streams (h2load)',
+      figure: hw.vsPublic,
+      bar: 0.95,
+      higher: true,
+      unit: '×',
+    });
+    t.push({
+      target: 'warm token ≥ 0.90 × no interceptor, 64 streams (h2load)',
+      figure: hw.vsNone,
+      bar: 0.9,
+      higher: true,
+      unit: '×',
+    });
     // The same targets in server CPU per call (calls per server CPU-second): when the server is the
     // bottleneck, throughput is its inverse, and it is far less moved by other load on the machine.
     const hp = r.h2load.public;
     const hn = r.h2load.none;
-    if (hp) t.push({ target: 'warm token ≥ 0.95 × public method, calls per server CPU-s (h2load)', figure: hp.cpuPerCall / hw.cpuPerCall, bar: 0.95, higher: true, unit: '×' });
-    if (hn) t.push({ target: 'warm token ≥ 0.90 × no interceptor, calls per server CPU-s (h2load)', figure: hn.cpuPerCall / hw.cpuPerCall, bar: 0.9, higher: true, unit: '×' });
+    if (hp)
+      t.push({
+        target: 'warm token ≥ 0.95 × public method, calls per server CPU-s (h2load)',
+        figure: hp.cpuPerCall / hw.cpuPerCall,
+        bar: 0.95,
+        higher: true,
+        unit: '×',
+      });
+    if (hn)
+      t.push({
+        target: 'warm token ≥ 0.90 × no interceptor, calls per server CPU-s (h2load)',
+        figure: hn.cpuPerCall / hw.cpuPerCall,
+        bar: 0.9,
+        higher: true,
+        unit: '×',
+      });
     const hpp = r.h2load.publicPadded;
-    if (hpp) t.push({ target: '(control) warm token ≥ 0.95 × public method sent a token-sized header, calls per server CPU-s', figure: hpp.cpuPerCall / hw.cpuPerCall, bar: 0.95, higher: true, unit: '×' });
+    if (hpp)
+      t.push({
+        target:
+          '(control) warm token ≥ 0.95 × public method sent a token-sized header, calls per server CPU-s',
+        figure: hpp.cpuPerCall / hw.cpuPerCall,
+        bar: 0.95,
+        higher: true,
+        unit: '×',
+      });
   }
   if (r.verify.authmeshCold) {
     // Judged per CPU-second (CPU µs per op, all threads), which the noise of a shared machine moves

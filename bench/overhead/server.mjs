@@ -26,7 +26,9 @@ async function listen(interceptors) {
   const server = new grpc.Server({ interceptors });
   server.addService(service, { Public: echo, Authed: echo });
   const port = await new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   servers.push(server);
   return `127.0.0.1:${port}`;
@@ -34,15 +36,27 @@ async function listen(interceptors) {
 
 /** authmesh's interceptor; `revocations` is `{ feed }` or the insecure opt-out. */
 async function authmeshInterceptor(publicJwk, revocations) {
-  const auth = await benchServerAuth({ publicJwk, issuer: benchIssuer, audience: benchAudience, revocations, packageDefinition });
+  const auth = await benchServerAuth({
+    publicJwk,
+    issuer: benchIssuer,
+    audience: benchAudience,
+    revocations,
+    packageDefinition,
+  });
   closers.push(() => auth.close());
   return auth.interceptor;
 }
 
 async function revocationFeed(natsUrl, publicJwk) {
   const { keys, feed } = await benchRevocationFeed({ publicJwk, issuer: benchIssuer, natsUrl });
-  closers.push(() => keys.close(), () => feed.close());
-  await Promise.race([feed.ready(), new Promise((_, rej) => setTimeout(() => rej(new Error('revocation feed not ready in 15 s')), 15_000))]);
+  closers.push(
+    () => keys.close(),
+    () => feed.close(),
+  );
+  await Promise.race([
+    feed.ready(),
+    new Promise((_, rej) => setTimeout(() => rej(new Error('revocation feed not ready in 15 s')), 15_000)),
+  ]);
   return { feed };
 }
 
@@ -57,13 +71,17 @@ serveCommands(
       addrs.fastjwt = await listen([fastJwtInterceptor({ ...peer, pem })]);
       const unavailable = {};
       try {
-        addrs.authmesh = await listen([await authmeshInterceptor(publicJwk, { allowInsecureNoRevocations: true })]);
+        addrs.authmesh = await listen([
+          await authmeshInterceptor(publicJwk, { allowInsecureNoRevocations: true }),
+        ]);
       } catch (err) {
         unavailable.authmesh = String(err.message ?? err).split('\n')[0];
       }
       if (natsUrl && addrs.authmesh) {
         try {
-          addrs.authmeshFeed = await listen([await authmeshInterceptor(publicJwk, await revocationFeed(natsUrl, publicJwk))]);
+          addrs.authmeshFeed = await listen([
+            await authmeshInterceptor(publicJwk, await revocationFeed(natsUrl, publicJwk)),
+          ]);
         } catch (err) {
           unavailable.authmeshFeed = String(err.message ?? err).split('\n')[0];
         }

@@ -22,10 +22,23 @@ const variants = [
   { name: 'public', server: 'authmesh', path: PUBLIC, mode: 'none', label: 'authmesh, public method' },
   // A control (h2load only): the public call with a header as large as `authorization: Bearer <token>`,
   // so that warm vs this isolates the token check from the cost of carrying the header at all.
-  { name: 'publicPadded', server: 'authmesh', path: PUBLIC, mode: 'pad', h2loadOnly: true, label: 'authmesh, public method + token-sized header' },
+  {
+    name: 'publicPadded',
+    server: 'authmesh',
+    path: PUBLIC,
+    mode: 'pad',
+    h2loadOnly: true,
+    label: 'authmesh, public method + token-sized header',
+  },
   { name: 'warm', server: 'authmesh', path: AUTHED, mode: 'warm', label: 'authmesh, warm token (cache hit)' },
   { name: 'cold', server: 'authmesh', path: AUTHED, mode: 'cold', label: 'authmesh, new token every call' },
-  { name: 'warmFeed', server: 'authmeshFeed', path: AUTHED, mode: 'warm', label: 'authmesh + NATS feed, warm token' },
+  {
+    name: 'warmFeed',
+    server: 'authmeshFeed',
+    path: AUTHED,
+    mode: 'warm',
+    label: 'authmesh + NATS feed, warm token',
+  },
   { name: 'jose', server: 'jose', path: AUTHED, mode: 'warm', label: 'peer: jose.jwtVerify every call' },
   { name: 'fastjwt', server: 'fastjwt', path: AUTHED, mode: 'warm', label: 'peer: fast-jwt with its cache' },
 ];
@@ -40,12 +53,17 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
   const result = { concurrencies, variants: {}, h2load: {}, verify: {}, notes: [] };
   try {
     if (nats) await ensureRevocationStream(nats.url);
-    const { addrs, unavailable } = await server.call('start', { publicJwk: key.publicJwk, natsUrl: nats?.url });
+    const { addrs, unavailable } = await server.call('start', {
+      publicJwk: key.publicJwk,
+      natsUrl: nats?.url,
+    });
     for (const [k, v] of Object.entries(unavailable)) result.notes.push(`${k} variant skipped: ${v}`);
     const { warmToken } = await load.call('init', { privateJwk: key.privateJwk });
     const active = variants.filter((v) => addrs[v.server] && !v.h2loadOnly);
     const h2variants = variants.filter((v) => addrs[v.server] && v.mode !== 'cold');
-    const samples = Object.fromEntries(active.map((v) => [v.name, Object.fromEntries(concurrencies.map((c) => [c, []]))]));
+    const samples = Object.fromEntries(
+      active.map((v) => [v.name, Object.fromEntries(concurrencies.map((c) => [c, []]))]),
+    );
     const lastRate = {};
 
     const measure = async (v, c, ms) => {
@@ -57,7 +75,13 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
         await load.call('presign', { count: need });
       }
       const s0 = await server.call('snapshot');
-      const r = await load.call('run', { target: addrs[v.server], path: v.path, concurrency: c, durationMs: ms, mode: v.mode });
+      const r = await load.call('run', {
+        target: addrs[v.server],
+        path: v.path,
+        concurrency: c,
+        durationMs: ms,
+        mode: v.mode,
+      });
       const s1 = await server.call('snapshot');
       if (v.mode === 'cold') lastRate[c] = Math.max(lastRate[c] ?? 0, r.rate);
       const served = s1.calls - s0.calls;
@@ -72,7 +96,9 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
           const r = await measure(v, c, durationMs);
           samples[v.name][c].push(r);
           const errs = Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : '';
-          log(`  round ${round + 1} c=${c} ${v.name}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(2)} ms, ${r.cpuPerCall.toFixed(0)} µs CPU/call${errs}`);
+          log(
+            `  round ${round + 1} c=${c} ${v.name}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(2)} ms, ${r.cpuPerCall.toFixed(0)} µs CPU/call${errs}`,
+          );
           if (r.wrapped) result.notes.push(`cold c=${c} round ${round + 1}: token pool reused ${r.wrapped}×`);
         }
       }
@@ -132,7 +158,9 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
           r.served = served;
           r.cpuPerCall = served ? (s1.cpuUs - s0.cpuUs) / served : NaN;
           hs[v.name].push(r);
-          log(`  h2load round ${round + 1} ${v.name}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(2)} ms, ${r.cpuPerCall.toFixed(0)} µs CPU/call, served ${served}/${r.done}`);
+          log(
+            `  h2load round ${round + 1} ${v.name}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(2)} ms, ${r.cpuPerCall.toFixed(0)} µs CPU/call, served ${served}/${r.done}`,
+          );
         }
       }
       for (const v of h2) {
@@ -162,9 +190,14 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
     const vr = [];
     for (let round = 0; round < rounds; round++) {
       vr.push(await verifier.call('round', { ms: quick ? 500 : 1000 }));
-      log(`  verify round ${round + 1}: ${Object.entries(vr.at(-1)).map(([k, v]) => `${k} ${Math.round(v.rate)}/s ${v.cpuUs.toFixed(1)} µs CPU`).join(', ')}`);
+      log(
+        `  verify round ${round + 1}: ${Object.entries(vr.at(-1))
+          .map(([k, v]) => `${k} ${Math.round(v.rate)}/s ${v.cpuUs.toFixed(1)} µs CPU`)
+          .join(', ')}`,
+      );
     }
-    for (const k of Object.keys(vr[0])) result.verify[k] = { rate: median(vr.map((r) => r[k].rate)), cpuUs: median(vr.map((r) => r[k].cpuUs)) };
+    for (const k of Object.keys(vr[0]))
+      result.verify[k] = { rate: median(vr.map((r) => r[k].rate)), cpuUs: median(vr.map((r) => r[k].cpuUs)) };
     return result;
   } finally {
     await Promise.allSettled([server.stop(), load.stop(), verifier.stop()]);

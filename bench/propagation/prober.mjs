@@ -21,21 +21,29 @@ const seen = new Map();
 function unary(client, method, req, token) {
   const md = new grpc.Metadata();
   if (token) md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve, reject) => client[method](req, md, { deadline: Date.now() + 10_000 }, (e, r) => (e ? reject(e) : resolve(r))));
+  return new Promise((resolve, reject) =>
+    client[method](req, md, { deadline: Date.now() + 10_000 }, (e, r) => (e ? reject(e) : resolve(r))),
+  );
 }
 
 /** WhoAmI at one instance: resolves with the gRPC status code (0 = OK). */
 function whoAmI(client, token) {
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve) => client.makeUnaryRequest(WHOAMI, identity, identity, empty, md, { deadline: Date.now() + 5000 }, (e) => resolve(e ? e.code : 0)));
+  return new Promise((resolve) =>
+    client.makeUnaryRequest(WHOAMI, identity, identity, empty, md, { deadline: Date.now() + 5000 }, (e) =>
+      resolve(e ? e.code : 0),
+    ),
+  );
 }
 
 const jtiOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).jti;
 
 async function adminToken() {
   if (!admin || admin.until < Date.now()) {
-    const r = await unary(auth, 'IssueToken', { client_credentials: { client_id: creds.adminId, client_secret: creds.adminSecret } });
+    const r = await unary(auth, 'IssueToken', {
+      client_credentials: { client_id: creds.adminId, client_secret: creds.adminSecret },
+    });
     admin = { token: r.access_token, until: Date.now() + (r.expires_in * 1000) / 2 };
   }
   return admin.token;
@@ -66,10 +74,14 @@ serveCommands(
     },
     async trial({ leadMs = 30, timeoutMs = 5000 }) {
       const adm = await adminToken();
-      const { access_token: token } = await unary(auth, 'IssueToken', { client_credentials: { client_id: creds.svcId, client_secret: creds.svcSecret }, audience: ['echo'] });
+      const { access_token: token } = await unary(auth, 'IssueToken', {
+        client_credentials: { client_id: creds.svcId, client_secret: creds.svcSecret },
+        audience: ['echo'],
+      });
       // Every instance has verified (and cached) the token before it is revoked.
       const warm = await Promise.all(echoes.map((c) => whoAmI(c, token)));
-      if (warm.some((code) => code !== 0)) throw new Error(`token not accepted before the revocation: ${warm.join(',')}`);
+      if (warm.some((code) => code !== 0))
+        throw new Error(`token not accepted before the revocation: ${warm.join(',')}`);
       const polls = echoes.map(() => 0);
       const loops = echoes.map(async (c, i) => {
         const t0 = performance.now();

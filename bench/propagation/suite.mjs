@@ -25,7 +25,15 @@ export async function runPropagation({ quick, log }) {
       log(`propagation: ${targets.length} echo instances up`);
       const p = new Child(prober);
       try {
-        await p.call('init', { natsUrl: mesh.nats.url, authTarget: mesh.auth.grpc, echoTargets: targets, adminId: 'bench-admin', adminSecret: mesh.secrets['bench-admin'], svcId: 'bench-svc', svcSecret: mesh.secrets['bench-svc'] });
+        await p.call('init', {
+          natsUrl: mesh.nats.url,
+          authTarget: mesh.auth.grpc,
+          echoTargets: targets,
+          adminId: 'bench-admin',
+          adminSecret: mesh.secrets['bench-admin'],
+          svcId: 'bench-svc',
+          svcSecret: mesh.secrets['bench-svc'],
+        });
         const lat = [];
         const revokeMs = [];
         const interval = [];
@@ -38,9 +46,19 @@ export async function runPropagation({ quick, log }) {
           revokeMs.push(r.revokeMs);
           natsSeen.push(r.natsSeenMs);
           interval.push(median(r.pollIntervalMs));
-          log(`  ${n} instances, trial ${t + 1}: p50 ${fmt(percentiles(r.latenciesMs).p50)} ms, max ${fmt(Math.max(...r.latenciesMs))} ms, Revoke ${fmt(r.revokeMs)} ms, event on NATS ${fmt(r.natsSeenMs)} ms`);
+          log(
+            `  ${n} instances, trial ${t + 1}: p50 ${fmt(percentiles(r.latenciesMs).p50)} ms, max ${fmt(Math.max(...r.latenciesMs))} ms, Revoke ${fmt(r.revokeMs)} ms, event on NATS ${fmt(r.natsSeenMs)} ms`,
+          );
         }
-        result.instances[n] = { samples: lat.length, ...percentiles(lat), max: Math.max(...lat), revokeMs: median(revokeMs), natsSeen: percentiles(natsSeen.filter(Number.isFinite)), pollIntervalMs: median(interval), missed };
+        result.instances[n] = {
+          samples: lat.length,
+          ...percentiles(lat),
+          max: Math.max(...lat),
+          revokeMs: median(revokeMs),
+          natsSeen: percentiles(natsSeen.filter(Number.isFinite)),
+          pollIntervalMs: median(interval),
+          missed,
+        };
         if (missed) result.notes.push(`${n} instances: ${missed} instance(s) never rejected within 5 s`);
       } finally {
         await p.stop();
@@ -69,7 +87,21 @@ export function propagationRows(r) {
 /** Targets of suite 2. */
 export function propagationTargets(r) {
   const t = [];
-  if (r.instances[5]) t.push({ target: 'revocation p99 ≤ 10 ms at 5 instances', figure: r.instances[5].p99, bar: 10, higher: false, unit: 'ms' });
-  if (r.instances[20]) t.push({ target: 'revocation p99 ≤ 25 ms at 20 instances', figure: r.instances[20].p99, bar: 25, higher: false, unit: 'ms' });
+  if (r.instances[5])
+    t.push({
+      target: 'revocation p99 ≤ 10 ms at 5 instances',
+      figure: r.instances[5].p99,
+      bar: 10,
+      higher: false,
+      unit: 'ms',
+    });
+  if (r.instances[20])
+    t.push({
+      target: 'revocation p99 ≤ 25 ms at 20 instances',
+      figure: r.instances[20].p99,
+      bar: 25,
+      higher: false,
+      unit: 'ms',
+    });
   return t;
 }

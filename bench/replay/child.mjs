@@ -23,12 +23,22 @@ serveCommands({
     const h0 = heap();
     const t0 = performance.now();
     const { keys, feed } = await benchRevocationFeed({ publicJwk, issuer, natsUrl });
-    await Promise.race([feed.ready(), new Promise((_, rej) => setTimeout(() => rej(new Error('feed not ready in 60 s')), 60_000))]);
+    await Promise.race([
+      feed.ready(),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('feed not ready in 60 s')), 60_000)),
+    ]);
     const readyMs = performance.now() - t0;
     const stats = feed.stats?.() ?? {};
     const h1 = heap();
     keep = feed;
-    const result = { readyMs, replayMs: stats.replayMs, entries: stats.entries ?? expected, pending: stats.pending, dropped: stats.droppedEvents, heapBytes: h1 - h0 };
+    const result = {
+      readyMs,
+      replayMs: stats.replayMs,
+      entries: stats.entries ?? expected,
+      pending: stats.pending,
+      dropped: stats.droppedEvents,
+      heapBytes: h1 - h0,
+    };
     await feed.close();
     keys.close();
     keep = undefined;
@@ -50,7 +60,9 @@ serveCommands({
           callback: (m) => {
             const jws = dec.decode(m.data);
             const a = jws.indexOf('.');
-            const claims = JSON.parse(Buffer.from(jws.slice(a + 1, jws.indexOf('.', a + 1)), 'base64url').toString());
+            const claims = JSON.parse(
+              Buffer.from(jws.slice(a + 1, jws.indexOf('.', a + 1)), 'base64url').toString(),
+            );
             map.set(claims.value, claims.exp);
             if (m.info.pending === 0 && map.size >= expected) {
               clearTimeout(timer);

@@ -22,11 +22,18 @@ export async function publishRevocations({ natsUrl, privateJwk, issuer, count })
     const signRevocationEvent = await authmesh('signRevocationEvent');
     const { createPrivateKey } = await import('node:crypto');
     const privateKey = createPrivateKey({ key: privateJwk, format: 'jwk' });
-    events.push(await signRevocationEvent(claims(randomBytes(16).toString('base64url')), { kid: privateJwk.kid, alg: 'EdDSA', privateKey }, issuer));
+    events.push(
+      await signRevocationEvent(
+        claims(randomBytes(16).toString('base64url')),
+        { kid: privateJwk.kid, alg: 'EdDSA', privateKey },
+        issuer,
+      ),
+    );
   } catch {
     // not built: every event through the equivalent signer
   }
-  while (events.length < count) events.push(signer.signJws(header, { ...claims(randomBytes(16).toString('base64url')), iss: issuer }));
+  while (events.length < count)
+    events.push(signer.signJws(header, { ...claims(randomBytes(16).toString('base64url')), iss: issuer }));
   const signMs = performance.now() - t0;
   const nc = await connect({ servers: natsUrl });
   try {
@@ -39,7 +46,13 @@ export async function publishRevocations({ natsUrl, privateJwk, issuer, count })
       await Promise.all(events.slice(i, i + window).map((e) => js.publish('authmesh.revoked.jti', e)));
     }
     const info = await jsm.streams.info(revocationStream);
-    return { count, signMs, publishMs: performance.now() - t1, messages: info.state.messages, bytes: info.state.bytes };
+    return {
+      count,
+      signMs,
+      publishMs: performance.now() - t1,
+      messages: info.state.messages,
+      bytes: info.state.bytes,
+    };
   } finally {
     await nc.close();
   }

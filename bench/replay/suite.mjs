@@ -19,17 +19,30 @@ export async function runReplay({ rounds, quick, log }) {
   try {
     // --quick: 10k only (preparing 100k signed events alone takes ~10 s); the 100k targets need a full run.
     for (const count of quick ? [10_000] : [10_000, 100_000]) {
-      const pub = await publishRevocations({ natsUrl: nats.url, privateJwk: key.privateJwk, issuer: benchIssuer, count });
-      log(`replay: ${count} events signed in ${Math.round(pub.signMs)} ms, published in ${Math.round(pub.publishMs)} ms (${pub.messages} in stream, ${fmt(pub.bytes / pub.messages)} B each)`);
+      const pub = await publishRevocations({
+        natsUrl: nats.url,
+        privateJwk: key.privateJwk,
+        issuer: benchIssuer,
+        count,
+      });
+      log(
+        `replay: ${count} events signed in ${Math.round(pub.signMs)} ms, published in ${Math.round(pub.publishMs)} ms (${pub.messages} in stream, ${fmt(pub.bytes / pub.messages)} B each)`,
+      );
       const feed = [];
       const raw = [];
       for (let round = 0; round < rounds; round++) {
         for (const kind of ['feed', 'raw']) {
           const c = new Child(child, { execArgv: ['--expose-gc'] });
           try {
-            const r = await c.call(kind, { natsUrl: nats.url, publicJwk: key.publicJwk, issuer: benchIssuer, expected: count }, 90_000);
+            const r = await c.call(
+              kind,
+              { natsUrl: nats.url, publicJwk: key.publicJwk, issuer: benchIssuer, expected: count },
+              90_000,
+            );
             (kind === 'feed' ? feed : raw).push(r);
-            log(`  round ${round + 1} ${kind}: ready in ${Math.round(r.readyMs)} ms, ${r.entries} entries, ${fmt(r.heapBytes / count)} B/entry`);
+            log(
+              `  round ${round + 1} ${kind}: ready in ${Math.round(r.readyMs)} ms, ${r.entries} entries, ${fmt(r.heapBytes / count)} B/entry`,
+            );
           } finally {
             await c.stop();
           }
@@ -50,7 +63,10 @@ export async function runReplay({ rounds, quick, log }) {
           bytesPerEntry: median(raw.map((r) => r.heapBytes / count)),
         },
       };
-      if (feed.some((r) => r.entries !== count)) result.notes.push(`replay ${count}: the feed held ${feed.map((r) => r.entries).join('/')} entries, expected ${count}`);
+      if (feed.some((r) => r.entries !== count))
+        result.notes.push(
+          `replay ${count}: the feed held ${feed.map((r) => r.entries).join('/')} entries, expected ${count}`,
+        );
     }
     return result;
   } finally {
@@ -63,8 +79,26 @@ export function replayRows(r) {
   const rows = [];
   for (const [count, s] of Object.entries(r.sizes)) {
     const n = `${Number(count) / 1000}k`;
-    rows.push(['replay', `bare ordered consumer, ${n} events (baseline)`, 1, fmt((Number(count) / s.raw.readyMs) * 1000), fmt(s.raw.readyMs), '', `${fmt(s.raw.bytesPerEntry)} B/entry`, 'baseline']);
-    rows.push(['replay', `authmesh feed ready, ${n} revocations`, 1, fmt((Number(count) / s.feed.readyMs) * 1000), fmt(s.feed.readyMs), '', `${fmt(s.feed.bytesPerEntry)} B/entry, ${fmt(s.feed.pending)} pending`, `${x(s.feed.readyMs / s.raw.readyMs)} baseline time`]);
+    rows.push([
+      'replay',
+      `bare ordered consumer, ${n} events (baseline)`,
+      1,
+      fmt((Number(count) / s.raw.readyMs) * 1000),
+      fmt(s.raw.readyMs),
+      '',
+      `${fmt(s.raw.bytesPerEntry)} B/entry`,
+      'baseline',
+    ]);
+    rows.push([
+      'replay',
+      `authmesh feed ready, ${n} revocations`,
+      1,
+      fmt((Number(count) / s.feed.readyMs) * 1000),
+      fmt(s.feed.readyMs),
+      '',
+      `${fmt(s.feed.bytesPerEntry)} B/entry, ${fmt(s.feed.pending)} pending`,
+      `${x(s.feed.readyMs / s.raw.readyMs)} baseline time`,
+    ]);
   }
   return rows;
 }
@@ -74,7 +108,19 @@ export function replayTargets(r) {
   const big = r.sizes[100000];
   if (!big) return [];
   return [
-    { target: '100k revocations replayed (new feed ready) in ≤ 1 s', figure: big.feed.readyMs / 1000, bar: 1, higher: false, unit: 's' },
-    { target: '≤ 100 bytes per revoked entry (heap, 100k)', figure: big.feed.bytesPerEntry, bar: 100, higher: false, unit: 'B' },
+    {
+      target: '100k revocations replayed (new feed ready) in ≤ 1 s',
+      figure: big.feed.readyMs / 1000,
+      bar: 1,
+      higher: false,
+      unit: 's',
+    },
+    {
+      target: '≤ 100 bytes per revoked entry (heap, 100k)',
+      figure: big.feed.bytesPerEntry,
+      bar: 100,
+      higher: false,
+      unit: 'B',
+    },
   ];
 }

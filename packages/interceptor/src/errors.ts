@@ -36,6 +36,10 @@ export class AuthError extends Error {
 
 /** True for an AuthError from any copy of this package. */
 export function isAuthError(err: unknown): err is AuthError {
-  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AuthError' &&
-    typeof (err as { code?: unknown }).code === 'string';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'AuthError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  );
 }

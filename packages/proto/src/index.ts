@@ -61,4 +61,7 @@ export type { ExchangeTokenRequest__Output } from './gen/authmesh/v1/ExchangeTok
 export type { GetJwksResponse } from './gen/authmesh/v1/GetJwksResponse.js';
 export type { MethodRule, MethodRule__Output } from './gen/authmesh/v1/MethodRule.js';
 export type { EchoClient, EchoHandlers } from './gen/echo/v1/Echo.js';
-export type { Principal as EchoPrincipal, Principal__Output as EchoPrincipal__Output } from './gen/echo/v1/Principal.js';
+export type {
+  Principal as EchoPrincipal,
+  Principal__Output as EchoPrincipal__Output,
+} from './gen/echo/v1/Principal.js';

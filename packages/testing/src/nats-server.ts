@@ -6,7 +6,12 @@ import { connect } from 'nats';
 import { freePort } from './ports.js';
 
 /** Where the nats-server binary is looked for, first match wins. */
-const candidates = [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
+const candidates = [
+  process.env.NATS_SERVER_BIN,
+  '/usr/sbin/nats-server',
+  '/usr/bin/nats-server',
+  '/usr/local/bin/nats-server',
+];
 
 export function natsServerBinary(): string {
   const found = candidates.find((p): p is string => !!p && existsSync(p));

@@ -70,7 +70,9 @@ export class ServiceProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         proc.kill('SIGKILL');
-        reject(new Error(`${name}: no listening line within ${options.timeoutMs ?? 20000} ms\n${service.output}`));
+        reject(
+          new Error(`${name}: no listening line within ${options.timeoutMs ?? 20000} ms\n${service.output}`),
+        );
       }, options.timeoutMs ?? 20_000);
       const lines = createInterface({ input: proc.stdout! });
       let announced = false;

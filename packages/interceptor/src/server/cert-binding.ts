@@ -13,7 +13,10 @@ export interface PeerAuthContext {
  * certificate has that SHA-256 thumbprint; a bearer copy from anyone else is refused
  * (ERR_CERT_BINDING → UNAUTHENTICATED). Tokens without `cnf` are unaffected (a property read).
  */
-export function checkCertificateBinding(principal: Principal, authContext: () => PeerAuthContext | null): void {
+export function checkCertificateBinding(
+  principal: Principal,
+  authContext: () => PeerAuthContext | null,
+): void {
   const cnf = principal.claims.cnf as { 'x5t#S256'?: unknown } | undefined;
   if (cnf === undefined) return;
   const expected = cnf?.['x5t#S256'];
