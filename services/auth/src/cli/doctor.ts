@@ -36,7 +36,7 @@ export const doctor: Command = {
   summary: 'check NATS, JetStream, buckets, stream, keys and the auth service; say what is wrong',
   usage: USAGE,
   async run(argv, io) {
-    const json = argv.includes('--json');
+    const json = io.json === true || argv.includes('--json');
     const unknown = argv.find((a) => a !== '--json');
     if (unknown !== undefined) throw new UsageError(`unexpected argument "${unknown}"`);
     const checks: Check[] = [];

@@ -6,6 +6,8 @@ export interface CommandIo {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
   readonly env: NodeJS.ProcessEnv;
+  /** `--json` was given: print machine-readable output only (one JSON document per line). */
+  readonly json?: boolean;
 }
 
 /** A command-line usage error: the message says what is wrong; the command exits with 2. */

@@ -43,6 +43,26 @@ describe('authmesh CLI frame', () => {
     expect(notJwt.stderr).not.toContain('secret-looking-thing');
   });
 
+  it('--json is accepted by every command and makes token inspect print one compact JSON line', async () => {
+    // A structurally valid, unsigned-by-us token: inspect decodes it, fails to verify (exit 1), prints JSON.
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = `${b64({ alg: 'EdDSA', typ: 'at+jwt', kid: 'k' })}.${b64({ sub: 'alice', exp: 1 })}.${'A'.repeat(86)}`;
+    const env = { AUTHMESH_ENV: 'development' };
+    const pretty = await run(['token', 'inspect', token, '--jwks-uri', 'http://127.0.0.1:1/jwks.json'], env);
+    const compact = await run(
+      ['token', 'inspect', '--json', token, '--jwks-uri', 'http://127.0.0.1:1/jwks.json'],
+      env,
+    );
+    expect(pretty.code).toBe(1);
+    expect(compact.code).toBe(1);
+    expect(pretty.stdout.trim().split('\n').length).toBeGreaterThan(1);
+    expect(compact.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(compact.stdout)).toMatchObject({ claims: { sub: 'alice' }, verified: false });
+    expect(compact.stdout).not.toContain('A'.repeat(86));
+    const badEnv = await run(['keys', 'rotate', '--json'], {});
+    expect(badEnv.code).toBe(1); // not a usage error: the flag was accepted
+  });
+
   it('a bad environment is a failure (1) naming the variable', async () => {
     const r = await run(['keys', 'rotate'], {});
     expect(r.code).toBe(1);

@@ -55,8 +55,14 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     io.stdout.write(`${command.usage.trimEnd()}\n`);
     return 0;
   }
+  // `--json` is global: commands that report results print them as one JSON line either way; the
+  // ones with a human layout (token inspect, doctor) switch to it.
+  const json = rest.includes('--json');
   try {
-    return await command.run(rest, io);
+    return await command.run(
+      rest.filter((a) => a !== '--json'),
+      json ? { ...io, json } : io,
+    );
   } catch (err) {
     if (isUsageError(err) || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(

@@ -71,7 +71,7 @@ export const tokenInspect: Command = {
           jwks: values['jwks-uri'] ?? 'nats:AUTHMESH_KEYS',
         },
         null,
-        2,
+        io.json ? undefined : 2,
       )}\n`,
     );
     return verdict.verified ? 0 : 1;
