@@ -60,3 +60,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchoConfig {
     metricsAddr: env.ECHO_METRICS_ADDR || undefined,
   };
 }
+
+/** `NATS_URL` for log lines: each server's `user:password@` (or token@) replaced by `***@`. */
+export function redactNatsUrl(natsUrl: string): string {
+  return natsUrl
+    .split(',')
+    .map((url) => url.replace(/^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)[^@/]*@/i, '$1***@'))
+    .join(',');
+}

@@ -26,7 +26,7 @@ import {
   tlsFromEnv,
 } from '@authmesh/interceptor';
 import { echoGrpc, echoPackageDefinition } from '@authmesh/proto';
-import { loadConfig } from './config.js';
+import { loadConfig, redactNatsUrl } from './config.js';
 import { echoHandlers } from './handlers.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { Relay } from './relay.js';
@@ -101,7 +101,7 @@ addReflectionService(server, served);
 let metricsServer: MetricsServer | undefined;
 async function start(): Promise<void> {
   log.info(
-    { authTarget: config.authTarget, nats: config.natsUrl },
+    { authTarget: config.authTarget, nats: redactNatsUrl(config.natsUrl) },
     'waiting for keys and the revocation replay',
   );
   await auth.ready();
