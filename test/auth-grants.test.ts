@@ -247,6 +247,26 @@ describe('Refresh', () => {
     const { access_token } = await login('bob', 'pw-bob');
     expect((await statusOf(refresh(access_token))).code).toBe(grpc.status.INVALID_ARGUMENT);
   });
+
+  it('an audience withdrawn from the user is not in later refreshes of an earlier session', async () => {
+    const add = (audiences: string) =>
+      cli(['user', 'add', 'carol', '--scopes', 'a', '--audiences', audiences], 'pw-carol\n');
+    expect((await add('echo,svc2')).code).toBe(0);
+    const first = await login('carol', 'pw-carol', { audience: ['echo', 'svc2'] });
+    expect(decodeJwt(first.access_token).aud).toEqual(['echo', 'svc2']);
+    // The operator takes svc2 away: the session may keep echo, never svc2 again.
+    expect((await add('echo')).code).toBe(0);
+    // The service reads users through a KV watch: wait until it sees the change.
+    for (let i = 0; i < 50; i++) {
+      const denied = await statusOf(login('carol', 'pw-carol', { audience: ['svc2'] })).catch(
+        () => undefined,
+      );
+      if (denied?.code === grpc.status.PERMISSION_DENIED) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const second = await refresh(first.refresh_token);
+    expect((await verify(second.access_token)).aud).toBe('echo');
+  });
 });
 
 describe('Revoke', () => {

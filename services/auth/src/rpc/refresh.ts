@@ -31,10 +31,13 @@ export function refresh(deps: RpcDeps) {
     if (!user) throw unauthenticated('invalid refresh token');
     const allowedNow = session.scope.filter((s) => user.scopes.includes(s));
     const granted = grantScope(requested, allowedNow);
+    // Audiences likewise: one taken from the user since login is not minted again (nothing left → the default).
+    const audNow = new Set([deps.settings.defaultAudience, ...user.audiences]);
+    const kept = session.aud.filter((a) => audNow.has(a));
     const minted = await deps.ctx.minter.mint({
       sub: session.sub,
       clientId: session.client_id,
-      aud: session.aud,
+      aud: kept.length > 0 ? kept : [deps.settings.defaultAudience],
       scope: granted,
       roles: user.roles,
       sid: session.sid,
