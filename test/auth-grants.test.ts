@@ -298,6 +298,18 @@ describe('Revoke', () => {
     expect((await statusOf(refresh(alice.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
+  it('a session_id that no session can have is INVALID_ARGUMENT, not INTERNAL', async () => {
+    const bob = await login('bob', 'pw-bob');
+    const admin = await clientToken('admin');
+    for (const session_id of ['not a session', 'a.>', '*', '.x']) {
+      for (const token of [bob.access_token, admin.access_token]) {
+        const st = await statusOf(revoke({ session_id }, token));
+        expect(st.code, session_id).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(st.details).not.toContain(session_id);
+      }
+    }
+  });
+
   it('without a token it is UNAUTHENTICATED', async () => {
     expect((await statusOf(revoke({ all: true }, ''))).code).toBe(grpc.status.UNAUTHENTICATED);
   });

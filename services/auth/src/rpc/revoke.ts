@@ -10,6 +10,9 @@ import { MAX_TOKEN_BYTES, optionalField, requireField } from './validate.js';
 /** Longest accepted revocation reason, bytes (events carry at most 200 characters). */
 const MAX_REASON_BYTES = 200;
 
+/** What a session id can look like: base64url, as `newSessionId` makes them. */
+const SESSION_ID_SHAPE = /^[A-Za-z0-9_-]+$/;
+
 /** The scope that may revoke anything. */
 export const ADMIN_SCOPE = 'authmesh:admin';
 
@@ -71,6 +74,8 @@ async function resolveTarget(
     }
     case 'session_id': {
       const sid = requireField(request.session_id, 'session_id', MAX_REVOCATION_VALUE);
+      // Session ids are base64url (stores/refresh-tokens.ts); anything else is no KV key and no session.
+      if (!SESSION_ID_SHAPE.test(sid)) throw invalidArgument('session_id is malformed');
       const own = sid === caller.sid || (await deps.sessions.getSession(sid))?.sub === caller.sub;
       return { kind: 'sid', value: sid, own };
     }
