@@ -20,6 +20,12 @@ const PARK_MAX_AGE_MS = 5 * 60_000;
 const PARK_MAX = 1000;
 /** Live events remembered between their core delivery and their stream delivery. */
 const RECENT_MAX = 4096;
+/**
+ * Largest event accepted, bytes. A real one is well under 10 KiB (value ≤ 512 and reason ≤ 200
+ * characters); anyone able to publish on NATS could otherwise make `recent` and `parked` hold up to
+ * NATS's max payload (1 MiB) per slot.
+ */
+export const MAX_EVENT_BYTES = 16 * 1024;
 
 /**
  * Verification and application of revocation events, the feed's trust boundary: nothing reaches the
@@ -61,7 +67,7 @@ export class EventPipeline {
   /** A live event from the core subscription: verified and applied now; failures are counted by the stream copy. */
   core(subject: string, data: Uint8Array): void {
     const kind = SUBJECT_KIND.get(subject);
-    if (kind === undefined || this.closed) return;
+    if (kind === undefined || this.closed || data.byteLength > MAX_EVENT_BYTES) return;
     const jws = Buffer.from(data).toString('latin1');
     if (this.recent.has(jws)) return;
     const verified = (async () => {
@@ -77,6 +83,11 @@ export class EventPipeline {
 
   /** A stream event: verified (sequentially, in stream order) and applied, or dropped and counted. */
   eager(jws: string, seq: number, kind: RevocationKind, parkedAt?: number): void {
+    if (jws.length > MAX_EVENT_BYTES) {
+      this.dropped++;
+      this.o.onProcessed(seq);
+      return;
+    }
     this.queuedCount++;
     this.chain = this.chain.then(async () => {
       try {
