@@ -43,6 +43,19 @@ describe('authmesh CLI frame', () => {
     expect(notJwt.stderr).not.toContain('secret-looking-thing');
   });
 
+  it('an unknown command echoes only command-like words: never a token or secret typed after it', async () => {
+    const token = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+    const secret = 'Qm9ndXMtY2xpZW50LXNlY3JldC0yNTYtYml0cy0wMDAwMDA';
+    for (const argv of [['token', token], ['inspect', token], [token], ['secret', secret]]) {
+      const r = await run(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('unknown command');
+      expect(r.stderr).not.toContain(token);
+      expect(r.stderr).not.toContain(secret);
+    }
+    expect((await run(['token', token])).stderr).toContain('unknown command "token"');
+  });
+
   it('--json is accepted by every command and makes token inspect print one compact JSON line', async () => {
     // A structurally valid, unsigned-by-us token: inspect decodes it, fails to verify (exit 1), prints JSON.
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');

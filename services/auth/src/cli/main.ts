@@ -2,6 +2,8 @@ import { commands } from './commands.js';
 import { isUsageError, type Command, type CommandIo } from './command.js';
 
 const HELP = new Set(['--help', '-h', 'help']);
+/** What a command word looks like (`keys`, `inspect`); tokens, secrets and passwords mostly do not. */
+const COMMAND_WORD = /^[a-z][a-z0-9-]{0,23}$/;
 
 /** The command list (`authmesh --help`). */
 export function overview(): string {
@@ -42,11 +44,14 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       (argv.length === 0 ? io.stderr : io.stdout).write(overview());
       return argv.length === 0 ? 2 : 0;
     }
+    // Echo only what looks like command words: a mistyped `authmesh token <TOKEN>` must not print the token.
+    const words: string[] = [];
+    for (const a of argv.filter((w) => !w.startsWith('-')).slice(0, 2)) {
+      if (!COMMAND_WORD.test(a)) break;
+      words.push(a);
+    }
     io.stderr.write(
-      `authmesh: unknown command "${argv
-        .filter((a) => !a.startsWith('-'))
-        .slice(0, 2)
-        .join(' ')}"\n\n${overview()}`,
+      `authmesh: unknown command${words.length > 0 ? ` "${words.join(' ')}"` : ''}\n\n${overview()}`,
     );
     return 2;
   }
