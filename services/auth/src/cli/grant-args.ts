@@ -29,23 +29,23 @@ export function parseList(text: string | undefined, option: string): string[] {
 
 /**
  * Reads a secret from stdin: everything up to EOF, one trailing newline removed (so `echo pw |` and a
- * here-string work), at most 1 KiB. Never echoed anywhere.
+ * here-string work), at most `maxBytes` (default 1 KiB). Never echoed anywhere.
  */
-export async function readSecret(stdin: Readable, what: string): Promise<string> {
+export async function readSecret(stdin: Readable, what: string, maxBytes = 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buf.length;
-    if (size > 4096) throw new UsageError(`${what} on stdin is too long`);
+    if (size > Math.max(4096, maxBytes + 2)) throw new UsageError(`${what} on stdin is too long`);
     chunks.push(buf);
   }
   const text = Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
   if (text === '') throw new UsageError(`${what} on stdin is empty: refusing to set an empty ${what}`);
-  if (Buffer.byteLength(text, 'utf8') > 1024)
-    throw new UsageError(`${what} on stdin is too long (max 1024 bytes)`);
+  if (Buffer.byteLength(text, 'utf8') > maxBytes)
+    throw new UsageError(`${what} on stdin is too long (max ${maxBytes} bytes)`);
   return text;
 }
 

@@ -56,6 +56,24 @@ describe('authmesh CLI frame', () => {
     expect((await run(['token', token])).stderr).toContain('unknown command "token"');
   });
 
+  it('token inspect - reads a token longer than a password from stdin (a token with many scopes)', async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const scope = Array.from({ length: 60 }, (_, i) => `orders:scope-${i}`).join(' ');
+    const token = `${b64({ alg: 'EdDSA', typ: 'at+jwt', kid: 'k' })}.${b64({ sub: 'alice', exp: 1, scope })}.${'A'.repeat(86)}`;
+    expect(token.length).toBeGreaterThan(1024);
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['token', 'inspect', '-', '--jwks-uri', 'http://127.0.0.1:1/jwks.json'], {
+      stdin: Readable.from([`${token}\n`]),
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(1); // decoded, but not verified against that (unreachable) JWKS
+    expect(JSON.parse(stdout)).toMatchObject({ claims: { sub: 'alice', scope }, verified: false });
+  });
+
   it('--json is accepted by every command and makes token inspect print one compact JSON line', async () => {
     // A structurally valid, unsigned-by-us token: inspect decodes it, fails to verify (exit 1), prints JSON.
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -13,6 +13,7 @@ import { parseRing } from '../keys/ring.js';
 import { BUCKETS, connectNats } from '../nats.js';
 import { UsageError, type Command, type CommandIo } from './command.js';
 import { readSecret } from './grant-args.js';
+import { MAX_TOKEN_BYTES } from '../rpc/validate.js';
 
 const USAGE = `usage: authmesh token inspect TOKEN|- [--jwks-uri URL] [--issuer ISS] [--audience AUD]
 
@@ -33,7 +34,11 @@ export const tokenInspect: Command = {
       options: { 'jwks-uri': { type: 'string' }, issuer: { type: 'string' }, audience: { type: 'string' } },
     });
     if (positionals.length !== 1) throw new UsageError('expected one token (or - to read it from stdin)');
-    const token = positionals[0] === '-' ? (await readSecret(io.stdin, 'token')).trim() : positionals[0]!;
+    // Tokens grow with scopes, roles and act chains: the same bound as the verifiers (MAX_TOKEN_BYTES).
+    const token =
+      positionals[0] === '-'
+        ? (await readSecret(io.stdin, 'token', MAX_TOKEN_BYTES)).trim()
+        : positionals[0]!;
 
     let header: Record<string, unknown>;
     let claims: Record<string, unknown>;
