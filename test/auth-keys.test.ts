@@ -184,7 +184,7 @@ describe('auth service keys, cross-process', () => {
   });
 
   it('production mode without AUTHMESH_KEK refuses to start and says what to set', async () => {
-    const err = await startAuth({ AUTHMESH_KEK: '', AUTHMESH_ENV: undefined }).then(
+    const err = await startAuth({ AUTHMESH_KEK: '', AUTHMESH_ENV: undefined, NODE_ENV: 'production' }).then(
       async (s) => {
         await s.stop();
         return undefined;

@@ -6,7 +6,7 @@ const kek = randomBytes(32).toString('base64url');
 
 describe('loadConfig', () => {
   it('applies the contract defaults; the issuer follows the HTTP address unless set', () => {
-    const c = loadConfig({ AUTHMESH_KEK: kek });
+    const c = loadConfig({ AUTHMESH_KEK: kek, NODE_ENV: 'production' });
     expect(c).toMatchObject({
       env: 'production',
       natsServers: ['nats://127.0.0.1:4222'],
@@ -42,10 +42,14 @@ describe('loadConfig', () => {
   });
 
   it('production refuses to start without a KEK and says what to set; development goes without', () => {
-    expect(() => loadConfig({})).toThrow(
+    expect(() => loadConfig({ AUTHMESH_ENV: 'production' })).toThrow(
       /AUTHMESH_KEK: is required in production.*set AUTHMESH_KEK to 32 random bytes/,
     );
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUTHMESH_KEK: is required in production/);
     expect(loadConfig({ AUTHMESH_ENV: 'development' }).kek).toBeUndefined();
+    // The contract's default: no KEK and no production signal → development (a KEK is generated, loudly).
+    expect(loadConfig({}).env).toBe('development');
+    expect(loadConfig({ NODE_ENV: 'production', AUTHMESH_ENV: 'development' }).env).toBe('development');
   });
 
   it('names the bad variable and never echoes a KEK', () => {

@@ -12,7 +12,7 @@ export type AuthEnv = 'production' | 'development';
 
 /** The auth service's configuration, read from the environment once by `loadConfig`. */
 export interface AuthConfig {
-  /** `AUTHMESH_ENV`, default `production`. */
+  /** `AUTHMESH_ENV`; default `production` when `NODE_ENV=production`, else `development` (the contract's default). */
   readonly env: AuthEnv;
   /** `NATS_URL` split on commas, default `nats://127.0.0.1:4222`. */
   readonly natsServers: readonly string[];
@@ -75,7 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
 
-  const mode = get('AUTHMESH_ENV') ?? 'production';
+  // The contract's default for a missing KEK is "generated and kept, with a loud warning" (development);
+  // a deployment that says NODE_ENV=production (our image does) gets production unless it opts out.
+  const mode = get('AUTHMESH_ENV') ?? (get('NODE_ENV') === 'production' ? 'production' : 'development');
   if (mode !== 'production' && mode !== 'development') {
     throw new ConfigError('AUTHMESH_ENV', `must be "production" or "development", got "${mode}"`);
   }
@@ -87,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   } else if (mode === 'production') {
     throw new ConfigError(
       'AUTHMESH_KEK',
-      `is required in production (AUTHMESH_ENV=production is the default) to encrypt signing keys at rest: ${KEK_HINT}; ` +
+      `is required in production (AUTHMESH_ENV=production, the default under NODE_ENV=production) to encrypt signing keys at rest: ${KEK_HINT}; ` +
         'or set AUTHMESH_ENV=development to have one generated and stored in NATS (not for production)',
     );
   }

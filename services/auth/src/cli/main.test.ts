@@ -90,12 +90,12 @@ describe('authmesh CLI frame', () => {
     expect(compact.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(compact.stdout)).toMatchObject({ claims: { sub: 'alice' }, verified: false });
     expect(compact.stdout).not.toContain('A'.repeat(86));
-    const badEnv = await run(['keys', 'rotate', '--json'], {});
+    const badEnv = await run(['keys', 'rotate', '--json'], { AUTHMESH_ENV: 'production' });
     expect(badEnv.code).toBe(1); // not a usage error: the flag was accepted
   });
 
   it('a bad environment is a failure (1) naming the variable', async () => {
-    const r = await run(['keys', 'rotate'], {});
+    const r = await run(['keys', 'rotate'], { AUTHMESH_ENV: 'production' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^authmesh keys rotate: AUTHMESH_KEK: is required in production/);
   });
