@@ -17,6 +17,26 @@ describe('nats', () => {
     );
   });
 
+  it('keeps refresh and session records only for the absolute refresh lifetime, also on existing buckets', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const js = nc.jetstream();
+      const jsm = await nc.jetstreamManager();
+      const maxAge = async (name: string) => (await jsm.streams.info(`KV_${name}`)).config.max_age;
+      await openBuckets(js, 1); // created without a limit, as before this setting existed
+      expect(await maxAge(BUCKETS.sessions)).toBe(0);
+      await openBuckets(js, 1, 3600);
+      expect(await maxAge(BUCKETS.sessions)).toBe(3600 * 1e9);
+      expect(await maxAge(BUCKETS.refresh)).toBe(3600 * 1e9);
+      // Users, clients and keys never expire.
+      for (const name of [BUCKETS.users, BUCKETS.clients, BUCKETS.keys]) expect(await maxAge(name)).toBe(0);
+      await openBuckets(js, 1, 7200);
+      expect(await maxAge(BUCKETS.refresh)).toBe(7200 * 1e9);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('creates every bucket (history 1) and the revocation stream idempotently, updating its max age', async () => {
     const nc = await connect({ servers: server.url });
     try {

@@ -70,16 +70,46 @@ export function redactUrl(url: string): string {
 
 /**
  * Opens one KV bucket, creating it with `replicas` and history 1 when missing: compare-and-set works on the
- * last revision, so no older values are needed (and none linger: deleted secrets are gone).
+ * last revision, so no older values are needed (and none linger: deleted secrets are gone). With
+ * `maxAgeSec`, entries older than that are dropped by JetStream, and an existing bucket's limit is updated.
  */
-export function openBucket(js: JetStreamClient, name: string, replicas: number): Promise<KV> {
-  return js.views.kv(name, { replicas, history: 1 });
+export async function openBucket(
+  js: JetStreamClient,
+  name: string,
+  replicas: number,
+  maxAgeSec?: number,
+): Promise<KV> {
+  const ttl = maxAgeSec === undefined ? undefined : maxAgeSec * 1000;
+  const kv = await js.views.kv(name, { replicas, history: 1, ...(ttl !== undefined ? { ttl } : {}) });
+  if (ttl !== undefined) {
+    // views.kv only binds to an existing bucket: bring its max age to the configured one.
+    const jsm = await js.jetstreamManager();
+    const info = await jsm.streams.info(`KV_${name}`);
+    if (info.config.max_age !== nanos(ttl))
+      await jsm.streams.update(info.config.name, { ...info.config, max_age: nanos(ttl) });
+  }
+  return kv;
 }
 
-/** Opens (creating when missing) every auth-service bucket. */
-export async function openBuckets(js: JetStreamClient, replicas: number): Promise<AuthBuckets> {
+/**
+ * Opens (creating when missing) every auth-service bucket. `sessionRetentionSec` (the absolute refresh
+ * lifetime) bounds how long refresh-token and session records are kept: no refresh token, rotated or not,
+ * and no session or revocation marker can matter longer, so storage stays bounded.
+ */
+export async function openBuckets(
+  js: JetStreamClient,
+  replicas: number,
+  sessionRetentionSec?: number,
+): Promise<AuthBuckets> {
+  const retained = new Set<string>([BUCKETS.refresh, BUCKETS.sessions]);
   const entries = await Promise.all(
-    Object.entries(BUCKETS).map(async ([k, name]) => [k, await openBucket(js, name, replicas)] as const),
+    Object.entries(BUCKETS).map(
+      async ([k, name]) =>
+        [
+          k,
+          await openBucket(js, name, replicas, retained.has(name) ? sessionRetentionSec : undefined),
+        ] as const,
+    ),
   );
   return Object.freeze(Object.fromEntries(entries)) as AuthBuckets;
 }

@@ -73,7 +73,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     const audit = createAudit({ nc, log, onEvent: (name) => metrics.event(name) });
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
-    const buckets = await openBuckets(js, config.natsReplicas);
+    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
     await ensureRevocationStream(jsm, {
       replicas: config.natsReplicas,
       maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,

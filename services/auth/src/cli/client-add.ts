@@ -45,7 +45,7 @@ export async function clientAdd(argv: string[], io: CommandIo): Promise<number> 
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const js = nc.jetstream();
-    await openBuckets(js, config.natsReplicas);
+    await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
     await putClient(js, {
       client_id: clientId,
       secret_hash: hashClientSecret(secret),

@@ -18,7 +18,7 @@ export async function withKeyRing<T>(
 ): Promise<T> {
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
-    const buckets = await openBuckets(nc.jetstream(), config.natsReplicas);
+    const buckets = await openBuckets(nc.jetstream(), config.natsReplicas, config.refreshAbsoluteTtlSec);
     const audit = createAudit({ nc });
     const kek = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
     const keys = await NatsKeyManager.open({

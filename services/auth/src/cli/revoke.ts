@@ -67,7 +67,7 @@ async function revokeWithConfig(
   try {
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
-    const buckets = await openBuckets(js, config.natsReplicas);
+    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
     const kekBytes = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,

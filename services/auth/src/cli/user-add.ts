@@ -31,7 +31,7 @@ export async function userAdd(argv: string[], io: CommandIo): Promise<number> {
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const js = nc.jetstream();
-    await openBuckets(js, config.natsReplicas);
+    await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
     await putUser(js, { username, password_hash: passwordHash, roles, scopes, audiences });
   } finally {
     await nc.close();
