@@ -1,5 +1,5 @@
 import type { JetStreamClient } from 'nats';
-import { bindBucket, CLIENTS_BUCKET, jsonValue, nameKey } from './kv.js';
+import { assertNameFree, bindBucket, CLIENTS_BUCKET, jsonValue, nameKey, USERS_BUCKET } from './kv.js';
 import { isClientRecord, type ClientRecord } from './records.js';
 import { WatchedBucket } from './watched-bucket.js';
 
@@ -28,6 +28,7 @@ export class ClientStore {
 
 /** Writes (creates or replaces) a client record: the CLI's `client add`. */
 export async function putClient(js: JetStreamClient, client: ClientRecord): Promise<void> {
+  await assertNameFree(js, client.client_id, USERS_BUCKET);
   const kv = await bindBucket(js, CLIENTS_BUCKET);
   await kv.put(nameKey(client.client_id), jsonValue(client));
 }

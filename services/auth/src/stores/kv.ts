@@ -48,3 +48,21 @@ export function isCasConflict(err: unknown): boolean {
   // 10071: JSStreamWrongLastSequenceErrF.
   return e?.api_error?.err_code === 10071 || /wrong last sequence/i.test(e?.message ?? '');
 }
+
+/**
+ * Users and clients share one namespace: a client token's `sub` is its client id, so a user and a client
+ * of the same name would be one identity to revocation (`sub`), logout and exchange. Refuses the clash.
+ */
+export async function assertNameFree(
+  js: JetStreamClient,
+  name: string,
+  otherBucket: typeof USERS_BUCKET | typeof CLIENTS_BUCKET,
+): Promise<void> {
+  const entry = await (await bindBucket(js, otherBucket)).get(nameKey(name));
+  if (entry !== null && entry.operation === 'PUT') {
+    const other = otherBucket === USERS_BUCKET ? 'user' : 'client';
+    throw new Error(
+      `a ${other} named "${name}" exists: users and clients share the token subject (sub); choose another name`,
+    );
+  }
+}

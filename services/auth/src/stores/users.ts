@@ -1,5 +1,5 @@
 import type { JetStreamClient } from 'nats';
-import { bindBucket, jsonValue, nameKey, USERS_BUCKET } from './kv.js';
+import { assertNameFree, bindBucket, CLIENTS_BUCKET, jsonValue, nameKey, USERS_BUCKET } from './kv.js';
 import { isUserRecord, type UserRecord } from './records.js';
 import { WatchedBucket } from './watched-bucket.js';
 
@@ -29,6 +29,7 @@ export class UserStore {
 
 /** Writes (creates or replaces) a user record: the CLI's `user add`. */
 export async function putUser(js: JetStreamClient, user: UserRecord): Promise<void> {
+  await assertNameFree(js, user.username, CLIENTS_BUCKET);
   const kv = await bindBucket(js, USERS_BUCKET);
   await kv.put(nameKey(user.username), jsonValue(user));
 }

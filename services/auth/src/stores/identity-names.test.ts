@@ -1,0 +1,33 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsServer } from '@authmesh/testing';
+import { openBuckets } from '../nats.js';
+import { putClient } from './clients.js';
+import { putUser } from './users.js';
+
+let server: NatsServer;
+let nc: NatsConnection;
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await connect({ servers: server.url });
+  await openBuckets(nc.jetstream(), 1);
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+const user = (username: string) => ({ username, password_hash: 'x', roles: [], scopes: [], audiences: [] });
+const client = (client_id: string) => ({ client_id, secret_hash: 'x', scopes: [], audiences: [] });
+
+describe('user and client names', () => {
+  it('a user and a client can never share a name (both would be the same token sub)', async () => {
+    const js = nc.jetstream();
+    await putUser(js, user('alice'));
+    await putUser(js, user('alice')); // replacing a user is fine
+    await expect(putClient(js, client('alice'))).rejects.toThrow(/a user named "alice" exists/);
+    await putClient(js, client('billing'));
+    await putClient(js, client('billing'));
+    await expect(putUser(js, user('billing'))).rejects.toThrow(/a client named "billing" exists/);
+  });
+});
