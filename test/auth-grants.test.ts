@@ -373,6 +373,27 @@ describe('ExchangeToken', () => {
     expect(claims.exp!).toBeLessThanOrEqual(original.exp!);
   });
 
+  it("a delegated token may revoke itself but not its subject's session or subject", async () => {
+    const user = await login('alice', 'pw-alice');
+    const svc1 = (await clientToken('svc1')).access_token;
+    const delegated = (await exchange(user.access_token, 'svc2', svc1)).access_token;
+    const revoke = (request: object) =>
+      statusOf(call<object, object>(client.Revoke as never, { ...request, reason: 'test' }, delegated));
+    const sid = decodeJwt(user.access_token).sid as string;
+    expect((await revoke({ session_id: sid })).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await revoke({ subject: 'alice' })).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await revoke({ token: user.access_token })).code).toBe(grpc.status.PERMISSION_DENIED);
+    await expect(
+      call<object, { kind: string }>(
+        client.Revoke as never,
+        { jti: decodeJwt(delegated).jti as string, reason: 'test' },
+        delegated,
+      ),
+    ).resolves.toMatchObject({ kind: 'jti' });
+    // The user's own session still refreshes: nothing of it was revoked.
+    expect((await refresh(user.refresh_token)).access_token).toBeTruthy();
+  });
+
   it('refuses a user token as caller, a missing exchange scope, and an audience the caller may not have', async () => {
     const user = await login('alice', 'pw-alice');
     const svc1 = (await clientToken('svc1')).access_token;

@@ -35,7 +35,11 @@ export function revoke(deps: RpcDeps) {
     if (!caller) throw unauthenticated('authentication required');
     const reason = optionalField(request.reason, 'reason', MAX_REASON_BYTES) || 'revoked';
     const target = await resolveTarget(deps, request, caller);
-    if (!target.own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
+    // A delegated (exchanged) token acts for its subject but is not the subject: it may revoke itself,
+    // never the subject's session or every token of the subject (RFC 8693 §4.1: `act` is not `sub`).
+    const own =
+      target.own && (caller.act === undefined || (target.kind === 'jti' && target.value === caller.jti));
+    if (!own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
     const done = await applyRevocation(
       {
         sessions: deps.sessions,
