@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authGrpc, type AuthServiceClient, type TokenResponse__Output } from '@authmesh/proto';
-import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
+import { type AuthServiceClient, type TokenResponse__Output } from '@authmesh/proto';
+import { NatsServer, type ServiceProcess } from '@authmesh/testing';
+import { clientSecretOf, runCli, startAuthService, testAuthEnv, unary } from './support/mesh.js';
 
 // The auth service as a user runs it: its own process (from dist: build first), provisioned with the CLI.
-const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
 const ISSUER = 'http://auth.grants.test';
 
 let nats: NatsServer;
@@ -17,48 +15,22 @@ let client: AuthServiceClient;
 let env: Record<string, string>;
 const secrets: Record<string, string> = {};
 
-function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    proc.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runCli(env, args, stdin);
 
 async function startAuth(): Promise<void> {
-  auth = await ServiceProcess.start({ name: 'auth', args: [bin, 'serve'], env });
+  const started = await startAuthService(env);
   client?.close();
-  const { AuthService } = authGrpc().authmesh.v1;
-  client = new AuthService(auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+  ({ proc: auth, client } = started);
 }
 
-type Unary<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => unknown;
-
-function call<Req, Res>(method: Unary<Req, Res>, req: Req, token?: string): Promise<Res> {
-  const md = new grpc.Metadata();
-  if (token) md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve, reject) =>
-    method.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res as Res))),
-  );
-}
+/** A unary AuthService call (no deadline); rejects with the grpc.ServiceError. */
+const call = <Res>(method: keyof AuthServiceClient, req: object, token?: string) =>
+  unary<Res>(client, method, req, token);
 
 const issue = (req: Parameters<AuthServiceClient['IssueToken']>[0]) =>
-  call<typeof req, TokenResponse__Output>(client.IssueToken as never, req);
+  call<TokenResponse__Output>('IssueToken', req);
 const refresh = (refresh_token: string, scope: string[] = []) =>
-  call<object, TokenResponse__Output>(client.Refresh as never, { refresh_token, scope });
+  call<TokenResponse__Output>('Refresh', { refresh_token, scope });
 const login = (username: string, password: string, extra: { audience?: string[]; scope?: string[] } = {}) =>
   issue({ password: { username, password }, ...extra });
 const clientToken = (client_id: string, extra: { audience?: string[]; scope?: string[] } = {}) =>
@@ -76,7 +48,7 @@ async function statusOf(p: Promise<unknown>): Promise<{ code: number; details: s
 }
 
 async function verify(token: string): Promise<JWTPayload> {
-  const jwks = await call<object, { keys_json: string }>(client.GetJwks as never, {});
+  const jwks = await call<{ keys_json: string }>('GetJwks', {});
   const { payload } = await jwtVerify(token, createLocalJWKSet(JSON.parse(jwks.keys_json)), {
     issuer: ISSUER,
     typ: 'at+jwt',
@@ -86,15 +58,7 @@ async function verify(token: string): Promise<JWTPayload> {
 
 beforeAll(async () => {
   nats = await NatsServer.start();
-  env = {
-    NATS_URL: nats.url,
-    AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
-    AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
-    AUTHMESH_ISSUER: ISSUER,
-    AUTHMESH_KEK: randomBytes(32).toString('base64url'),
-    AUTHMESH_SCRYPT_N: '1024',
-    AUTHMESH_KEY_ROTATION_INTERVAL: '0',
-  };
+  env = testAuthEnv(nats.url, ISSUER);
   const users: Array<[string, string[]]> = [
     ['alice', ['--roles', 'reader,writer', '--scopes', 'a,b,c', '--audiences', 'echo,svc2,svc3']],
     ['bob', ['--roles', 'reader', '--scopes', 'a']],
@@ -115,8 +79,7 @@ beforeAll(async () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/pw-\w+/);
     if (i < users.length) continue;
-    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string })
-      .client_secret;
+    const secret = clientSecretOf(r.stdout);
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     secrets[clients[i - users.length]![0]] = secret;
   }
@@ -271,11 +234,7 @@ describe('Refresh', () => {
 
 describe('Revoke', () => {
   const revoke = (req: object, token: string) =>
-    call<object, { kind: string; value: string; at: number; sequence: number }>(
-      client.Revoke as never,
-      req,
-      token,
-    );
+    call<{ kind: string; value: string; at: number; sequence: number }>('Revoke', req, token);
 
   it('logout: a user revokes its own session; its refresh token stops working', async () => {
     const s = await login('bob', 'pw-bob');
@@ -346,11 +305,7 @@ describe('Revoke', () => {
 
 describe('ExchangeToken', () => {
   const exchange = (subject_token: string, audience: string, token: string, scope: string[] = []) =>
-    call<object, TokenResponse__Output>(
-      client.ExchangeToken as never,
-      { subject_token, audience, scope },
-      token,
-    );
+    call<TokenResponse__Output>('ExchangeToken', { subject_token, audience, scope }, token);
 
   it('two hops nest the act chain; sub, sid and roles kept; scope only narrows; lifetime bounded', async () => {
     const user = await login('alice', 'pw-alice', { scope: ['a', 'b'] });
@@ -378,14 +333,14 @@ describe('ExchangeToken', () => {
     const svc1 = (await clientToken('svc1')).access_token;
     const delegated = (await exchange(user.access_token, 'svc2', svc1)).access_token;
     const revoke = (request: object) =>
-      statusOf(call<object, object>(client.Revoke as never, { ...request, reason: 'test' }, delegated));
+      statusOf(call<object>('Revoke', { ...request, reason: 'test' }, delegated));
     const sid = decodeJwt(user.access_token).sid as string;
     expect((await revoke({ session_id: sid })).code).toBe(grpc.status.PERMISSION_DENIED);
     expect((await revoke({ subject: 'alice' })).code).toBe(grpc.status.PERMISSION_DENIED);
     expect((await revoke({ token: user.access_token })).code).toBe(grpc.status.PERMISSION_DENIED);
     await expect(
-      call<object, { kind: string }>(
-        client.Revoke as never,
+      call<{ kind: string }>(
+        'Revoke',
         { jti: decodeJwt(delegated).jti as string, reason: 'test' },
         delegated,
       ),
@@ -421,8 +376,8 @@ describe('restart', () => {
     expect(decodeJwt(after.access_token).sid).toBe(decodeJwt(before.access_token).sid);
     // A token from before the restart still authenticates a call to the new instance.
     const svc1 = (await clientToken('svc1')).access_token;
-    const res = await call<object, TokenResponse__Output>(
-      client.ExchangeToken as never,
+    const res = await call<TokenResponse__Output>(
+      'ExchangeToken',
       { subject_token: before.access_token, audience: 'svc2', scope: [] },
       svc1,
     );
@@ -434,8 +389,8 @@ describe('key withdrawal', () => {
   it('revoking a key id withdraws it: its tokens stop working, new tokens use another key', async () => {
     const before = await clientToken('admin');
     const kid = decodeProtectedHeader(before.access_token).kid!;
-    const res = await call<object, { kind: string; value: string }>(
-      client.Revoke as never,
+    const res = await call<{ kind: string; value: string }>(
+      'Revoke',
       { key_id: kid, reason: 'compromised' },
       before.access_token,
     );
@@ -443,20 +398,19 @@ describe('key withdrawal', () => {
     const after = await clientToken('admin');
     expect(decodeProtectedHeader(after.access_token).kid).not.toBe(kid);
     expect(
-      JSON.parse((await call<object, { keys_json: string }>(client.GetJwks as never, {})).keys_json).keys.map(
+      JSON.parse((await call<{ keys_json: string }>('GetJwks', {})).keys_json).keys.map(
         (k: { kid: string }) => k.kid,
       ),
     ).not.toContain(kid);
     let code = 0;
     for (let i = 0; i < 40 && code !== grpc.status.UNAUTHENTICATED; i++) {
-      code = (await statusOf(call(client.Revoke as never, { jti: 'x' }, before.access_token))).code;
+      code = (await statusOf(call('Revoke', { jti: 'x' }, before.access_token))).code;
       if (code !== grpc.status.UNAUTHENTICATED) await new Promise((r) => setTimeout(r, 50));
     }
     expect(code).toBe(grpc.status.UNAUTHENTICATED);
-    expect(
-      (await call<object, { kind: string }>(client.Revoke as never, { jti: 'some-jti' }, after.access_token))
-        .kind,
-    ).toBe('jti');
+    expect((await call<{ kind: string }>('Revoke', { jti: 'some-jti' }, after.access_token)).kind).toBe(
+      'jti',
+    );
   });
 });
 
@@ -464,7 +418,7 @@ describe('NATS down', () => {
   it('a revocation that cannot be made durable is UNAVAILABLE', async () => {
     const admin = (await clientToken('admin')).access_token;
     nats.kill();
-    const s = await statusOf(call(client.Revoke as never, { jti: 'some-jti', reason: 'x' }, admin));
+    const s = await statusOf(call('Revoke', { jti: 'some-jti', reason: 'x' }, admin));
     expect(s.code).toBe(grpc.status.UNAVAILABLE);
   }, 20_000);
 });

@@ -56,6 +56,66 @@ export function call<T = unknown>(
   );
 }
 
+/**
+ * A typed unary call that resolves with the response or rejects with the `grpc.ServiceError` (for tests
+ * that assert on thrown statuses). Sends `authorization: Bearer <token>` when `token` is non-empty; no
+ * deadline unless `deadlineMs` is given.
+ */
+export function unary<Res = unknown>(
+  client: unknown,
+  method: string,
+  req: object,
+  token?: string,
+  deadlineMs?: number,
+): Promise<Res> {
+  const md = new grpc.Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  const fn = (client as Record<string, Unary>)[method]!;
+  const opts: grpc.CallOptions = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  return new Promise((resolve, reject) =>
+    fn.call(client, req, md, opts, (err, res) => (err ? reject(err) : resolve(res as Res))),
+  );
+}
+
+/**
+ * The env the e2e suites give the auth service (and its CLI): NATS, loopback ports chosen by the OS, a fresh
+ * random KEK, cheap scrypt, no scheduled key rotation; `overrides` last.
+ */
+export function testAuthEnv(
+  natsUrl: string,
+  issuer: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NATS_URL: natsUrl,
+    AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
+    AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
+    AUTHMESH_ISSUER: issuer,
+    AUTHMESH_KEK: randomBytes(32).toString('base64url'),
+    AUTHMESH_SCRYPT_N: '1024',
+    AUTHMESH_KEY_ROTATION_INTERVAL: '0',
+    ...overrides,
+  };
+}
+
+/** Starts `authmesh serve` with `env` and an insecure AuthService client to it. */
+export async function startAuthService(
+  env: Record<string, string>,
+): Promise<{ proc: ServiceProcess; client: AuthServiceClient }> {
+  const proc = await ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env });
+  const { AuthService } = authGrpc().authmesh.v1;
+  const client = new AuthService(
+    proc.grpc,
+    grpc.credentials.createInsecure(),
+  ) as unknown as AuthServiceClient;
+  return { proc, client };
+}
+
+/** The `client_secret` from `authmesh client add` output (its last stdout line is JSON). */
+export function clientSecretOf(stdout: string): string {
+  return (JSON.parse(stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+}
+
 /** Runs the authmesh CLI with `env`; bounded to 20 s. */
 export function runCli(
   env: Record<string, string>,
@@ -106,16 +166,7 @@ export class Mesh {
   readonly env: Record<string, string>;
 
   private constructor(readonly options: MeshOptions) {
-    this.env = {
-      NATS_URL: options.natsUrl,
-      AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
-      AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
-      AUTHMESH_ISSUER: options.issuer,
-      AUTHMESH_KEK: randomBytes(32).toString('base64url'),
-      AUTHMESH_SCRYPT_N: '1024',
-      AUTHMESH_KEY_ROTATION_INTERVAL: '0',
-      ...options.authEnv,
-    };
+    this.env = testAuthEnv(options.natsUrl, options.issuer, options.authEnv);
   }
 
   /** Provisions (CLI), starts auth then the echoes. Stops what it started when a step fails. */
@@ -134,9 +185,7 @@ export class Mesh {
       ] as const) {
         const r = await runCli(mesh.env, ['client', 'add', id, ...args]);
         if (r.code !== 0) throw new Error(`client add ${id} failed: ${r.stderr}`);
-        mesh.secrets[id] = (
-          JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }
-        ).client_secret;
+        mesh.secrets[id] = clientSecretOf(r.stdout);
       }
       await mesh.startAuth();
       await Promise.all(Array.from({ length: options.echoes ?? 1 }, () => mesh.startEcho()));
@@ -149,13 +198,10 @@ export class Mesh {
 
   /** (Re)starts the auth service process and its client. */
   async startAuth(): Promise<void> {
-    this.auth = await ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env: this.env });
+    const started = await startAuthService(this.env);
     (this.authClient as unknown as grpc.Client | undefined)?.close();
-    const { AuthService } = authGrpc().authmesh.v1;
-    this.authClient = new AuthService(
-      this.auth.grpc,
-      grpc.credentials.createInsecure(),
-    ) as unknown as AuthServiceClient;
+    this.auth = started.proc;
+    this.authClient = started.client;
   }
 
   /** Starts one more echo (audience `echo`) against this auth service. */
