@@ -1,22 +1,19 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
+import { NatsServer, type ServiceProcess } from '@authmesh/testing';
 import {
-  authGrpc,
-  echoGrpc,
-  type AuthServiceClient,
-  type EchoClient,
-  type TokenResponse__Output,
-} from '@authmesh/proto';
-import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
+  clientSecretOf,
+  runCli,
+  startAuthService,
+  startEchoService,
+  testAuthEnv,
+  unary,
+} from './support/mesh.js';
 
 // Revocation end to end, with real processes: the auth service (CLI-provisioned), three echo instances,
 // one real nats-server. Services run from dist: build first (`npm test` does).
-const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
-const echoMain = join(repoRoot, 'services/echo/dist/main.js');
 const ISSUER = 'http://auth.revocation.test';
 const UNAUTHENTICATED = grpc.status.UNAUTHENTICATED;
 
@@ -29,47 +26,11 @@ const secrets: Record<string, string> = {};
 /** ms from Revoke's (or Refresh's) return until an echo instance rejected the token, one per instance and revocation. */
 const latencies: Record<string, number[]> = {};
 
-function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    proc.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runCli(env, args, stdin);
 
-type Unary<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => unknown;
-
-function call<Req, Res>(
-  client: grpc.Client,
-  method: Unary<Req, Res>,
-  req: Req,
-  token?: string,
-): Promise<Res> {
-  const md = new grpc.Metadata();
-  if (token) md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve, reject) =>
-    method.call(client, req, md, { deadline: Date.now() + 5000 }, (err, res) =>
-      err ? reject(err) : resolve(res as Res),
-    ),
-  );
-}
-
+/** A unary AuthService call (5 s deadline); rejects with the grpc.ServiceError. */
 const authCall = <Res>(method: keyof AuthServiceClient, req: object, token?: string) =>
-  call<object, Res>(authClient as unknown as grpc.Client, authClient[method] as never, req, token);
+  unary<Res>(authClient, method, req, token, 5000);
 const login = (username: string) =>
   authCall<TokenResponse__Output>('IssueToken', {
     password: { username, password: `pw-${username}` },
@@ -87,7 +48,7 @@ const revoke = (req: object, adminToken: string) =>
 async function whoAmI(i: number, token: string): Promise<number> {
   const e = echoes[i]!;
   try {
-    await call<object, unknown>(e.client as unknown as grpc.Client, e.client.WhoAmI as never, {}, token);
+    await unary(e.client, 'WhoAmI', {}, token, 5000);
     return 0;
   } catch (err) {
     return (err as grpc.ServiceError).code;
@@ -127,35 +88,19 @@ function pct(xs: number[], p: number): number {
 }
 
 async function startEcho(): Promise<void> {
-  const proc = await ServiceProcess.start({
-    name: `echo-${echoes.length}`,
-    args: [echoMain],
-    env: {
-      ECHO_GRPC_ADDR: '127.0.0.1:0',
-      AUTHMESH_AUDIENCE: 'echo',
-      AUTHMESH_ISSUER: ISSUER,
-      AUTHMESH_AUTH_TARGET: auth.grpc,
-      NATS_URL: nats.url,
-    },
-  });
-  const { Echo } = echoGrpc().echo.v1;
-  echoes.push({
-    proc,
-    client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient,
-  });
+  echoes.push(
+    await startEchoService({
+      name: `echo-${echoes.length}`,
+      issuer: ISSUER,
+      authTarget: auth.grpc,
+      natsUrl: nats.url,
+    }),
+  );
 }
 
 beforeAll(async () => {
   nats = await NatsServer.start();
-  env = {
-    NATS_URL: nats.url,
-    AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
-    AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
-    AUTHMESH_ISSUER: ISSUER,
-    AUTHMESH_KEK: randomBytes(32).toString('base64url'),
-    AUTHMESH_SCRYPT_N: '1024',
-    AUTHMESH_KEY_ROTATION_INTERVAL: '0',
-  };
+  env = testAuthEnv(nats.url, ISSUER);
   for (const name of ['alice', 'carol', 'dave']) {
     const r = await cli(
       ['user', 'add', name, '--roles', 'reader', '--scopes', 'a', '--audiences', 'echo'],
@@ -169,11 +114,9 @@ beforeAll(async () => {
   ] as const) {
     const r = await cli(['client', 'add', id, ...args]);
     expect(r.code, r.stderr).toBe(0);
-    secrets[id] = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+    secrets[id] = clientSecretOf(r.stdout);
   }
-  auth = await ServiceProcess.start({ name: 'auth', args: [bin, 'serve'], env });
-  const { AuthService } = authGrpc().authmesh.v1;
-  authClient = new AuthService(auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+  ({ proc: auth, client: authClient } = await startAuthService(env));
   await Promise.all([startEcho(), startEcho(), startEcho()]);
 }, 90_000);
 

@@ -111,6 +111,35 @@ export async function startAuthService(
   return { proc, client };
 }
 
+/** Starts an echo process (ECHO_GRPC_ADDR on a free loopback port) and an insecure Echo client to it. */
+export async function startEchoService(opts: {
+  issuer: string;
+  /** The auth service's gRPC address (AUTHMESH_AUTH_TARGET). */
+  authTarget: string;
+  natsUrl: string;
+  /** Process name in logs; default `echo`. */
+  name?: string;
+  /** Audience; default `echo`. */
+  audience?: string;
+  /** Extra env, last. */
+  env?: Record<string, string>;
+}): Promise<{ proc: ServiceProcess; client: EchoClient }> {
+  const proc = await ServiceProcess.start({
+    name: opts.name ?? 'echo',
+    args: [echoMain],
+    env: {
+      ECHO_GRPC_ADDR: '127.0.0.1:0',
+      AUTHMESH_AUDIENCE: opts.audience ?? 'echo',
+      AUTHMESH_ISSUER: opts.issuer,
+      AUTHMESH_AUTH_TARGET: opts.authTarget,
+      NATS_URL: opts.natsUrl,
+      ...opts.env,
+    },
+  });
+  const { Echo } = echoGrpc().echo.v1;
+  return { proc, client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient };
+}
+
 /** The `client_secret` from `authmesh client add` output (its last stdout line is JSON). */
 export function clientSecretOf(stdout: string): string {
   return (JSON.parse(stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
@@ -206,24 +235,12 @@ export class Mesh {
 
   /** Starts one more echo (audience `echo`) against this auth service. */
   async startEcho(env: Record<string, string> = {}): Promise<{ proc: ServiceProcess; client: EchoClient }> {
-    const proc = await ServiceProcess.start({
-      name: 'echo',
-      args: [echoMain],
-      env: {
-        ECHO_GRPC_ADDR: '127.0.0.1:0',
-        AUTHMESH_AUDIENCE: 'echo',
-        AUTHMESH_ISSUER: this.options.issuer,
-        AUTHMESH_AUTH_TARGET: this.auth.grpc,
-        NATS_URL: this.options.natsUrl,
-        ...this.options.echoEnv,
-        ...env,
-      },
+    const e = await startEchoService({
+      issuer: this.options.issuer,
+      authTarget: this.auth.grpc,
+      natsUrl: this.options.natsUrl,
+      env: { ...this.options.echoEnv, ...env },
     });
-    const { Echo } = echoGrpc().echo.v1;
-    const e = {
-      proc,
-      client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient,
-    };
     this.echoes.push(e);
     return e;
   }
