@@ -1,22 +1,19 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
+import { NatsServer, type ServiceProcess } from '@authmesh/testing';
 import {
-  authGrpc,
-  echoGrpc,
-  type AuthServiceClient,
-  type EchoClient,
-  type TokenResponse__Output,
-} from '@authmesh/proto';
-import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
+  call,
+  clientSecretOf,
+  runCli,
+  startAuthService,
+  startEchoService,
+  testAuthEnv,
+} from './support/mesh.js';
 
 // NATS outage with real processes: the revocation feed goes stale (reject → UNAVAILABLE, allow → serve),
 // recovers when NATS returns, and a revocation published right after the restart is enforced (no gap).
-const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
-const echoMain = join(repoRoot, 'services/echo/dist/main.js');
 const ISSUER = 'http://auth.revocation-faults.test';
 const MAX_STALENESS_MS = 1500;
 
@@ -31,48 +28,12 @@ const echoes: Record<'reject' | 'allow', { proc: ServiceProcess; client: EchoCli
   allow: undefined,
 };
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    proc.stdin.end();
-  });
-}
-
-type Unary = (
-  req: object,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
-) => unknown;
-
-/** A unary call; resolves with the status code (0 = OK) and the response. */
-function call(
-  client: unknown,
-  method: unknown,
-  req: object,
-  token?: string,
-): Promise<{ code: number; res?: unknown }> {
-  const md = new grpc.Metadata();
-  if (token) md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve) =>
-    (method as Unary).call(client, req, md, { deadline: Date.now() + 3000 }, (err, res) =>
-      resolve(err ? { code: err.code } : { code: 0, res }),
-    ),
-  );
-}
+const cli = (args: string[]) => runCli(env, args);
+/** Every unary call here is bounded to 3 s (support/mesh `call`: resolves with the status, never rejects). */
+const deadline = { deadlineMs: 3000 };
 
 async function issue(req: object): Promise<TokenResponse__Output> {
-  const r = await call(authClient, authClient.IssueToken, req);
+  const r = await call(authClient, 'IssueToken', req, undefined, deadline);
   expect(r.code).toBe(0);
   return r.res as TokenResponse__Output;
 }
@@ -82,7 +43,7 @@ const svcToken = async () =>
 const adminToken = async () =>
   (await issue({ client_credentials: { client_id: 'admin', client_secret: adminSecret } })).access_token;
 const whoAmI = async (which: 'reject' | 'allow', token: string) =>
-  (await call(echoes[which]!.client, echoes[which]!.client.WhoAmI, {}, token)).code;
+  (await call(echoes[which]!.client, 'WhoAmI', {}, token, deadline)).code;
 
 /** Polls until `f()` returns `want`; returns the ms it took. Bounded in time. */
 async function until(f: () => Promise<number>, want: number, ms: number, what: string): Promise<number> {
@@ -97,51 +58,32 @@ async function until(f: () => Promise<number>, want: number, ms: number, what: s
 }
 
 async function startEcho(policy: 'reject' | 'allow'): Promise<void> {
-  const proc = await ServiceProcess.start({
+  echoes[policy] = await startEchoService({
     name: `echo-${policy}`,
-    args: [echoMain],
+    issuer: ISSUER,
+    authTarget: auth.grpc,
+    natsUrl: nats.url,
     env: {
-      ECHO_GRPC_ADDR: '127.0.0.1:0',
-      AUTHMESH_AUDIENCE: 'echo',
-      AUTHMESH_ISSUER: ISSUER,
-      AUTHMESH_AUTH_TARGET: auth.grpc,
-      NATS_URL: nats.url,
       AUTHMESH_MAX_STALENESS_MS: String(MAX_STALENESS_MS),
       AUTHMESH_STALE_POLICY: policy,
     },
   });
-  const { Echo } = echoGrpc().echo.v1;
-  echoes[policy] = {
-    proc,
-    client: new Echo(proc.grpc, grpc.credentials.createInsecure()) as unknown as EchoClient,
-  };
 }
 
 beforeAll(async () => {
   nats = await NatsServer.start();
-  env = {
-    NATS_URL: nats.url,
-    AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
-    AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
-    AUTHMESH_ISSUER: ISSUER,
-    AUTHMESH_KEK: randomBytes(32).toString('base64url'),
-    AUTHMESH_SCRYPT_N: '1024',
-    AUTHMESH_KEY_ROTATION_INTERVAL: '0',
-  };
+  env = testAuthEnv(nats.url, ISSUER);
   for (const [id, args] of [
     ['admin', ['--scopes', 'authmesh:admin']],
     ['svc', ['--scopes', 'x', '--audiences', 'echo']],
   ] as const) {
     const r = await cli(['client', 'add', id, ...args]);
     expect(r.code, r.stderr).toBe(0);
-    const secret = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { client_secret: string })
-      .client_secret;
+    const secret = clientSecretOf(r.stdout);
     if (id === 'admin') adminSecret = secret;
     else svcSecret = secret;
   }
-  auth = await ServiceProcess.start({ name: 'auth', args: [bin, 'serve'], env });
-  const { AuthService } = authGrpc().authmesh.v1;
-  authClient = new AuthService(auth.grpc, grpc.credentials.createInsecure()) as unknown as AuthServiceClient;
+  ({ proc: auth, client: authClient } = await startAuthService(env));
   await Promise.all([startEcho('reject'), startEcho('allow')]);
 }, 90_000);
 
@@ -164,9 +106,10 @@ describe('revocation feed through a NATS outage (real processes)', () => {
       (
         await call(
           authClient,
-          authClient.Revoke,
+          'Revoke',
           { jti: decodeJwt(revokedBefore).jti, reason: 'before outage' },
           admin,
+          deadline,
         )
       ).code,
     ).toBe(0);
@@ -194,9 +137,10 @@ describe('revocation feed through a NATS outage (real processes)', () => {
       revokeCode = (
         await call(
           authClient,
-          authClient.Revoke,
+          'Revoke',
           { jti: decodeJwt(token).jti, reason: 'after outage' },
           admin,
+          deadline,
         )
       ).code;
       interim.add(revokeCode);
