@@ -4,10 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reflectionPackageDefinition } from '@authmesh/interceptor';
-import { NatsServer, repoRoot } from '@authmesh/testing';
-import { Mesh } from './support/mesh.js';
+import { repoRoot } from '@authmesh/testing';
+import { meshSuite } from './support/mesh-suite.js';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadSync } from '@grpc/proto-loader';
 
@@ -82,28 +82,16 @@ function listServices(target: string): Promise<string[]> {
   });
 }
 
-let nats: NatsServer;
-let mesh: Mesh;
-
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  mesh = await Mesh.start({
-    natsUrl: nats.url,
-    issuer: 'http://auth.ops-health.test',
-    echoEnv: { AUTHMESH_MAX_STALENESS_MS: '1500' },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await mesh?.stop();
-  await nats?.stop();
+const suite = meshSuite({
+  issuer: 'http://auth.ops-health.test',
+  echoEnv: { AUTHMESH_MAX_STALENESS_MS: '1500' },
 });
 
 describe('health and reflection', () => {
   it('auth and echo report SERVING once ready; an unknown service is NOT_FOUND', async () => {
-    expect(await waitFor(mesh.auth.grpc, '', 'SERVING', 5000)).toBe('SERVING');
-    expect(await check(mesh.auth.grpc, 'authmesh.v1.AuthService')).toBe('SERVING');
-    const echo = mesh.echoes[0]!.proc.grpc;
+    expect(await waitFor(suite.mesh.auth.grpc, '', 'SERVING', 5000)).toBe('SERVING');
+    expect(await check(suite.mesh.auth.grpc, 'authmesh.v1.AuthService')).toBe('SERVING');
+    const echo = suite.mesh.echoes[0]!.proc.grpc;
     expect(await check(echo, '')).toBe('SERVING');
     expect(await check(echo, 'echo.v1.Echo')).toBe('SERVING');
     expect(await check(echo, 'no.such.Service')).toBe(`code:${grpc.status.NOT_FOUND}`);
@@ -116,19 +104,25 @@ describe('health and reflection', () => {
   });
 
   it('reflection lists the services without a token', async () => {
-    expect(await listServices(mesh.echoes[0]!.proc.grpc)).toEqual(expect.arrayContaining(['echo.v1.Echo']));
-    expect(await listServices(mesh.auth.grpc)).toEqual(expect.arrayContaining(['authmesh.v1.AuthService']));
+    expect(await listServices(suite.mesh.echoes[0]!.proc.grpc)).toEqual(
+      expect.arrayContaining(['echo.v1.Echo']),
+    );
+    expect(await listServices(suite.mesh.auth.grpc)).toEqual(
+      expect.arrayContaining(['authmesh.v1.AuthService']),
+    );
   });
 
   it('echo goes NOT_SERVING while its revocation feed is stale and SERVING once NATS is back', async () => {
-    const echo = mesh.echoes[0]!.proc.grpc;
+    const echo = suite.mesh.echoes[0]!.proc.grpc;
     expect(await check(echo, 'echo.v1.Echo')).toBe('SERVING');
-    nats.kill();
+    suite.nats.kill();
     // Staleness bound 1.5 s + the 250 ms sampling interval + slack for 2 loaded cores.
     expect(await waitFor(echo, 'echo.v1.Echo', 'NOT_SERVING', 8000)).toBe('NOT_SERVING');
-    expect(await waitFor(mesh.auth.grpc, 'authmesh.v1.AuthService', 'NOT_SERVING', 8000)).toBe('NOT_SERVING');
-    await nats.restart();
+    expect(await waitFor(suite.mesh.auth.grpc, 'authmesh.v1.AuthService', 'NOT_SERVING', 8000)).toBe(
+      'NOT_SERVING',
+    );
+    await suite.nats.restart();
     expect(await waitFor(echo, 'echo.v1.Echo', 'SERVING', 15_000)).toBe('SERVING');
-    expect(await waitFor(mesh.auth.grpc, 'authmesh.v1.AuthService', 'SERVING', 15_000)).toBe('SERVING');
+    expect(await waitFor(suite.mesh.auth.grpc, 'authmesh.v1.AuthService', 'SERVING', 15_000)).toBe('SERVING');
   }, 40_000);
 });

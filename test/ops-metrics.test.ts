@@ -1,24 +1,11 @@
 // Metrics move on real calls: echo's interceptor-side registry (ECHO_METRICS_ADDR) counts rejections
 // by reason, JWKS refreshes, revocation set size and lag; the auth service's /metrics counts tokens.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '@authmesh/testing';
-import { Mesh } from './support/mesh.js';
+import { describe, expect, it } from 'vitest';
+import { meshSuite } from './support/mesh-suite.js';
 
-let nats: NatsServer;
-let mesh: Mesh;
-
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  mesh = await Mesh.start({
-    natsUrl: nats.url,
-    issuer: 'http://auth.ops-metrics.test',
-    echoEnv: { ECHO_METRICS_ADDR: '127.0.0.1:0' },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await mesh?.stop();
-  await nats?.stop();
+const suite = meshSuite({
+  issuer: 'http://auth.ops-metrics.test',
+  echoEnv: { ECHO_METRICS_ADDR: '127.0.0.1:0' },
 });
 
 async function scrape(addr: string): Promise<string> {
@@ -35,23 +22,23 @@ function sample(text: string, series: string): number {
 
 describe('metrics', () => {
   it('echo counts rejections by reason, JWKS refreshes, revocations and their lag', async () => {
-    const addr = mesh.echoes[0]!.proc.listening.metrics as string;
+    const addr = suite.mesh.echoes[0]!.proc.listening.metrics as string;
     expect(addr).toMatch(/^127\.0\.0\.1:\d+$/);
     const before = await scrape(addr);
     expect(sample(before, 'authmesh_jwks_refreshes_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
 
-    expect((await mesh.echo('WhoAmI')).code).toBe(16);
-    expect((await mesh.echo('WhoAmI', 'not.a.token')).code).toBe(16);
-    const token = await mesh.clientToken('svc');
-    expect((await mesh.echo('WhoAmI', token)).code).toBe(0);
-    expect((await mesh.echo('Admin', token)).code).toBe(7);
+    expect((await suite.mesh.echo('WhoAmI')).code).toBe(16);
+    expect((await suite.mesh.echo('WhoAmI', 'not.a.token')).code).toBe(16);
+    const token = await suite.mesh.clientToken('svc');
+    expect((await suite.mesh.echo('WhoAmI', token)).code).toBe(0);
+    expect((await suite.mesh.echo('Admin', token)).code).toBe(7);
 
-    const admin = await mesh.clientToken('admin');
+    const admin = await suite.mesh.clientToken('admin');
     const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
-    expect((await mesh.authCall('Revoke', { jti, reason: 'test' }, admin)).code).toBe(0);
+    expect((await suite.mesh.authCall('Revoke', { jti, reason: 'test' }, admin)).code).toBe(0);
     // Revocation reaches echo within milliseconds; bounded wait.
     const deadline = Date.now() + 5000;
-    while ((await mesh.echo('WhoAmI', token)).code === 0 && Date.now() < deadline)
+    while ((await suite.mesh.echo('WhoAmI', token)).code === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
 
     const after = await scrape(addr);
@@ -90,15 +77,15 @@ describe('metrics', () => {
   });
 
   it('the auth service counts the tokens it issues', async () => {
-    const text = async () => (await fetch(`http://${mesh.auth.http}/metrics`)).text();
+    const text = async () => (await fetch(`http://${suite.mesh.auth.http}/metrics`)).text();
     const total = (t: string) =>
       t
         .split('\n')
         .filter((l) => l.startsWith('authmesh_tokens_issued_total{'))
         .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
     const before = total(await text());
-    await mesh.clientToken('svc');
-    await mesh.login();
+    await suite.mesh.clientToken('svc');
+    await suite.mesh.login();
     expect(total(await text()) - before).toBe(2);
   });
 });
