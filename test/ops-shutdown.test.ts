@@ -3,22 +3,11 @@
 // are refused UNAVAILABLE, nothing else; exit code 0. Auth: logins under load end OK or UNAVAILABLE,
 // calls in flight at the signal complete OK, exit code 0.
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '@authmesh/testing';
-import { PASSWORD, Mesh, call } from './support/mesh.js';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, call } from './support/mesh.js';
+import { meshSuite } from './support/mesh-suite.js';
 
-let nats: NatsServer;
-let mesh: Mesh;
-
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  mesh = await Mesh.start({ natsUrl: nats.url, issuer: 'http://auth.ops-shutdown.test' });
-}, 60_000);
-
-afterAll(async () => {
-  await mesh?.stop();
-  await nats?.stop();
-});
+const suite = meshSuite({ issuer: 'http://auth.ops-shutdown.test' });
 
 /** `loops` concurrent loops of `fn` until `stop()`; each result with its start and end time. */
 function load(loops: number, fn: () => Promise<{ code: number }>) {
@@ -40,8 +29,8 @@ function load(loops: number, fn: () => Promise<{ code: number }>) {
 
 describe('graceful shutdown under load', () => {
   it('echo: SIGTERM lets open streams and in-flight calls finish, refuses new ones, exits 0', async () => {
-    const token = await mesh.clientToken('svc');
-    const echo = mesh.echoes[0]!;
+    const token = await suite.mesh.clientToken('svc');
+    const echo = suite.mesh.echoes[0]!;
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${token}`);
     const streams = Array.from({ length: 20 }, () => {
@@ -88,14 +77,14 @@ describe('graceful shutdown under load', () => {
 
   it('auth: SIGTERM under login load completes the calls in flight and exits 0', async () => {
     const logins = load(8, () =>
-      mesh.authCall('IssueToken', {
+      suite.mesh.authCall('IssueToken', {
         password: { username: 'alice', password: PASSWORD },
         audience: ['echo'],
       }),
     );
     await new Promise((r) => setTimeout(r, 500));
     const signalAt = performance.now();
-    const code = await mesh.auth.stop(10_000);
+    const code = await suite.mesh.auth.stop(10_000);
     await logins.stop();
 
     expect(code).toBe(0);
