@@ -7,42 +7,33 @@
 // revocation acknowledged around the outage enforced on both echoes afterwards.
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '@authmesh/testing';
-import { Mesh, until } from '../support/mesh.js';
+import { describe, expect, it } from 'vitest';
+import { until } from '../support/mesh.js';
+import { meshSuite } from '../support/mesh-suite.js';
 import { codesBetween, show, startLoad } from './load.js';
 
 const BOUND_MS = 6000;
-let nats: NatsServer;
-let mesh: Mesh;
-
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  mesh = await Mesh.start({
-    natsUrl: nats.url,
+const suite = meshSuite(
+  {
     issuer: 'http://auth.nats-outage.test',
     echoes: 2,
     echoEnv: { AUTHMESH_MAX_STALENESS_MS: String(BOUND_MS), AUTHMESH_STALE_POLICY: 'reject' },
-  });
-}, 90_000);
-
-afterAll(async () => {
-  await mesh?.stop();
-  await nats?.stop();
-});
+  },
+  90_000,
+);
 
 describe('NATS outage under call load (shorter than the staleness bound)', () => {
   it('serves every warm call through the outage, and loses no acknowledged revocation', async () => {
-    const admin = await mesh.clientToken('admin');
-    const warm = await Promise.all(Array.from({ length: 6 }, () => mesh.clientToken('svc')));
-    const victims = await Promise.all(Array.from({ length: 6 }, () => mesh.clientToken('svc')));
+    const admin = await suite.mesh.clientToken('admin');
+    const warm = await Promise.all(Array.from({ length: 6 }, () => suite.mesh.clientToken('svc')));
+    const victims = await Promise.all(Array.from({ length: 6 }, () => suite.mesh.clientToken('svc')));
     for (const t of [...warm, ...victims])
-      for (const i of [0, 1]) expect((await mesh.echo('WhoAmI', t, { i })).code).toBe(0);
+      for (const i of [0, 1]) expect((await suite.mesh.echo('WhoAmI', t, { i })).code).toBe(0);
     const revoke = (t: string, reason: string) =>
-      mesh.authCall('Revoke', { jti: decodeJwt(t).jti, reason }, admin, 2000);
+      suite.mesh.authCall('Revoke', { jti: decodeJwt(t).jti, reason }, admin, 2000);
 
     const load = startLoad(
-      (i) => mesh.echo('WhoAmI', warm[i % warm.length], { i: i % 2 }).then((r) => r.code),
+      (i) => suite.mesh.echo('WhoAmI', warm[i % warm.length], { i: i % 2 }).then((r) => r.code),
       8,
     );
     const acked: string[] = [];
@@ -51,13 +42,18 @@ describe('NATS outage under call load (shorter than the staleness bound)', () =>
       // Just before the kill.
       if ((await revoke(victims[0]!, 'before')).code === 0) acked.push(victims[0]!);
       const tKill = performance.now();
-      nats.kill();
+      suite.nats.kill();
       // During the outage: each Revoke must come back (bounded), OK or not.
       const t0 = performance.now();
       const during = await Promise.all(
         victims.slice(1, 4).map(async (v, k) => {
           await new Promise((res) => setTimeout(res, 100 * k));
-          const r = await mesh.authCall('Revoke', { jti: decodeJwt(v).jti, reason: 'during' }, admin, 1500);
+          const r = await suite.mesh.authCall(
+            'Revoke',
+            { jti: decodeJwt(v).jti, reason: 'during' },
+            admin,
+            1500,
+          );
           if (r.code === 0) acked.push(v);
           return r.code;
         }),
@@ -65,7 +61,7 @@ describe('NATS outage under call load (shorter than the staleness bound)', () =>
       expect(performance.now() - t0).toBeLessThan(2500);
       const outageMs = 2000;
       await new Promise((r) => setTimeout(r, Math.max(0, tKill + outageMs - performance.now())));
-      await nats.restart();
+      await suite.nats.restart();
       const tBack = performance.now();
       // Right after the restart: retry until acknowledged (the auth service reconnects).
       for (const v of victims.slice(4)) {
@@ -96,7 +92,7 @@ describe('NATS outage under call load (shorter than the staleness bound)', () =>
     for (const v of acked) {
       for (const i of [0, 1]) {
         await until(
-          async () => (await mesh.echo('WhoAmI', v, { i })).code === grpc.status.UNAUTHENTICATED,
+          async () => (await suite.mesh.echo('WhoAmI', v, { i })).code === grpc.status.UNAUTHENTICATED,
           10_000,
           `acknowledged revocation on echo ${i}`,
         );
@@ -106,6 +102,6 @@ describe('NATS outage under call load (shorter than the staleness bound)', () =>
       `[faults/nats] ${acked.length} acknowledged revocations, all enforced on both echoes after recovery`,
     );
     // And the warm tokens that were never revoked still work.
-    for (const t of warm) expect((await mesh.echo('WhoAmI', t)).code).toBe(0);
+    for (const t of warm) expect((await suite.mesh.echo('WhoAmI', t)).code).toBe(0);
   });
 });
