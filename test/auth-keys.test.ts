@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authGrpc, type AuthServiceClient, type TokenResponse__Output } from '@authmesh/proto';
-import { freePort, NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
+import { freePort, NatsServer, ServiceProcess } from '@authmesh/testing';
+import { authBin, runCli, unary } from './support/mesh.js';
 
 // Cross-process: the auth service and the CLI run from dist (build first: `npm run build`).
-const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
 const kek = randomBytes(32).toString('base64url');
 const secret = randomBytes(32).toString('base64url');
 
@@ -16,29 +14,11 @@ let nats: NatsServer;
 let env: Record<string, string>;
 let auth: ServiceProcess | undefined;
 
-function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
-    p.on('error', reject);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(stdin);
-  });
-}
+/** The CLI with this file's env, killed after 15 s. */
+const cli = (args: string[], stdin = '') => runCli(env, args, stdin, 15_000);
 
 function startAuth(extra: Record<string, string | undefined> = {}): Promise<ServiceProcess> {
-  return ServiceProcess.start({ args: [bin, 'serve'], env: { ...env, ...extra }, name: 'auth' });
+  return ServiceProcess.start({ args: [authBin, 'serve'], env: { ...env, ...extra }, name: 'auth' });
 }
 
 async function issue(service: ServiceProcess): Promise<string> {
@@ -48,16 +28,16 @@ async function issue(service: ServiceProcess): Promise<string> {
     grpc.credentials.createInsecure(),
   ) as unknown as AuthServiceClient;
   try {
-    const res = await new Promise<TokenResponse__Output>((resolve, reject) =>
-      client.IssueToken(
-        {
-          client_credentials: { client_id: 'svc-a', client_secret: secret },
-          audience: ['echo'],
-          scope: ['echo:read'],
-        },
-        { deadline: Date.now() + 5000 },
-        (err, r) => (err || !r ? reject(err ?? new Error('no response')) : resolve(r)),
-      ),
+    const res = await unary<TokenResponse__Output>(
+      client,
+      'IssueToken',
+      {
+        client_credentials: { client_id: 'svc-a', client_secret: secret },
+        audience: ['echo'],
+        scope: ['echo:read'],
+      },
+      undefined,
+      5000,
     );
     expect(res.token_type).toBe('Bearer');
     return res.access_token;

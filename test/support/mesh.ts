@@ -145,11 +145,12 @@ export function clientSecretOf(stdout: string): string {
   return (JSON.parse(stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
 }
 
-/** Runs the authmesh CLI with `env`; bounded to 20 s. */
+/** Runs the authmesh CLI with `env`; killed (SIGKILL) after `timeoutMs`, 20 s by default. */
 export function runCli(
   env: Record<string, string>,
   args: string[],
   stdin = '',
+  timeoutMs = 20_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [authBin, ...args], {
@@ -160,7 +161,7 @@ export function runCli(
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     proc.on('error', reject);
     proc.on('exit', (code) => {
       clearTimeout(timer);
