@@ -2,17 +2,14 @@
 // 1-second tokens, for the expiry case), and two echo instances (audiences `echo` and `echo-b`).
 // Each row of the contract's status table, Relay's delegation, key rotation under traffic, and echo
 // verifying on its own once the auth service is gone.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authGrpc, echoGrpc, type AuthServiceClient, type EchoClient } from '@authmesh/proto';
 import { authInterceptor, passwordSource, type TokenSource } from '@authmesh/interceptor';
-import { NatsServer, ServiceProcess, repoRoot } from '@authmesh/testing';
+import { NatsServer, ServiceProcess } from '@authmesh/testing';
+import { authBin, echoMain, runCli, unary } from './support/mesh.js';
 
-const cliPath = join(repoRoot, 'services/auth/bin/authmesh.js');
-const echoMain = join(repoRoot, 'services/echo/dist/main.js');
 const insecure = grpc.credentials.createInsecure();
 const relaySecret = randomBytes(32).toString('base64url');
 const testerSecret = randomBytes(32).toString('base64url');
@@ -30,49 +27,15 @@ let echoBClient: EchoClient;
 let baseEnv: Record<string, string>;
 let expiredSoon: { token: string; obtainedAt: number };
 
-function runCli(args: string[], input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath, ...args], {
-      env: { ...process.env, ...baseEnv },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      if (code === 0) resolve(out);
-      else reject(new Error(`authmesh ${args.join(' ')} exited ${code}:\n${out}`));
-    });
-    p.stdin.end(input);
-  });
+/** The CLI with `baseEnv`; rejects unless it exits 0. */
+async function cli(args: string[], input: string): Promise<void> {
+  const r = await runCli(baseEnv, args, input);
+  if (r.code !== 0) throw new Error(`authmesh ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
 }
 
-type Fn = (
-  req: object,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (e: grpc.ServiceError | null, r?: unknown) => void,
-) => unknown;
-function unary<T = Record<string, unknown>>(
-  client: grpc.Client,
-  method: string,
-  req: object,
-  token?: string,
-): Promise<T> {
-  const md = new grpc.Metadata();
-  if (token !== undefined) md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve, reject) =>
-    (client as unknown as Record<string, Fn>)[method]!.call(
-      client,
-      req,
-      md,
-      { deadline: Date.now() + 5000 },
-      (e, r) => (e ? reject(e) : resolve(r as T)),
-    ),
-  );
-}
+/** A unary call with a 5 s deadline; rejects with the grpc.ServiceError. */
+const rpc = <T = Record<string, unknown>>(client: unknown, method: string, req: object, token?: string) =>
+  unary<T>(client, method, req, token, 5000);
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => 0,
@@ -82,19 +45,19 @@ const kidOf = (t: string) =>
   (JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 
 const login = (c: AuthServiceClient = authClient, scope: string[] = []) =>
-  unary<{ access_token: string; refresh_token: string }>(c, 'IssueToken', {
+  rpc<{ access_token: string; refresh_token: string }>(c, 'IssueToken', {
     password: { username: 'alice', password: alicePassword },
     audience: ['echo'],
     scope,
   });
 const tester = () =>
-  unary<{ access_token: string }>(authClient, 'IssueToken', {
+  rpc<{ access_token: string }>(authClient, 'IssueToken', {
     client_credentials: { client_id: 'tester', client_secret: testerSecret },
     audience: ['echo'],
   });
 
 const startAuth = (extra: Record<string, string> = {}) =>
-  ServiceProcess.start({ name: 'auth', args: [cliPath, 'serve'], env: { ...baseEnv, ...extra } });
+  ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env: { ...baseEnv, ...extra } });
 const startEcho = (audience: string, issuer: string) =>
   ServiceProcess.start({
     name: `echo ${audience}`,
@@ -123,7 +86,7 @@ beforeAll(async () => {
   };
   auth = await startAuth();
   await Promise.all([
-    runCli(
+    cli(
       [
         'user',
         'add',
@@ -137,11 +100,11 @@ beforeAll(async () => {
       ],
       alicePassword + '\n',
     ),
-    runCli(
+    cli(
       ['user', 'add', 'mallory', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'],
       'mallory-password\n',
     ),
-    runCli(
+    cli(
       [
         'client',
         'add',
@@ -154,7 +117,7 @@ beforeAll(async () => {
       ],
       relaySecret + '\n',
     ),
-    runCli(
+    cli(
       ['client', 'add', 'tester', '--scopes', 'echo:read', '--audiences', 'echo', '--secret-stdin'],
       testerSecret + '\n',
     ),
@@ -182,34 +145,34 @@ afterAll(async () => {
 describe('echo mesh: the contract status table', () => {
   it('no token, malformed, bad signature, wrong audience → UNAUTHENTICATED', async () => {
     const { access_token: t } = await login();
-    expect(await codeOf(unary(echoClient, 'WhoAmI', {}, t))).toBe(0);
+    expect(await codeOf(rpc(echoClient, 'WhoAmI', {}, t))).toBe(0);
     const [h, p, s] = t.split('.');
     const forged = `${h}.${p}.${s!.slice(0, -4)}${s!.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
     const otherClaims = Buffer.from(
       JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'root' }),
     ).toString('base64url');
     const codes = await Promise.all([
-      codeOf(unary(echoClient, 'WhoAmI', {})),
-      codeOf(unary(echoClient, 'WhoAmI', {}, 'garbage')),
-      codeOf(unary(echoClient, 'WhoAmI', {}, forged)),
-      codeOf(unary(echoClient, 'WhoAmI', {}, `${h}.${otherClaims}.${s}`)),
-      codeOf(unary(echoBClient, 'WhoAmI', {}, t)),
+      codeOf(rpc(echoClient, 'WhoAmI', {})),
+      codeOf(rpc(echoClient, 'WhoAmI', {}, 'garbage')),
+      codeOf(rpc(echoClient, 'WhoAmI', {}, forged)),
+      codeOf(rpc(echoClient, 'WhoAmI', {}, `${h}.${otherClaims}.${s}`)),
+      codeOf(rpc(echoBClient, 'WhoAmI', {}, t)),
     ]);
     expect(codes).toEqual([16, 16, 16, 16, 16]);
   });
 
   it('missing scope → PERMISSION_DENIED', async () => {
     const { access_token: narrow } = await login(authClient, ['echo:read']);
-    expect(await codeOf(unary(echoClient, 'Admin', {}, narrow))).toBe(grpc.status.PERMISSION_DENIED);
+    expect(await codeOf(rpc(echoClient, 'Admin', {}, narrow))).toBe(grpc.status.PERMISSION_DENIED);
     const { access_token: full } = await login();
-    expect(await unary(echoClient, 'Admin', {}, full)).toEqual({ status: 'ok' });
+    expect(await rpc(echoClient, 'Admin', {}, full)).toEqual({ status: 'ok' });
   });
 
   it('bad auth request → INVALID_ARGUMENT', async () => {
-    expect(await codeOf(unary(authClient, 'IssueToken', { audience: ['echo'] }))).toBe(
+    expect(await codeOf(rpc(authClient, 'IssueToken', { audience: ['echo'] }))).toBe(
       grpc.status.INVALID_ARGUMENT,
     );
-    expect(await codeOf(unary(authClient, 'Refresh', { refresh_token: '' }))).toBe(
+    expect(await codeOf(rpc(authClient, 'Refresh', { refresh_token: '' }))).toBe(
       grpc.status.INVALID_ARGUMENT,
     );
   });
@@ -219,7 +182,7 @@ describe('echo mesh: the contract status table', () => {
     for (let i = 0; i < 8 && !codes.includes(grpc.status.RESOURCE_EXHAUSTED); i++) {
       codes.push(
         await codeOf(
-          unary(authClient, 'IssueToken', { password: { username: 'mallory', password: `wrong-${i}` } }),
+          rpc(authClient, 'IssueToken', { password: { username: 'mallory', password: `wrong-${i}` } }),
         ),
       );
     }
@@ -229,12 +192,12 @@ describe('echo mesh: the contract status table', () => {
 
   it('a revoked session is rejected by echo within milliseconds', async () => {
     const { access_token: t } = await login();
-    await unary(echoClient, 'WhoAmI', {}, t);
+    await rpc(echoClient, 'WhoAmI', {}, t);
     const t0 = performance.now();
-    await unary(authClient, 'Revoke', { token: t, reason: 'test' }, t);
+    await rpc(authClient, 'Revoke', { token: t, reason: 'test' }, t);
     let code = 0;
     for (let i = 0; i < 100 && code === 0; i++) {
-      code = await codeOf(unary(echoClient, 'WhoAmI', {}, t));
+      code = await codeOf(rpc(echoClient, 'WhoAmI', {}, t));
       if (code === 0) await new Promise((r) => setTimeout(r, 5));
     }
     console.log(`[echo-mesh] Revoke RPC → rejection at echo: ${(performance.now() - t0).toFixed(1)} ms`);
@@ -248,14 +211,14 @@ describe('echo mesh: the contract status table', () => {
     let received = 0;
     const ended = new Promise<number>((res) => {
       s.on('data', () => {
-        if (++received === 1) void unary(authClient, 'Revoke', { token: t, reason: 'stream test' }, t);
+        if (++received === 1) void rpc(authClient, 'Revoke', { token: t, reason: 'stream test' }, t);
       });
       s.on('error', (e: grpc.ServiceError) => res(e.code));
       s.on('end', () => res(0));
     });
     expect(await ended).toBe(grpc.status.UNAUTHENTICATED);
     expect(received).toBeLessThan(20);
-    expect(await unary(echoClient, 'Ping', {})).toEqual({ message: 'pong' });
+    expect(await rpc(echoClient, 'Ping', {})).toEqual({ message: 'pong' });
     // The handler's pending writes after the interceptor ended the call must not surface as errors.
     expect(echo.output).not.toMatch(/"level":(50|60)/);
   });
@@ -264,7 +227,7 @@ describe('echo mesh: the contract status table', () => {
 describe('echo mesh: delegation and audiences', () => {
   it('Relay shows the same sub, the downstream audience and the act chain', async () => {
     const { access_token: t } = await login();
-    const seen = await unary<Record<string, unknown>>(
+    const seen = await rpc<Record<string, unknown>>(
       echoClient,
       'Relay',
       { target: echoB.grpc, audience: 'echo-b' },
@@ -278,20 +241,20 @@ describe('echo mesh: delegation and audiences', () => {
     });
     expect(seen.scopes).toEqual(expect.arrayContaining(['echo:read']));
     // An audience alice may not reach is refused by the auth service, and Relay says so.
-    expect(await codeOf(unary(echoClient, 'Relay', { target: echoB.grpc, audience: 'billing' }, t))).toBe(
+    expect(await codeOf(rpc(echoClient, 'Relay', { target: echoB.grpc, audience: 'billing' }, t))).toBe(
       grpc.status.PERMISSION_DENIED,
     );
   });
 
   it('a token for one audience is rejected by the other, both ways', async () => {
     const { access_token: t } = await login();
-    expect(await codeOf(unary(echoBClient, 'WhoAmI', {}, t))).toBe(grpc.status.UNAUTHENTICATED);
-    const b = await unary<{ access_token: string }>(authClient, 'IssueToken', {
+    expect(await codeOf(rpc(echoBClient, 'WhoAmI', {}, t))).toBe(grpc.status.UNAUTHENTICATED);
+    const b = await rpc<{ access_token: string }>(authClient, 'IssueToken', {
       password: { username: 'alice', password: alicePassword },
       audience: ['echo-b'],
     });
-    expect(await codeOf(unary(echoBClient, 'WhoAmI', {}, b.access_token))).toBe(0);
-    expect(await codeOf(unary(echoClient, 'WhoAmI', {}, b.access_token))).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await codeOf(rpc(echoBClient, 'WhoAmI', {}, b.access_token))).toBe(0);
+    expect(await codeOf(rpc(echoClient, 'WhoAmI', {}, b.access_token))).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   it('a password token source with the client interceptor calls echo (unary and stream)', async () => {
@@ -336,12 +299,12 @@ describe('echo mesh: keys and availability', () => {
         kids.add(kidOf(t));
         for (const token of [t, before]) {
           calls++;
-          if ((await codeOf(unary(echoClient, 'WhoAmI', {}, token))) !== 0) failures++;
+          if ((await codeOf(rpc(echoClient, 'WhoAmI', {}, token))) !== 0) failures++;
         }
       }
     })();
     await new Promise((r) => setTimeout(r, 200));
-    await runCli(['keys', 'rotate'], '');
+    await cli(['keys', 'rotate'], '');
     // Keep going until tokens signed by the new key have been used.
     const deadline = Date.now() + 10_000;
     while (kids.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -360,21 +323,19 @@ describe('echo mesh: keys and availability', () => {
     const samples: number[] = [];
     for (let i = 0; i < 50; i++) {
       const t0 = performance.now();
-      expect(await codeOf(unary(echoClient, 'WhoAmI', {}, t))).toBe(0);
+      expect(await codeOf(rpc(echoClient, 'WhoAmI', {}, t))).toBe(0);
       samples.push(performance.now() - t0);
     }
     samples.sort((a, b) => a - b);
     console.log(
       `[echo-mesh] WhoAmI with auth down: median ${samples[25]!.toFixed(2)} ms, max ${samples[49]!.toFixed(2)} ms`,
     );
-    expect(await codeOf(unary(echoClient, 'WhoAmI', {}, 'garbage'))).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await codeOf(rpc(echoClient, 'WhoAmI', {}, 'garbage'))).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   it('an expired token → UNAUTHENTICATED (1 s token, past the 5 s tolerance)', async () => {
     const wait = expiredSoon.obtainedAt + 1000 + 5000 + 700 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    expect(await codeOf(unary(echoClient, 'WhoAmI', {}, expiredSoon.token))).toBe(
-      grpc.status.UNAUTHENTICATED,
-    );
+    expect(await codeOf(rpc(echoClient, 'WhoAmI', {}, expiredSoon.token))).toBe(grpc.status.UNAUTHENTICATED);
   }, 15_000);
 });
