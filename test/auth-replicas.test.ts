@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer, repoRoot, ServiceProcess } from '@authmesh/testing';
+import { NatsServer, ServiceProcess } from '@authmesh/testing';
+import { authBin, runCli } from './support/mesh.js';
 
 // Two auth replicas on one fresh NATS, started at the same instant in development mode: they race on the
 // dev KEK and on the key ring; exactly one of each wins and both serve the same keys. Build first.
-const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
 let nats: NatsServer;
 let replicas: ServiceProcess[] = [];
 let env: Record<string, string>;
@@ -26,7 +24,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   const started = await Promise.allSettled(
-    [1, 2].map((i) => ServiceProcess.start({ args: [bin, 'serve'], env, name: `auth-${i}` })),
+    [1, 2].map((i) => ServiceProcess.start({ args: [authBin, 'serve'], env, name: `auth-${i}` })),
   );
   replicas = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -46,15 +44,9 @@ describe('auth replicas sharing one key ring', () => {
     expect(jb).toEqual(ja);
     for (const r of replicas) expect(r.output).toContain('AUTHMESH_ENV=development');
 
-    const rotated = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, [bin, 'keys', 'rotate'], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`keys rotate exited ${code}`))));
-    });
+    const r = await runCli(env, ['keys', 'rotate']);
+    if (r.code !== 0) throw new Error(`keys rotate exited ${r.code}: ${r.stderr}`);
+    const rotated = r.stdout;
     const { current } = JSON.parse(rotated) as { current: string };
     expect(current).toBe(ja.keys[1]!.kid); // the pre-published next key is the one promoted
     const deadline = Date.now() + 5000;
