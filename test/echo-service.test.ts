@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authGrpc, echoGrpc, type AuthServiceHandlers, type EchoClient } from '@authmesh/proto';
 import { signRevocationEvent } from '@authmesh/interceptor';
 import { NatsServer, ServiceProcess, repoRoot } from '@authmesh/testing';
+import { unary } from './support/mesh.js';
 
 const issuer = 'http://issuer.test';
 const kid = 'k1';
@@ -129,24 +130,13 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-function call<T>(
+/** A unary echo call with a 5 s deadline; rejects with the grpc.ServiceError. */
+const call = <T>(
   method: 'WhoAmI' | 'Admin' | 'Relay' | 'Ping',
   req: object,
   token?: string,
   c: EchoClient = client,
-): Promise<T> {
-  const md = new grpc.Metadata();
-  if (token !== undefined) md.set('authorization', `Bearer ${token}`);
-  return new Promise((res, rej) =>
-    (c[method] as Function).call(
-      c,
-      req,
-      md,
-      { deadline: Date.now() + 5000 },
-      (e: grpc.ServiceError | null, r: T) => (e ? rej(e) : res(r)),
-    ),
-  );
-}
+): Promise<T> => unary<T>(c, method, req, token, 5000);
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => 0,
