@@ -2,14 +2,14 @@
 // user:password). Runs the built service (dist) against nothing: the start-up line is written before
 // any connection is made, so no NATS or auth service is needed.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '@authmesh/testing';
+import { echoMain } from './support/mesh.js';
 
 /** Starts echo, collects stderr until `done(stderr)` is true (or 10 s), then kills it. */
 function startupStderr(env: Record<string, string>, done: (stderr: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(repoRoot, 'services/echo/dist/main.js')], {
+    const proc = spawn(process.execPath, [echoMain], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
