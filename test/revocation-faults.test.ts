@@ -42,6 +42,9 @@ const svcToken = async () =>
     .access_token;
 const adminToken = async () =>
   (await issue({ client_credentials: { client_id: 'admin', client_secret: adminSecret } })).access_token;
+/** Revoke by jti with the admin token; the status code (0 = OK). */
+const revoke = async (jti: string | undefined, reason: string, admin: string) =>
+  (await call(authClient, 'Revoke', { jti, reason }, admin, deadline)).code;
 const whoAmI = async (which: 'reject' | 'allow', token: string) =>
   (await call(echoes[which]!.client, 'WhoAmI', {}, token, deadline)).code;
 
@@ -102,17 +105,7 @@ describe('revocation feed through a NATS outage (real processes)', () => {
     const revokedBefore = await svcToken();
     expect(await whoAmI('reject', token)).toBe(0);
     expect(await whoAmI('allow', token)).toBe(0);
-    expect(
-      (
-        await call(
-          authClient,
-          'Revoke',
-          { jti: decodeJwt(revokedBefore).jti, reason: 'before outage' },
-          admin,
-          deadline,
-        )
-      ).code,
-    ).toBe(0);
+    expect(await revoke(decodeJwt(revokedBefore).jti, 'before outage', admin)).toBe(0);
     // Acked before Revoke returned, so the outage cannot lose it.
     nats.kill();
     const staleMs = await until(
@@ -134,15 +127,7 @@ describe('revocation feed through a NATS outage (real processes)', () => {
     let revokeCode = -1;
     const interim = new Set<number>();
     while (revokeCode !== 0 && performance.now() - t0 < 15_000) {
-      revokeCode = (
-        await call(
-          authClient,
-          'Revoke',
-          { jti: decodeJwt(token).jti, reason: 'after outage' },
-          admin,
-          deadline,
-        )
-      ).code;
+      revokeCode = await revoke(decodeJwt(token).jti, 'after outage', admin);
       interim.add(revokeCode);
       if (revokeCode !== 0) await new Promise((r) => setTimeout(r, 50));
     }
