@@ -3,14 +3,8 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
 import { NatsServer, type ServiceProcess } from '@authmesh/testing';
-import {
-  call,
-  clientSecretOf,
-  runCli,
-  startAuthService,
-  startEchoService,
-  testAuthEnv,
-} from './support/mesh.js';
+import { call, startAuthService, startEchoService, testAuthEnv } from './support/mesh.js';
+import { addClients } from './support/mesh-suite.js';
 
 // NATS outage with real processes: the revocation feed goes stale (reject → UNAVAILABLE, allow → serve),
 // recovers when NATS returns, and a revocation published right after the restart is enforced (no gap).
@@ -28,7 +22,6 @@ const echoes: Record<'reject' | 'allow', { proc: ServiceProcess; client: EchoCli
   allow: undefined,
 };
 
-const cli = (args: string[]) => runCli(env, args);
 /** Every unary call here is bounded to 3 s (support/mesh `call`: resolves with the status, never rejects). */
 const deadline = { deadlineMs: 3000 };
 
@@ -76,16 +69,10 @@ async function startEcho(policy: 'reject' | 'allow'): Promise<void> {
 beforeAll(async () => {
   nats = await NatsServer.start();
   env = testAuthEnv(nats.url, ISSUER);
-  for (const [id, args] of [
-    ['admin', ['--scopes', 'authmesh:admin']],
-    ['svc', ['--scopes', 'x', '--audiences', 'echo']],
-  ] as const) {
-    const r = await cli(['client', 'add', id, ...args]);
-    expect(r.code, r.stderr).toBe(0);
-    const secret = clientSecretOf(r.stdout);
-    if (id === 'admin') adminSecret = secret;
-    else svcSecret = secret;
-  }
+  ({ admin: adminSecret, svc: svcSecret } = await addClients(env, {
+    admin: ['--scopes', 'authmesh:admin'],
+    svc: ['--scopes', 'x', '--audiences', 'echo'],
+  }));
   ({ proc: auth, client: authClient } = await startAuthService(env));
   await Promise.all([startEcho('reject'), startEcho('allow')]);
 }, 90_000);

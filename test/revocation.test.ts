@@ -3,14 +3,8 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
 import { NatsServer, type ServiceProcess } from '@authmesh/testing';
-import {
-  clientSecretOf,
-  runCli,
-  startAuthService,
-  startEchoService,
-  testAuthEnv,
-  unary,
-} from './support/mesh.js';
+import { runCli, startAuthService, startEchoService, testAuthEnv, unary } from './support/mesh.js';
+import { addClients } from './support/mesh-suite.js';
 
 // Revocation end to end, with real processes: the auth service (CLI-provisioned), three echo instances,
 // one real nats-server. Services run from dist: build first (`npm test` does).
@@ -108,14 +102,13 @@ beforeAll(async () => {
     );
     expect(r.code, r.stderr).toBe(0);
   }
-  for (const [id, args] of [
-    ['admin', ['--scopes', 'authmesh:admin']],
-    ['svc', ['--scopes', 'x', '--audiences', 'echo']],
-  ] as const) {
-    const r = await cli(['client', 'add', id, ...args]);
-    expect(r.code, r.stderr).toBe(0);
-    secrets[id] = clientSecretOf(r.stdout);
-  }
+  Object.assign(
+    secrets,
+    await addClients(env, {
+      admin: ['--scopes', 'authmesh:admin'],
+      svc: ['--scopes', 'x', '--audiences', 'echo'],
+    }),
+  );
   ({ proc: auth, client: authClient } = await startAuthService(env));
   await Promise.all([startEcho(), startEcho(), startEcho()]);
 }, 90_000);

@@ -1,7 +1,8 @@
-// The setup most e2e files share: one nats-server and a Mesh on it for the whole file.
-import { afterAll, beforeAll } from 'vitest';
+// Setup the e2e files share that asserts or registers hooks (so it needs vitest; mesh.ts does not):
+// one nats-server and a Mesh on it for the whole file, clients provisioned through the CLI.
+import { afterAll, beforeAll, expect } from 'vitest';
 import { NatsServer } from '@authmesh/testing';
-import { Mesh, type MeshOptions } from './mesh.js';
+import { Mesh, clientSecretOf, runCli, type MeshOptions } from './mesh.js';
 
 /** What `meshSuite` starts; both are set once its beforeAll has run. */
 export interface MeshSuite {
@@ -24,4 +25,21 @@ export function meshSuite(options: Omit<MeshOptions, 'natsUrl'>, timeoutMs = 60_
     await suite.nats?.stop();
   });
   return suite;
+}
+
+/**
+ * `authmesh client add <id> <args...>` for each entry, one after another, expecting exit 0 of each;
+ * returns the generated secrets by id.
+ */
+export async function addClients<Id extends string>(
+  env: Record<string, string>,
+  clients: Record<Id, string[]>,
+): Promise<Record<Id, string>> {
+  const secrets = {} as Record<Id, string>;
+  for (const [id, args] of Object.entries(clients) as [Id, string[]][]) {
+    const r = await runCli(env, ['client', 'add', id, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    secrets[id] = clientSecretOf(r.stdout);
+  }
+  return secrets;
 }
