@@ -15,6 +15,8 @@ import { authBin, call, echoMain, runCli } from './support/mesh.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authmesh-tls-'));
 const p = (name: string) => join(dir, name);
+/** `openssl req` options for a new unencrypted P-256 key. */
+const NEW_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 function openssl(...args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }
@@ -22,11 +24,7 @@ function openssl(...args: string[]): void {
 function issueCert(name: string, san: string): void {
   openssl(
     'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
+    ...NEW_P256_KEY,
     '-keyout',
     p(`${name}.key`),
     '-out',
@@ -69,11 +67,7 @@ beforeAll(async () => {
   openssl(
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
+    ...NEW_P256_KEY,
     '-keyout',
     p('ca.key'),
     '-out',
