@@ -1,7 +1,14 @@
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, NatsServer } from '@authmesh/testing';
-import { BUCKETS, connectNats, ensureRevocationStream, openBuckets, REVOCATION_STREAM } from './nats.js';
+import {
+  BUCKETS,
+  connectNats,
+  ensureRevocationStream,
+  openBuckets,
+  retryJetStreamSetup,
+  REVOCATION_STREAM,
+} from './nats.js';
 
 let server: NatsServer;
 beforeAll(async () => {
@@ -60,5 +67,22 @@ describe('nats', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('retries a JetStream setup step until it succeeds, and gives up after its time with the last error', async () => {
+    let calls = 0;
+    const retried: number[] = [];
+    const value = await retryJetStreamSetup(
+      async () => {
+        if (++calls < 3) throw new Error(`not ready ${calls}`);
+        return 'ok';
+      },
+      { onRetry: (_err, attempt) => retried.push(attempt) },
+    );
+    expect(value).toBe('ok');
+    expect(retried).toEqual([1, 2]);
+    await expect(
+      retryJetStreamSetup(async () => Promise.reject(new Error('no responders')), { forMs: 300 }),
+    ).rejects.toThrow('no responders');
   });
 });

@@ -170,3 +170,24 @@ export function trackConnection(nc: NatsConnection, onEvent?: (type: string) => 
   })().catch(() => undefined);
   return () => connected && !nc.isClosed();
 }
+
+/**
+ * Runs a JetStream setup step again until it succeeds or `forMs` has passed: right after a cluster
+ * forms (or a node restarts) the meta leader may not be elected yet, and stream or bucket creation
+ * answers "no responders", a timeout or "insufficient resources" for a few seconds.
+ */
+export async function retryJetStreamSetup<T>(
+  step: () => Promise<T>,
+  options: { forMs?: number; onRetry?: (err: unknown, attempt: number) => void } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.forMs ?? 30_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      options.onRetry?.(err, attempt);
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 2000)));
+    }
+  }
+}

@@ -18,6 +18,7 @@ import {
   ensureRevocationStream,
   KEYS_ROTATED_SUBJECT,
   openBuckets,
+  retryJetStreamSetup,
   trackConnection,
 } from './nats.js';
 import { recordIssuer } from './issuer.js';
@@ -73,11 +74,20 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     const audit = createAudit({ nc, log, onEvent: (name) => metrics.event(name) });
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
-    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    await ensureRevocationStream(jsm, {
-      replicas: config.natsReplicas,
-      maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
-    });
+    const { buckets } = await retryJetStreamSetup(
+      async () => {
+        const opened = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
+        await ensureRevocationStream(jsm, {
+          replicas: config.natsReplicas,
+          maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
+        });
+        return { buckets: opened };
+      },
+      {
+        onRetry: (err, attempt) =>
+          log.warn({ err, attempt }, 'JetStream not ready for the buckets/stream yet; retrying'),
+      },
+    );
 
     const kekBytes =
       config.kek ?? (await loadDevKek(buckets.keys, options.warn ?? ((m) => process.stderr.write(m))));
