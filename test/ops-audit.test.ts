@@ -28,8 +28,20 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-const parsed = () =>
-  events.map((e) => ({ subject: e.subject, ...(JSON.parse(e.data) as Record<string, unknown>) }));
+/** An audit event as published (DESIGN: `authmesh.audit.<event>`); every field but event/at optional. */
+type AuditEvent = {
+  event: string;
+  at: number;
+  sub?: string;
+  sid?: string;
+  jti?: string;
+  kid?: string;
+  peer?: string;
+  client_id?: string;
+  reason?: string;
+};
+
+const parsed = () => events.map((e) => ({ subject: e.subject, ...(JSON.parse(e.data) as AuditEvent) }));
 const seen = (name: string) => parsed().filter((e) => e.event === name);
 
 describe('audit events', () => {

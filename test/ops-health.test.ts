@@ -71,7 +71,8 @@ function listServices(target: string): Promise<string[]> {
     stream.on('data', (res) => {
       stream.end();
       client.close();
-      if (res.listServicesResponse) resolve(res.listServicesResponse.service.map((s) => s.name).sort());
+      if (res.listServicesResponse)
+        resolve(res.listServicesResponse.service.map((s: { name: string }) => s.name).sort());
       else reject(new Error(`no list_services response: ${JSON.stringify(res)}`));
     });
     stream.on('error', (err) => {

@@ -44,7 +44,6 @@ describe('RevocationPublisher', () => {
     });
 
   it('validates options with a TypeError naming the option', async () => {
-    const jsm = await nc.jetstreamManager();
     await expect(open({ issuer: '' })).rejects.toThrow(/issuer/);
     await expect(open({ maxTokenLifetimeSec: 0 })).rejects.toThrow(/maxTokenLifetimeSec/);
     await expect(open({ replicas: 0 })).rejects.toThrow(/replicas/);

@@ -17,7 +17,12 @@ const KEY = { kid: 'k1', alg: 'EdDSA', privateKey: signer.privateKey };
 const now = () => Math.floor(Date.now() / 1000);
 
 /** A tiny KeyStore over fixed keys, counting refreshes and removals. */
-function keyStore(): KeyStore & { refreshes: number; removed: string[]; add(k: VerificationKey): void } {
+function keyStore(): Omit<KeyStore, 'epoch'> & {
+  epoch: number;
+  refreshes: number;
+  removed: string[];
+  add(k: VerificationKey): void;
+} {
   const map = new Map<string, VerificationKey>([['k1', { kid: 'k1', alg: 'EdDSA', key: signer.publicKey }]]);
   return {
     refreshes: 0,
