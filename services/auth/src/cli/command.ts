@@ -1,7 +1,7 @@
 import type { CommandIo } from './grant-args.js';
 
 export type { CommandIo } from './grant-args.js';
-export { UsageError } from './grant-args.js';
+export { unexpectedArgument, UsageError } from './grant-args.js';
 
 /** One `authmesh` subcommand: its own file exports one of these; ./commands.ts lists them all. */
 export interface Command {

@@ -9,7 +9,7 @@ import { Kek } from '../keys/kek.js';
 import { RING_KEY } from '../keys/key-manager.js';
 import type { StoredRing } from '../keys/ring.js';
 import { BUCKETS, connectNats, REVOCATION_STREAM, REVOCATION_SUBJECTS } from '../nats.js';
-import { UsageError, type Command } from './command.js';
+import { unexpectedArgument, type Command } from './command.js';
 
 /** One check's verdict; `fix` says what to do when it failed. Never a secret in any field. */
 interface Check {
@@ -38,7 +38,7 @@ export const doctor: Command = {
   async run(argv, io) {
     const json = io.json === true || argv.includes('--json');
     const unknown = argv.find((a) => a !== '--json');
-    if (unknown !== undefined) throw new UsageError(`unexpected argument "${unknown}"`);
+    if (unknown !== undefined) throw unexpectedArgument(unknown);
     const checks: Check[] = [];
     const report = (c: Check): void => {
       checks.push(c);

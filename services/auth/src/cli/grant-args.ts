@@ -11,6 +11,16 @@ export interface CommandIo {
 }
 
 /** A command-line usage error: the message says what is wrong; the command exits with 2. */
+/**
+ * A usage error for an argument a command does not take. The argument is named only when it looks like
+ * a mistyped word: a pasted token or secret in the wrong place must not be echoed to the terminal/logs.
+ */
+export function unexpectedArgument(arg: string): UsageError {
+  return new UsageError(
+    /^[A-Za-z][A-Za-z0-9_-]{0,23}$/.test(arg) ? `unexpected argument "${arg}"` : 'unexpected argument',
+  );
+}
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

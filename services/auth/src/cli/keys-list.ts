@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { UsageError, type Command } from './command.js';
+import { unexpectedArgument, type Command } from './command.js';
 import { withKeyRing } from './key-ring.js';
 
 /** `authmesh keys list`: the ring's public view (kid, state, alg, times); no private material. */
@@ -10,7 +10,7 @@ export const keysList: Command = {
 
 Prints one JSON line per key: kid, state (current | next | retired), alg and its timestamps.`,
   async run(argv, io) {
-    if (argv.length > 0) throw new UsageError(`unexpected argument "${argv[0]}"`);
+    if (argv.length > 0) throw unexpectedArgument(argv[0]!);
     const config = loadConfig(io.env);
     const rows = await withKeyRing(config, io, async (keys) =>
       keys.ring.keys.map((k) => ({

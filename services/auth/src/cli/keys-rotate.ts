@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { UsageError, type Command } from './command.js';
+import { unexpectedArgument, type Command } from './command.js';
 import { withKeyRing } from './key-ring.js';
 
 /**
@@ -18,7 +18,7 @@ until they expire: access TTL + clock skew) and publishes a new next key. Prints
 Environment: NATS_URL, AUTHMESH_KEK (or AUTHMESH_ENV=development), AUTHMESH_SIGNING_ALG,
 AUTHMESH_ACCESS_TTL, AUTHMESH_CLOCK_SKEW, AUTHMESH_NATS_REPLICAS.`,
   async run(argv, io) {
-    if (argv.length > 0) throw new UsageError(`unexpected argument "${argv[0]}"`);
+    if (argv.length > 0) throw unexpectedArgument(argv[0]!);
     const config = loadConfig(io.env);
     const result = await withKeyRing(config, io, async (keys) => {
       const previous = keys.current().kid;

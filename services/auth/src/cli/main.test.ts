@@ -36,6 +36,19 @@ describe('authmesh CLI frame', () => {
     const extra = await run(['serve', 'now']);
     expect(extra.code).toBe(2);
     expect(extra.stderr).toContain('authmesh serve: unexpected argument "now"');
+    // Something pasted in the wrong place (a token, a secret) is refused without being echoed.
+    const pasted = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl';
+    for (const argv of [
+      ['serve', pasted],
+      ['keys', 'rotate', pasted],
+      ['keys', 'list', pasted],
+      ['doctor', pasted],
+    ]) {
+      const r = await run(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('unexpected argument');
+      expect(r.stderr).not.toContain(pasted);
+    }
     const badFlag = await run(['token', 'inspect', '--bogus', 'x']);
     expect(badFlag.code).toBe(2);
     const notJwt = await run(['token', 'inspect', 'secret-looking-thing']);

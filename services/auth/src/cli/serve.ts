@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import { startAuthService } from '../server.js';
-import { UsageError, type Command } from './command.js';
+import { unexpectedArgument, type Command } from './command.js';
 
 /** `authmesh serve`: the auth service; one `listening` JSON line on stdout, logs on stderr. */
 export const serve: Command = {
@@ -20,7 +20,7 @@ AUTHMESH_KEY_ROTATION_INTERVAL (86400 s), AUTHMESH_REFRESH_IDLE_TTL (1209600 s),
 AUTHMESH_REFRESH_ABSOLUTE_TTL (2592000 s), AUTHMESH_SCRYPT_N (131072), AUTHMESH_NATS_REPLICAS (1),
 AUTHMESH_CLOCK_SKEW (30 s).`,
   async run(argv, io) {
-    if (argv.length > 0) throw new UsageError(`unexpected argument "${argv[0]}"`);
+    if (argv.length > 0) throw unexpectedArgument(argv[0]!);
     const config = loadConfig(io.env);
     const service = await startAuthService(config, { warn: (m) => io.stderr.write(m) });
     const stop = new Promise<string>((resolve) => {
