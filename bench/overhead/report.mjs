@@ -3,45 +3,29 @@ import { fmt, x } from '../lib/report.mjs';
 /** A signed difference: `+4.5` / `−2.1`. */
 const delta = (v) => (Number.isFinite(v) ? `${v < 0 ? '−' : '+'}${fmt(Math.abs(v))}` : '–');
 
+/** One overhead row; grpc-js and h2load rounds report the same figures and differ in label and load. */
+function overheadRow(suite, name, f, load, problems) {
+  const rel =
+    name === 'none'
+      ? 'baseline'
+      : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
+  const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
+  return [suite, f.label, load, fmt(f.rate), fmt(f.p50), fmt(f.p99), cpu + problems, rel];
+}
+
 /** Table rows of suite 1: suite | case | c | calls/s | p50 | p99 | server CPU | ratio. */
 export function overheadRows(r) {
   const rows = [];
   for (const [name, v] of Object.entries(r.variants)) {
     for (const c of r.concurrencies) {
-      const f = v.byConcurrency[c];
-      const rel =
-        name === 'none'
-          ? 'baseline'
-          : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
-      const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
-      rows.push([
-        'overhead grpc-js',
-        v.label,
-        c,
-        fmt(f.rate),
-        fmt(f.p50),
-        fmt(f.p99),
-        cpu + (f.errors ? ` ${f.errors} errors` : ''),
-        rel,
-      ]);
+      const f = { ...v.byConcurrency[c], label: v.label };
+      rows.push(overheadRow('overhead grpc-js', name, f, c, f.errors ? ` ${f.errors} errors` : ''));
     }
   }
   for (const [name, f] of Object.entries(r.h2load)) {
-    const rel =
-      name === 'none'
-        ? 'baseline'
-        : `${x(f.vsNone)} none${Number.isFinite(f.vsPublic) && name !== 'public' ? `, ${x(f.vsPublic)} public` : ''}`;
-    const cpu = `${fmt(f.cpuPerCall)} µs${name === 'none' ? '' : ` (${delta(f.cpuOverNone)})`}`;
-    rows.push([
-      'overhead h2load',
-      f.label,
-      `1×${f.streams}`,
-      fmt(f.rate),
-      fmt(f.p50),
-      fmt(f.p99),
-      cpu + (f.rejected ? ` ${f.rejected} rejected` : ''),
-      rel,
-    ]);
+    rows.push(
+      overheadRow('overhead h2load', name, f, `1×${f.streams}`, f.rejected ? ` ${f.rejected} rejected` : ''),
+    );
   }
   const v = r.verify;
   const base = v.cryptoVerify;
