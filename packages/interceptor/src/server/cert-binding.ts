@@ -15,14 +15,14 @@ export interface PeerAuthContext {
  */
 export function checkCertificateBinding(
   principal: Principal,
-  authContext: () => PeerAuthContext | null,
+  call: { getAuthContext(): PeerAuthContext | null },
 ): void {
   const cnf = principal.claims.cnf as { 'x5t#S256'?: unknown } | undefined;
   if (cnf === undefined) return;
   const expected = cnf?.['x5t#S256'];
   if (typeof expected !== 'string' || expected === '')
     throw new AuthError('ERR_CERT_BINDING', 'unsupported confirmation method');
-  const raw = authContext()?.sslPeerCertificate?.raw;
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
   if (raw === undefined) throw new AuthError('ERR_CERT_BINDING', 'no client certificate');
   const actual = Buffer.from(certThumbprint(raw));
   const want = Buffer.from(expected);

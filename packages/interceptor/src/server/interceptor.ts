@@ -113,7 +113,7 @@ export function createInterceptor(ctx: InterceptorContext): grpc.ServerIntercept
     ): void {
       if (endedByUs) return; // cancelled while verifying
       // Throws ERR_CERT_BINDING for a certificate-bound token on the wrong connection (callers catch).
-      if (principal !== undefined) checkCertificateBinding(principal, () => call.getAuthContext());
+      if (principal !== undefined) checkCertificateBinding(principal, call); // no per-call closure
       stripAuthmeshHeaders(metadata);
       if (principal !== undefined) {
         bindPrincipal(metadata, principal);
