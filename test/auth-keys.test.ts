@@ -163,8 +163,8 @@ describe('auth service keys, cross-process', () => {
     expect(decodeProtectedHeader(await issue(auth)).kid).toBe(current);
   });
 
-  it('production mode without AUTHMESH_KEK refuses to start and says what to set', async () => {
-    const err = await startAuth({ AUTHMESH_KEK: '', AUTHMESH_ENV: undefined, NODE_ENV: 'production' }).then(
+  it('without AUTHMESH_KEK (production is the default) it refuses to start and says what to set', async () => {
+    const err = await startAuth({ AUTHMESH_KEK: '', AUTHMESH_ENV: '' }).then(
       async (s) => {
         await s.stop();
         return undefined;
@@ -172,7 +172,7 @@ describe('auth service keys, cross-process', () => {
       (e: Error) => e,
     );
     expect(err?.message).toMatch(/exited \(1\) before listening/);
-    expect(err?.message).toMatch(/AUTHMESH_KEK.*required in production.*set AUTHMESH_KEK/s);
+    expect(err?.message).toMatch(/AUTHMESH_KEK: is required.*set AUTHMESH_KEK/s);
     const bad = await startAuth({ AUTHMESH_KEK: 'short' }).catch((e: Error) => e);
     expect((bad as Error).message).toMatch(/AUTHMESH_KEK: must be 32 bytes/);
     expect((bad as Error).message).not.toContain('short"');

@@ -78,8 +78,8 @@ export function unary<Res = unknown>(
 }
 
 /**
- * The env the e2e suites give the auth service (and its CLI): NATS, loopback ports chosen by the OS, a fresh
- * random KEK, cheap scrypt, no scheduled key rotation; `overrides` last.
+ * The env the e2e suites give the auth service (and its CLI): NATS, loopback ports chosen by the OS,
+ * production mode with a fresh random KEK, cheap scrypt, no scheduled key rotation; `overrides` last.
  */
 export function testAuthEnv(
   natsUrl: string,
@@ -91,7 +91,10 @@ export function testAuthEnv(
     AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
     AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
     AUTHMESH_ISSUER: issuer,
+    // Production mode (the default) with a fresh KEK; no KEK file from the runner's environment.
+    AUTHMESH_ENV: 'production',
     AUTHMESH_KEK: randomBytes(32).toString('base64url'),
+    AUTHMESH_KEK_FILE: '',
     AUTHMESH_SCRYPT_N: '1024',
     AUTHMESH_KEY_ROTATION_INTERVAL: '0',
     ...overrides,

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
 const kek = randomBytes(32).toString('base64url');
 
 describe('loadConfig', () => {
   it('applies the contract defaults; the issuer follows the HTTP address unless set', () => {
-    const c = loadConfig({ AUTHMESH_KEK: kek, NODE_ENV: 'production' });
+    const c = loadConfig({ AUTHMESH_KEK: kek });
     expect(c).toMatchObject({
       env: 'production',
       natsServers: ['nats://127.0.0.1:4222'],
@@ -41,15 +44,69 @@ describe('loadConfig', () => {
     expect(d.signingAlg).toBe('ES256');
   });
 
-  it('production refuses to start without a KEK and says what to set; development goes without', () => {
-    expect(() => loadConfig({ AUTHMESH_ENV: 'production' })).toThrow(
-      /AUTHMESH_KEK: is required in production.*set AUTHMESH_KEK to 32 random bytes/,
-    );
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUTHMESH_KEK: is required in production/);
-    expect(loadConfig({ AUTHMESH_ENV: 'development' }).kek).toBeUndefined();
-    // The contract's default: no KEK and no production signal → development (a KEK is generated, loudly).
-    expect(loadConfig({}).env).toBe('development');
+  it('is production unless development is asked for by name: no KEK → refused, naming AUTHMESH_KEK', () => {
+    for (const env of [
+      {},
+      { AUTHMESH_ENV: 'production' },
+      { NODE_ENV: 'development' },
+      { NODE_ENV: 'test' },
+    ]) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(
+        /^AUTHMESH_KEK: is required \(AUTHMESH_ENV defaults to production\).*set AUTHMESH_KEK to 32 random bytes.*AUTHMESH_KEK_FILE.*AUTHMESH_ENV=development/,
+      );
+    }
+    expect(loadConfig({ AUTHMESH_KEK: kek, NODE_ENV: 'development' }).env).toBe('production');
+    expect(loadConfig({ AUTHMESH_ENV: 'development' })).toMatchObject({ env: 'development', kek: undefined });
     expect(loadConfig({ NODE_ENV: 'production', AUTHMESH_ENV: 'development' }).env).toBe('development');
+  });
+
+  describe('AUTHMESH_KEK_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authmesh-kek-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, content: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+
+    it('reads the KEK from a file (a trailing newline, as secrets usually have, is fine)', () => {
+      const path = file('kek', `${kek}\n`);
+      expect(loadConfig({ AUTHMESH_KEK_FILE: path })).toMatchObject({
+        env: 'production',
+        kek: Buffer.from(kek, 'base64url'),
+      });
+    });
+
+    it('names the variable and the file, never the content', () => {
+      const secretish = 'not-a-kek-but-secret-looking-content';
+      const cases: Array<[Record<string, string>, RegExp]> = [
+        [
+          { AUTHMESH_KEK_FILE: join(dir, 'missing') },
+          /^AUTHMESH_KEK_FILE: cannot read .*missing \(ENOENT\)$/,
+        ],
+        [{ AUTHMESH_KEK_FILE: dir }, /^AUTHMESH_KEK_FILE: cannot read .* \(EISDIR\)$/],
+        [
+          { AUTHMESH_KEK_FILE: file('bad', secretish) },
+          /^AUTHMESH_KEK_FILE: the content of .*bad must be 32 bytes in base64url/,
+        ],
+        [
+          { AUTHMESH_KEK_FILE: file('also', kek), AUTHMESH_KEK: kek },
+          /^AUTHMESH_KEK_FILE: set either AUTHMESH_KEK or AUTHMESH_KEK_FILE, not both$/,
+        ],
+      ];
+      for (const [env, message] of cases) {
+        let err: Error | undefined;
+        try {
+          loadConfig(env);
+        } catch (e) {
+          err = e as Error;
+        }
+        expect(err?.message, JSON.stringify(env)).toMatch(message);
+        expect(err?.message).not.toContain(secretish);
+        expect(err?.message).not.toContain(kek);
+        expect((err as { variable?: string }).variable).toBe('AUTHMESH_KEK_FILE');
+      }
+    });
   });
 
   it('names the bad variable and never echoes a KEK', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { SigningAlg } from './keys/key-manager.types.js';
 
 /** A host and port to listen on, as parsed from `host:port` (`[::1]:port` for IPv6). */
@@ -7,12 +8,15 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-/** `production` refuses to start without `AUTHMESH_KEK`; `development` generates and keeps one (loudly). */
+/**
+ * `production` (the default) refuses to start without a KEK (`AUTHMESH_KEK` or `AUTHMESH_KEK_FILE`);
+ * `development` (only when set explicitly) generates one, keeps it in NATS and says so loudly.
+ */
 export type AuthEnv = 'production' | 'development';
 
 /** The auth service's configuration, read from the environment once by `loadConfig`. */
 export interface AuthConfig {
-  /** `AUTHMESH_ENV`; default `production` when `NODE_ENV=production`, else `development` (the contract's default). */
+  /** `AUTHMESH_ENV`; default `production` (`NODE_ENV` does not decide: development is an explicit choice). */
   readonly env: AuthEnv;
   /** `NATS_URL` split on commas, default `nats://127.0.0.1:4222`. */
   readonly natsServers: readonly string[];
@@ -32,7 +36,10 @@ export interface AuthConfig {
   readonly defaultAudience: string;
   /** `AUTHMESH_ACCESS_TTL`, seconds, default 300. */
   readonly accessTtlSec: number;
-  /** `AUTHMESH_KEK` decoded (32 bytes); undefined only in development (then kept in the keys bucket). */
+  /**
+   * The KEK (32 bytes) from `AUTHMESH_KEK` or the file `AUTHMESH_KEK_FILE` names; undefined only in
+   * development (then the one the service stored in the keys bucket is used).
+   */
   readonly kek: Buffer | undefined;
   /** `AUTHMESH_SIGNING_ALG`, default `EdDSA` (Ed25519); `ES256` selectable. */
   readonly signingAlg: SigningAlg;
@@ -75,22 +82,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
 
-  // The contract's default for a missing KEK is "generated and kept, with a loud warning" (development);
-  // a deployment that says NODE_ENV=production (our image does) gets production unless it opts out.
-  const mode = get('AUTHMESH_ENV') ?? (get('NODE_ENV') === 'production' ? 'production' : 'development');
+  // Production unless development is asked for by name (DESIGN.md `AUTHMESH_ENV`): a deployment that
+  // forgets the KEK must fail to start, not quietly keep its signing keys' KEK in NATS.
+  const mode = get('AUTHMESH_ENV') ?? 'production';
   if (mode !== 'production' && mode !== 'development') {
     throw new ConfigError('AUTHMESH_ENV', `must be "production" or "development", got "${mode}"`);
   }
 
-  const kekText = get('AUTHMESH_KEK');
-  let kek: Buffer | undefined;
-  if (kekText !== undefined) {
-    kek = decodeKek(kekText);
-  } else if (mode === 'production') {
+  const kek = readKek(env);
+  if (kek === undefined && mode === 'production') {
     throw new ConfigError(
       'AUTHMESH_KEK',
-      `is required in production (AUTHMESH_ENV=production, the default under NODE_ENV=production) to encrypt signing keys at rest: ${KEK_HINT}; ` +
-        'or set AUTHMESH_ENV=development to have one generated and stored in NATS (not for production)',
+      `is required (AUTHMESH_ENV defaults to production) to encrypt and authenticate the signing keys and records in NATS: ${KEK_HINT}, ` +
+        'or set AUTHMESH_KEK_FILE to a file holding it (Docker/Kubernetes secrets); ' +
+        'or set AUTHMESH_ENV=development explicitly to have one generated and stored in NATS (never in production)',
     );
   }
 
@@ -147,13 +152,37 @@ export function readNatsServers(env: NodeJS.ProcessEnv = process.env): string[] 
   return servers;
 }
 
+/**
+ * The KEK from `AUTHMESH_KEK`, or from the file `AUTHMESH_KEK_FILE` names (one trailing newline or
+ * surrounding whitespace tolerated, as secrets mounted from files usually end with one); undefined when
+ * neither is set. Errors name the variable and the file, never the content.
+ */
+export function readKek(env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+  const text = env.AUTHMESH_KEK?.trim() || undefined;
+  const file = env.AUTHMESH_KEK_FILE?.trim() || undefined;
+  if (text !== undefined && file !== undefined) {
+    throw new ConfigError('AUTHMESH_KEK_FILE', 'set either AUTHMESH_KEK or AUTHMESH_KEK_FILE, not both');
+  }
+  if (text !== undefined) return decodeKek(text);
+  if (file === undefined) return undefined;
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'unreadable';
+    throw new ConfigError('AUTHMESH_KEK_FILE', `cannot read ${file} (${code})`);
+  }
+  return decodeKek(content.trim(), 'AUTHMESH_KEK_FILE', `the content of ${file}`);
+}
+
 /** Decodes a base64url KEK of exactly 32 bytes; the error never contains the value. */
-export function decodeKek(text: string, variable = 'AUTHMESH_KEK'): Buffer {
+export function decodeKek(text: string, variable = 'AUTHMESH_KEK', subject = ''): Buffer {
+  const prefix = subject === '' ? '' : `${subject} `;
   if (!/^[A-Za-z0-9_-]{43}=?$/.test(text)) {
-    throw new ConfigError(variable, `must be 32 bytes in base64url (43 characters); ${KEK_HINT}`);
+    throw new ConfigError(variable, `${prefix}must be 32 bytes in base64url (43 characters); ${KEK_HINT}`);
   }
   const bytes = Buffer.from(text, 'base64url');
-  if (bytes.length !== 32) throw new ConfigError(variable, `must decode to 32 bytes; ${KEK_HINT}`);
+  if (bytes.length !== 32) throw new ConfigError(variable, `${prefix}must decode to 32 bytes; ${KEK_HINT}`);
   return bytes;
 }
 

@@ -1,15 +1,15 @@
 import type { NatsConnection } from 'nats';
 import type { AuthConfig } from '../config.js';
-import { loadDevKek } from '../keys/dev-kek.js';
 import { Kek } from '../keys/kek.js';
 import { createAudit } from '../audit.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
 import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import type { CommandIo } from './command.js';
+import { cliKek } from './kek.js';
 
 /**
  * Runs `fn` with the shared key ring opened the way the service opens it (same env, same KEK), without
- * a watch or schedule; announces changes on `authmesh.keys.rotated`, flushes and closes NATS after.
+ * a watch or schedule, and never creating it (only the auth service does); announces changes on `authmesh.keys.rotated`, flushes and closes NATS after.
  */
 export async function withKeyRing<T>(
   config: AuthConfig,
@@ -20,7 +20,7 @@ export async function withKeyRing<T>(
   try {
     const buckets = await openBuckets(nc.jetstream(), config.natsReplicas, config.refreshAbsoluteTtlSec);
     const audit = createAudit({ nc });
-    const kek = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
+    const kek = await cliKek(config, buckets.keys, io);
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
       kek: new Kek(kek),
@@ -28,6 +28,7 @@ export async function withKeyRing<T>(
       accessTtlSec: config.accessTtlSec,
       clockSkewSec: config.clockSkewSec,
       rotationIntervalSec: 0,
+      create: false,
       watch: false,
       announce: (event) => {
         nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) }));

@@ -1,6 +1,5 @@
-import { loadConfig } from '../config.js';
 import { unexpectedArgument, type Command } from './command.js';
-import { withKeyRing } from './key-ring.js';
+import { readPublicRing } from './public-ring.js';
 
 /** `authmesh keys list`: the ring's public view (kid, state, alg, times); no private material. */
 export const keysList: Command = {
@@ -8,20 +7,18 @@ export const keysList: Command = {
   summary: 'list the signing keys of the shared ring (public data only)',
   usage: `usage: authmesh keys list
 
-Prints one JSON line per key: kid, state (current | next | retired), alg and its timestamps.`,
+Prints one JSON line per key: kid, state (current | next | retired), alg and its timestamps.
+Reads public data only: needs NATS_URL, no KEK, and creates nothing.`,
   async run(argv, io) {
     if (argv.length > 0) throw unexpectedArgument(argv[0]!);
-    const config = loadConfig(io.env);
-    const rows = await withKeyRing(config, io, async (keys) =>
-      keys.ring.keys.map((k) => ({
-        kid: k.kid,
-        state: k.state,
-        alg: k.alg,
-        created_at: iso(k.createdAt),
-        activated_at: iso(k.activatedAt),
-        retired_at: iso(k.retiredAt),
-      })),
-    );
+    const rows = (await readPublicRing(io)).keys.map((k) => ({
+      kid: k.kid,
+      state: k.state,
+      alg: k.alg,
+      created_at: iso(k.createdAt),
+      activated_at: iso(k.activatedAt),
+      retired_at: iso(k.retiredAt),
+    }));
     for (const row of rows) io.stdout.write(`${JSON.stringify(row)}\n`);
     return 0;
   },

@@ -13,7 +13,7 @@ export function overview(): string {
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Environment: NATS_URL, AUTHMESH_KEK, AUTHMESH_ENV and the AUTHMESH_* variables of the service.',
+    'Environment: NATS_URL, AUTHMESH_KEK (or AUTHMESH_KEK_FILE; required unless AUTHMESH_ENV=development), AUTHMESH_ENV and the AUTHMESH_* variables of the service.',
     '',
   ].join('\n');
 }

@@ -3,7 +3,6 @@ import { pino } from 'pino';
 import type { RevokeResponse } from '@authmesh/proto';
 import { loadConfig, type AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
-import { loadDevKek } from '../keys/dev-kek.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
 import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import { resolveIssuer } from '../issuer.js';
@@ -11,6 +10,7 @@ import { RevocationPublisher } from '../revocations.js';
 import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
 import { SessionStore } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
+import { cliKek } from './kek.js';
 
 /** Usage line of `authmesh revoke`. */
 export const REVOKE_USAGE =
@@ -68,7 +68,7 @@ async function revokeWithConfig(
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    const kekBytes = config.kek ?? (await loadDevKek(buckets.keys, (m) => io.stderr.write(m)));
+    const kekBytes = await cliKek(config, buckets.keys, io);
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
       kek: new Kek(kekBytes),
@@ -76,6 +76,7 @@ async function revokeWithConfig(
       accessTtlSec: config.accessTtlSec,
       clockSkewSec: config.clockSkewSec,
       rotationIntervalSec: 0,
+      create: false,
       watch: false,
       announce: (event) =>
         nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) })),

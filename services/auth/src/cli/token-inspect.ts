@@ -7,12 +7,9 @@ import {
   jwtVerify,
   type JWTVerifyGetKey,
 } from 'jose';
-import { readNatsServers } from '../config.js';
-import { RING_KEY } from '../keys/key-manager.js';
-import { parseRing } from '../keys/ring.js';
-import { BUCKETS, connectNats } from '../nats.js';
 import { UsageError, type Command, type CommandIo } from './command.js';
 import { readSecret } from './grant-args.js';
+import { readPublicRing } from './public-ring.js';
 import { MAX_TOKEN_BYTES } from '../rpc/validate.js';
 
 const USAGE = `usage: authmesh token inspect TOKEN|- [--jwks-uri URL] [--issuer ISS] [--audience AUD]
@@ -95,14 +92,5 @@ function remoteJwks(uri: string): JWTVerifyGetKey {
 
 /** The public keys of the ring in NATS: reading them needs no KEK. */
 async function ringJwks(io: CommandIo): Promise<JWTVerifyGetKey> {
-  const nc = await connectNats(readNatsServers(io.env), { name: 'authmesh-cli', reconnectForever: false });
-  try {
-    const kv = await nc.jetstream().views.kv(BUCKETS.keys, { bindOnly: true });
-    const entry = await kv.get(RING_KEY);
-    if (!entry || entry.operation !== 'PUT')
-      throw new Error('no key ring in NATS (has the auth service run against this NATS_URL?)');
-    return createLocalJWKSet({ keys: parseRing(entry.value).keys.map((k) => k.publicJwk) });
-  } finally {
-    await nc.close();
-  }
+  return createLocalJWKSet({ keys: (await readPublicRing(io)).keys.map((k) => k.publicJwk) });
 }

@@ -31,6 +31,11 @@ export interface KeyManagerOptions {
   rotationIntervalSec: number;
   /** How often the schedule and retired-key expiry are checked, ms (default min(30 s, interval / 10)). */
   checkEveryMs?: number;
+  /**
+   * Create the ring when the bucket holds none (default true: the auth service). The CLI passes false:
+   * only the service, with its own KEK, decides what the ring is created under.
+   */
+  create?: boolean;
   /** Watch the ring for changes by other replicas (default true; the CLI turns it off). */
   watch?: boolean;
   /** Called after this manager wrote a new current key or withdrew one (publish `authmesh.keys.rotated`). */
@@ -73,6 +78,11 @@ export class NatsKeyManager implements KeyManager {
     validate(options);
     const m = new NatsKeyManager(options);
     let entry = await options.kv.get(RING_KEY);
+    if ((!entry || entry.operation !== 'PUT') && options.create === false) {
+      throw new Error(
+        'no key ring in AUTHMESH_KEYS yet: start the auth service once (it creates the ring; the CLI never does)',
+      );
+    }
     if (!entry || entry.operation !== 'PUT') {
       try {
         const revision = await options.kv.create(
