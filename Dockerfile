@@ -22,10 +22,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/proto proto
-COPY --from=build /app/packages/proto/package.json packages/proto/
-COPY --from=build /app/packages/proto/dist packages/proto/dist
 COPY --from=build /app/packages/interceptor/package.json packages/interceptor/
 COPY --from=build /app/packages/interceptor/dist packages/interceptor/dist
+COPY --from=build /app/packages/interceptor/proto packages/interceptor/proto
 COPY --from=build /app/services/auth/package.json services/auth/
 COPY --from=build /app/services/auth/bin services/auth/bin
 COPY --from=build /app/services/auth/dist services/auth/dist

@@ -7,11 +7,21 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // In-process imports of our workspaces resolve to their sources; spawned services run from dist (built by pretest).
 export default defineConfig({
   resolve: {
-    alias: {
-      '@authmesh/interceptor': src('./packages/interceptor/src/index.ts'),
-      '@authmesh/proto': src('./packages/proto/src/index.ts'),
-      '@authmesh/testing': src('./packages/testing/src/index.ts'),
-    },
+    // Exact-match patterns, so '@authmesh/interceptor' does not also capture its subpaths.
+    alias: [
+      { find: /^@authmesh\/interceptor$/, replacement: src('./packages/interceptor/src/index.ts') },
+      {
+        find: /^@authmesh\/interceptor\/client$/,
+        replacement: src('./packages/interceptor/src/client/index.ts'),
+      },
+      {
+        find: /^@authmesh\/interceptor\/proto$/,
+        replacement: src('./packages/interceptor/src/proto/index.ts'),
+      },
+      { find: /^@authmesh\/echo\/proto$/, replacement: src('./services/echo/src/proto.ts') },
+      { find: /^@authmesh\/proto$/, replacement: src('./packages/proto/src/index.ts') },
+      { find: /^@authmesh\/testing$/, replacement: src('./packages/testing/src/index.ts') },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/**/*.test.ts'],

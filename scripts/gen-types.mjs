@@ -1,55 +1,68 @@
-// Regenerates packages/proto/src/gen from proto/ with proto-loader-gen-types, using the same loader
-// options as the runtime. With --check, generates into a temp dir and fails if the committed types drift.
+// Regenerates the TypeScript types of the .proto files with proto-loader-gen-types, using the same
+// loader options as the runtime: authmesh.v1 into the interceptor package (which ships those protos),
+// echo.v1 into the echo service (the demo's types live with the demo). With --check, generates into a
+// temp dir and fails if the committed types drift.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const check = process.argv.includes('--check');
-const target = 'packages/proto/src/gen';
-const out = check ? mkdtempSync(join(tmpdir(), 'authmesh-gen-')) : target;
-if (!check) rmSync(target, { recursive: true, force: true });
+const targets = [
+  {
+    dir: 'packages/interceptor/src/proto/gen',
+    includeDirs: ['packages/interceptor/proto'],
+    files: ['authmesh/v1/auth.proto', 'authmesh/v1/options.proto'],
+  },
+  {
+    dir: 'services/echo/src/gen',
+    includeDirs: ['proto', 'packages/interceptor/proto'],
+    files: ['echo/v1/echo.proto'],
+  },
+];
 
-execFileSync(
-  'npx',
-  [
-    'proto-loader-gen-types',
-    '--keepCase',
-    '--longs=Number',
-    '--enums=String',
-    '--defaults',
-    '--oneofs',
-    '--grpcLib=@grpc/grpc-js',
-    '--importFileExtension=.js',
-    '-I',
-    'proto',
-    '-O',
-    out,
-    'authmesh/v1/auth.proto',
-    'authmesh/v1/options.proto',
-    'echo/v1/echo.proto',
-  ],
-  { stdio: 'inherit' },
-);
+const list = (dir) =>
+  readdirSync(dir).flatMap((f) =>
+    statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)],
+  );
 
-if (check) {
-  const list = (dir) =>
-    readdirSync(dir).flatMap((f) =>
-      statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)],
-    );
+let drift = false;
+for (const { dir, includeDirs, files } of targets) {
+  const out = check ? mkdtempSync(join(tmpdir(), 'authmesh-gen-')) : dir;
+  if (!check) rmSync(dir, { recursive: true, force: true });
+  execFileSync(
+    'npx',
+    [
+      'proto-loader-gen-types',
+      '--keepCase',
+      '--longs=Number',
+      '--enums=String',
+      '--defaults',
+      '--oneofs',
+      '--grpcLib=@grpc/grpc-js',
+      '--importFileExtension=.js',
+      ...includeDirs.flatMap((d) => ['-I', d]),
+      '-O',
+      out,
+      ...files,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (!check) continue;
   const a = list(out)
     .map((f) => relative(out, f))
     .sort();
-  const b = list(target)
-    .map((f) => relative(target, f))
+  const b = list(dir)
+    .map((f) => relative(dir, f))
     .sort();
-  const drift =
+  if (
     a.join() !== b.join() ||
-    a.some((f) => readFileSync(join(out, f), 'utf8') !== readFileSync(join(target, f), 'utf8'));
-  rmSync(out, { recursive: true, force: true });
-  if (drift) {
-    console.error('generated proto types are out of date: run `npm run gen` and commit');
-    process.exit(1);
+    a.some((f) => readFileSync(join(out, f), 'utf8') !== readFileSync(join(dir, f), 'utf8'))
+  ) {
+    console.error(`generated proto types in ${dir} are out of date: run \`npm run gen\` and commit`);
+    drift = true;
   }
-  console.log('generated proto types are up to date');
+  rmSync(out, { recursive: true, force: true });
 }
+if (drift) process.exit(1);
+if (check) console.log('generated proto types are up to date');

@@ -9,21 +9,7 @@ export type {
   RevocationFeed,
 } from './revocation/revocation.types.js';
 export type { ServerAuth } from './server/server-auth.types.js';
-export { type TokenSource, staticTokenSource } from './client/token-source.js';
-export {
-  clientCredentialsSource,
-  type ClientCredentialsSourceOptions,
-} from './client/client-credentials-source.js';
-export { passwordSource, type PasswordSourceOptions } from './client/password-source.js';
-export { authInterceptor, callCredentials } from './client/client-interceptor.js';
-export {
-  createTokenExchanger,
-  type TokenExchanger,
-  type TokenExchangerOptions,
-} from './client/token-exchange.js';
-export { TokenSourceError, isTokenSourceError, type TokenSourceErrorCode } from './client/errors.js';
-export type { AuthConnectionOptions } from './client/auth-client.js';
-export type { RefreshTimingOptions } from './client/cached-token.js';
+export * from './client/index.js';
 export { toGrpcStatus, type GrpcStatus, type StatusLogger } from './status.js';
 export { createKeyStore, type KeyStoreOptions } from './jwks/key-store.js';
 export {

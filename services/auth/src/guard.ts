@@ -10,7 +10,7 @@ import {
   reflectionPackageDefinition,
   type ServerAuth,
 } from '@authmesh/interceptor';
-import { authPackageDefinition } from '@authmesh/proto';
+import { authPackageDefinition } from '@authmesh/interceptor/proto';
 import type { KeyManager } from './keys/key-manager.types.js';
 
 /** What the guard needs. */

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { addHealthService, addReflectionService, serverCredentials, tlsFromEnv } from '@authmesh/interceptor';
 import type { Logger } from 'pino';
-import { authGrpc, authPackageDefinition } from '@authmesh/proto';
+import { authGrpc, authPackageDefinition } from '@authmesh/interceptor/proto';
 import { formatAddress, type AuthConfig, type ListenAddress } from './config.js';
 import type { AuthServiceContext } from './context.types.js';
 import { createGuard } from './guard.js';

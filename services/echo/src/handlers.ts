@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { getPrincipal } from '@authmesh/interceptor';
-import type { EchoHandlers } from '@authmesh/proto';
+import type { EchoHandlers } from './proto.js';
 import { toEchoPrincipal } from './principal.js';
 import { RelayError, type Relay } from './relay.js';
 

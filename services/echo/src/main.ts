@@ -25,7 +25,7 @@ import {
   serverCredentials,
   tlsFromEnv,
 } from '@authmesh/interceptor';
-import { echoGrpc, echoPackageDefinition } from '@authmesh/proto';
+import { echoGrpc, echoPackageDefinition } from './proto.js';
 import { loadConfig, redactNatsUrl } from './config.js';
 import { echoHandlers } from './handlers.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';

@@ -1,5 +1,5 @@
 import type { Principal } from '@authmesh/interceptor';
-import type { EchoPrincipal } from '@authmesh/proto';
+import type { EchoPrincipal } from './proto.js';
 
 /** The verified principal as `echo.v1.Principal`; the `act` chain flattened nearest actor first (RFC 8693 §4.1). */
 export function toEchoPrincipal(p: Principal): EchoPrincipal {

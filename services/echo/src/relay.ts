@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { isTokenSourceError, type Principal, type TokenExchanger } from '@authmesh/interceptor';
-import { echoGrpc, type EchoClient, type EchoPrincipal__Output } from '@authmesh/proto';
+import { echoGrpc, type EchoClient, type EchoPrincipal__Output } from './proto.js';
 
 /** A failure of Relay, as the status the caller gets. */
 export class RelayError extends Error {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { TokenResponse__Output } from '@authmesh/proto';
+import type { TokenResponse__Output } from '../proto/index.js';
 import type { Principal } from '../claims.js';
 import { callUnary, connectAuth, toList, type AuthConnectionOptions } from './auth-client.js';
 import { parseTiming, tokenWindow, type RefreshTimingOptions } from './cached-token.js';

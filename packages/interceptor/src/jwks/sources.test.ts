@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authGrpc } from '@authmesh/proto';
+import { authGrpc } from '../proto/index.js';
 import { makeKey } from '../server/fixtures.test.js';
 import { isLoopbackHost, jwksFromAuthService, jwksFromUri } from './sources.js';
 

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { JSONWebKeySet } from 'jose';
-import { authGrpc } from '@authmesh/proto';
+import { authGrpc } from '../proto/index.js';
 import type { JwksSource } from './key-store.types.js';
 
 /** A JwksSource that holds a connection; `KeyStore.close()` closes it. */

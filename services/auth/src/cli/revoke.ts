@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import type { RevokeResponse } from '@authmesh/proto';
+import type { RevokeResponse } from '@authmesh/interceptor/proto';
 import { loadConfig, type AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
 import { NatsKeyManager } from '../keys/key-manager.js';

@@ -1,5 +1,5 @@
 import type { RevocationKind } from '@authmesh/interceptor';
-import type { RevokeResponse } from '@authmesh/proto';
+import type { RevokeResponse } from '@authmesh/interceptor/proto';
 import type { Logger } from 'pino';
 import type { KeyManager } from '../keys/key-manager.types.js';
 import type { SessionStore } from '../stores/sessions.js';

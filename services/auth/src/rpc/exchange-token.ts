@@ -1,6 +1,6 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { getPrincipal, type ActorClaim, type Principal } from '@authmesh/interceptor';
-import type { ExchangeTokenRequest__Output, TokenResponse } from '@authmesh/proto';
+import type { ExchangeTokenRequest__Output, TokenResponse } from '@authmesh/interceptor/proto';
 import { nowSec, type RpcDeps } from './deps.js';
 import { permissionDenied, unauthenticated } from './errors.js';
 import { commonAudiences, grantScope } from './policy.js';

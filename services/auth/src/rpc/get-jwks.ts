@@ -1,4 +1,4 @@
-import type { GetJwksResponse } from '@authmesh/proto';
+import type { GetJwksResponse } from '@authmesh/interceptor/proto';
 import type { RpcDeps } from './deps.js';
 
 /** `GetJwks`: the public JWKS, serialized once per key-ring change by the key manager. */

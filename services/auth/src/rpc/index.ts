@@ -1,4 +1,4 @@
-import type { AuthServiceHandlers } from '@authmesh/proto';
+import type { AuthServiceHandlers } from '@authmesh/interceptor/proto';
 import type { AuthServiceContext } from '../context.types.js';
 import { PasswordHasher } from '../passwords.js';
 import { RevocationPublisher } from '../revocations.js';

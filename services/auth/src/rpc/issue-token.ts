@@ -1,5 +1,5 @@
 import { Metadata, status, type ServerUnaryCall } from '@grpc/grpc-js';
-import type { IssueTokenRequest__Output, TokenResponse } from '@authmesh/proto';
+import type { IssueTokenRequest__Output, TokenResponse } from '@authmesh/interceptor/proto';
 import { certThumbprint as thumbprint } from '@authmesh/interceptor';
 import { hashClientSecret, verifyClientSecret } from '../passwords.js';
 import { peerAddress } from '../throttle.js';

@@ -1,4 +1,4 @@
-import type { RefreshRequest__Output, TokenResponse } from '@authmesh/proto';
+import type { RefreshRequest__Output, TokenResponse } from '@authmesh/interceptor/proto';
 import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
 import { nowSec, type RpcDeps } from './deps.js';
 import { invalidArgument, unauthenticated } from './errors.js';

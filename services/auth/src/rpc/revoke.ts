@@ -1,6 +1,6 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { getPrincipal, type Principal } from '@authmesh/interceptor';
-import type { RevokeRequest__Output, RevokeResponse } from '@authmesh/proto';
+import type { RevokeRequest__Output, RevokeResponse } from '@authmesh/interceptor/proto';
 import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
 import { applyRevocation, MAX_REVOCATION_VALUE, type RevocationTarget } from './apply-revocation.js';
 import type { RpcDeps } from './deps.js';

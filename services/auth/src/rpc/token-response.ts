@@ -1,4 +1,4 @@
-import type { TokenResponse } from '@authmesh/proto';
+import type { TokenResponse } from '@authmesh/interceptor/proto';
 import type { MintedToken } from '../tokens/minter.types.js';
 
 /** A TokenResponse for a minted access token and, for sessions, its refresh token. */

@@ -1,0 +1,14 @@
+// Original file: packages/interceptor/proto/authmesh/v1/options.proto
+
+
+export interface MethodRule {
+  'public'?: (boolean);
+  'scopes'?: (string)[];
+  'roles'?: (string)[];
+}
+
+export interface MethodRule__Output {
+  'public': (boolean);
+  'scopes': (string)[];
+  'roles': (string)[];
+}
