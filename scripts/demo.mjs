@@ -132,10 +132,10 @@ try {
     },
   );
 
-  const sid = claimsOf(access).sid;
   await show(
-    'Revoke the session (logout): the auth service signs the revocation and publishes it on NATS',
-    () => unary(auth, 'Revoke', { session_id: sid, reason: 'demo logout' }, access),
+    `Revoke the session (logout) by presenting its refresh token, with no caller token (RFC 7009: holding
+   the token is the proof): the auth service signs the revocation and publishes it on NATS`,
+    () => unary(auth, 'Revoke', { token: refresh, reason: 'demo logout' }),
   );
 
   await show(

@@ -79,7 +79,7 @@ describe('audit events', () => {
     }
     expect(throttled).toBe(true);
 
-    const admin = await mesh.clientToken('admin');
+    const admin = await mesh.adminToken();
     secrets.push(admin);
     const jti = JSON.parse(Buffer.from(svc.split('.')[1]!, 'base64url').toString()).jti as string;
     expect((await mesh.authCall('Revoke', { jti, reason: 'audit test' }, admin)).code).toBe(0);

@@ -33,7 +33,7 @@ describe('metrics', () => {
     expect((await suite.mesh.echo('WhoAmI', token)).code).toBe(0);
     expect((await suite.mesh.echo('Admin', token)).code).toBe(7);
 
-    const admin = await suite.mesh.clientToken('admin');
+    const admin = await suite.mesh.adminToken();
     const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
     expect((await suite.mesh.authCall('Revoke', { jti, reason: 'test' }, admin)).code).toBe(0);
     // Revocation reaches echo within milliseconds; bounded wait.

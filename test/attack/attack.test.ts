@@ -36,7 +36,7 @@ beforeAll(async () => {
   const pub = createPublicKey(key);
   const jwk = pub.export({ format: 'jwk' });
   const login = await mesh.login();
-  const admin = await mesh.clientToken('admin');
+  const admin = await mesh.adminToken();
   const revoked = await mesh.clientToken('svc');
   expect((await mesh.echo('WhoAmI', revoked)).code).toBe(0);
   expect(

@@ -52,7 +52,7 @@ async function eventually<T>(
 
 describe('one node of a 3-node NATS cluster killed', () => {
   it('logins, refreshes and revocations keep working, and nothing acknowledged is lost when the node returns', async () => {
-    const admin = await mesh.clientToken('admin');
+    const admin = await mesh.adminToken();
     const before = await mesh.login();
     const victimBefore = await mesh.clientToken('svc');
     expect(

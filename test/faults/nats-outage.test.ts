@@ -24,7 +24,7 @@ const suite = meshSuite(
 
 describe('NATS outage under call load (shorter than the staleness bound)', () => {
   it('serves every warm call through the outage, and loses no acknowledged revocation', async () => {
-    const admin = await suite.mesh.clientToken('admin');
+    const admin = await suite.mesh.adminToken();
     const warm = await Promise.all(Array.from({ length: 6 }, () => suite.mesh.clientToken('svc')));
     const victims = await Promise.all(Array.from({ length: 6 }, () => suite.mesh.clientToken('svc')));
     for (const t of [...warm, ...victims])

@@ -281,6 +281,16 @@ export class Mesh {
     ).access_token;
   }
 
+  /**
+   * The admin client's token for the auth service itself (the default audience, `authmesh`): the only
+   * audience the auth service accepts on Revoke (an admin token for `echo` is refused there).
+   */
+  async adminToken(): Promise<string> {
+    return (
+      await this.issue({ client_credentials: { client_id: 'admin', client_secret: this.secrets.admin! } })
+    ).access_token;
+  }
+
   /** An echo call on echo `i`. */
   echo<T = unknown>(
     method: string,

@@ -18,6 +18,11 @@ export interface GuardOptions {
   nc: NatsConnection;
   keys: KeyManager;
   issuer: string;
+  /**
+   * The auth service's own audience (`AUTHMESH_DEFAULT_AUDIENCE`): the only one a caller token presented
+   * to it may carry.
+   */
+  audience: string;
   clockSkewSec: number;
   log: Logger;
   /** Counts refused calls by reason code (metrics). */
@@ -27,8 +32,12 @@ export interface GuardOptions {
 /**
  * The auth service's own guard, built from the same interceptor package every protected service uses:
  * keys straight from the in-process key ring (no network hop, refreshed on every ring change) and the
- * revocation feed over the shared NATS connection. Any audience is accepted: callers of Revoke and
- * ExchangeToken present tokens minted for other services. `close()` also closes the key store and feed.
+ * revocation feed over the shared NATS connection. A caller token must carry the auth service's own
+ * audience: a token minted for another service (say an admin's token for `echo`, which that service
+ * receives) can never be replayed here to act on its holder's authority (RFC 8725 §3.9, RFC 9068 §4).
+ * Tokens that are the OBJECT of a call (ExchangeToken's subject_token, Revoke's token target) are
+ * verified by the handlers through `verify(token, { anyAudience: true })`: other audiences are the
+ * point of those fields. `close()` also closes the key store and feed.
  */
 export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
   const { nc, keys, issuer, log } = options;
@@ -44,7 +53,7 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
   });
   const auth = createServerAuth({
     issuer,
-    acceptAnyAudience: true,
+    audience: options.audience,
     jwks: { keyStore },
     revocations: { feed },
     // AuthService rules come from its .proto; health and reflection are added so they can be made public.

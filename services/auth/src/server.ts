@@ -149,6 +149,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       nc,
       keys,
       issuer,
+      audience: config.defaultAudience,
       clockSkewSec: config.clockSkewSec,
       log,
       onRejected: (info) => metrics.rejected(info.code),

@@ -30,7 +30,10 @@ export interface ServerAuthOptions {
   issuer: string;
   /** The audience(s) this service accepts; required unless `acceptAnyAudience`. */
   audience?: string | string[];
-  /** Accept tokens for any audience: only for the issuer's own API (the auth service). */
+  /**
+   * Accept tokens for any audience. Dangerous: a token minted for one service is then accepted here;
+   * authmesh's own auth service does not use it (callers must carry its audience).
+   */
   acceptAnyAudience?: boolean;
   jwks: JwksOption;
   revocations: RevocationsOption;

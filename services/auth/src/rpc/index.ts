@@ -14,7 +14,7 @@ import { refresh } from './refresh.js';
 import { revoke } from './revoke.js';
 import { unary } from './unary.js';
 
-export { ADMIN_SCOPE } from './revoke.js';
+export { ADMIN_SCOPE, hasAdminAuthority } from './authority.js';
 export { EXCHANGE_SCOPE } from './exchange-token.js';
 export {
   applyRevocation,

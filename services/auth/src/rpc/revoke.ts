@@ -1,8 +1,14 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
-import { getPrincipal, type Principal } from '@authmesh/interceptor';
+import { findPrincipal, type Principal } from '@authmesh/interceptor';
 import type { RevokeRequest__Output, RevokeResponse } from '@authmesh/interceptor/proto';
 import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
-import { applyRevocation, MAX_REVOCATION_VALUE, type RevocationTarget } from './apply-revocation.js';
+import {
+  applyRevocation,
+  MAX_REVOCATION_VALUE,
+  type RevocationDeps,
+  type RevocationTarget,
+} from './apply-revocation.js';
+import { hasAdminAuthority } from './authority.js';
 import type { RpcDeps } from './deps.js';
 import { invalidArgument, permissionDenied, unauthenticated } from './errors.js';
 import { MAX_TOKEN_BYTES, optionalField, requireField } from './validate.js';
@@ -13,44 +19,37 @@ const MAX_REASON_BYTES = 200;
 /** What a session id can look like: base64url, as `newSessionId` makes them. */
 const SESSION_ID_SHAPE = /^[A-Za-z0-9_-]+$/;
 
-/** The scope that may revoke anything. */
-export const ADMIN_SCOPE = 'authmesh:admin';
-
 /** A resolved target, and whether the caller may revoke it without the admin scope (its own token/session/subject). */
 interface Target extends RevocationTarget {
   own: boolean;
 }
 
 /**
- * `Revoke`: persists and broadcasts one revocation. Admins (scope `authmesh:admin`) may revoke
- * anything; any caller may revoke its own token, session or subject (logout). The event is durable
+ * `Revoke`: persists and broadcasts one revocation. Admins (scope `authmesh:admin` on a token that is
+ * not delegated) may revoke anything; any caller may revoke its own token, session or subject (logout);
+ * and a call with no caller token at all may revoke a `token` target, since holding that token proves
+ * the right to end it (RFC 7009 §2.1: a client revokes a token it holds). The event is durable
  * (JetStream-acked) before the call returns OK.
+ *
+ * The method's rule is `public` (proto): no caller token is needed, but one that is sent is verified in
+ * full by the guard first (own audience, signature, revocation), so a bad caller token is refused, never
+ * ignored. Every target but `token` needs that verified caller.
  */
 export function revoke(deps: RpcDeps) {
   return async (
     request: RevokeRequest__Output,
     call: ServerUnaryCall<RevokeRequest__Output, RevokeResponse>,
   ): Promise<RevokeResponse> => {
-    const caller = getPrincipal(call);
-    if (!caller) throw unauthenticated('authentication required');
+    const caller = findPrincipal(call);
     const reason = optionalField(request.reason, 'reason', MAX_REASON_BYTES) || 'revoked';
+    if (!caller) return revokeByPossession(deps, request, reason);
     const target = await resolveTarget(deps, request, caller);
     // A delegated (exchanged) token acts for its subject but is not the subject: it may revoke itself,
     // never the subject's session or every token of the subject (RFC 8693 §4.1: `act` is not `sub`).
     const own =
       target.own && (caller.act === undefined || (target.kind === 'jti' && target.value === caller.jti));
-    if (!own && !caller.scopes.has(ADMIN_SCOPE)) throw permissionDenied('not allowed to revoke this');
-    const done = await applyRevocation(
-      {
-        sessions: deps.sessions,
-        keys: deps.ctx.keys,
-        revocations: deps.revocations,
-        settings: deps.settings,
-        log: deps.ctx.log,
-      },
-      target,
-      reason,
-    );
+    if (!own && !hasAdminAuthority(caller)) throw permissionDenied('not allowed to revoke this');
+    const done = await applyRevocation(revocationDeps(deps), target, reason);
     // The target is an identifier (the jti of a token target, never the token); the caller is who asked.
     deps.ctx.audit?.record({
       event: 'revoked',
@@ -62,14 +61,44 @@ export function revoke(deps: RpcDeps) {
   };
 }
 
+/** Revoke with no caller token: only a `token` target, which the caller proves it holds by sending it. */
+async function revokeByPossession(
+  deps: RpcDeps,
+  request: RevokeRequest__Output,
+  reason: string,
+): Promise<RevokeResponse> {
+  if (request.target !== 'token') throw unauthenticated('authentication required');
+  const { target, sub } = await tokenTarget(deps, requireField(request.token, 'token', MAX_TOKEN_BYTES));
+  const done = await applyRevocation(revocationDeps(deps), target, reason);
+  // No caller: the audit names the token's own subject, and says how the revocation was authorized.
+  deps.ctx.audit?.record({
+    event: 'revoked',
+    sub,
+    reason: `${target.kind} ${target.value} by possession: ${reason}`,
+  });
+  return done;
+}
+
+function revocationDeps(deps: RpcDeps): RevocationDeps {
+  return {
+    sessions: deps.sessions,
+    keys: deps.ctx.keys,
+    revocations: deps.revocations,
+    settings: deps.settings,
+    log: deps.ctx.log,
+  };
+}
+
 async function resolveTarget(
   deps: RpcDeps,
   request: RevokeRequest__Output,
   caller: Principal,
 ): Promise<Target> {
   switch (request.target) {
-    case 'token':
-      return tokenTarget(deps, requireField(request.token, 'token', MAX_TOKEN_BYTES), caller);
+    case 'token': {
+      const { target, sub } = await tokenTarget(deps, requireField(request.token, 'token', MAX_TOKEN_BYTES));
+      return { ...target, own: sub === caller.sub };
+    }
     case 'jti': {
       const jti = requireField(request.jti, 'jti', MAX_REVOCATION_VALUE);
       return jti === caller.jti
@@ -98,15 +127,16 @@ async function resolveTarget(
 }
 
 /**
- * A token target: a refresh token (by shape) names its session; an access token is verified in full
- * first. A token that does not verify is INVALID_ARGUMENT: the caller is authenticated, its argument is
- * what is unusable (and an expired or revoked token needs no revocation).
+ * A token target and the subject it belongs to: a refresh token (by shape) names its session; an access
+ * token is verified in full first, whatever its audience (it is the object of the call, not the
+ * caller's credential). A token that does not verify is INVALID_ARGUMENT: the argument is what is
+ * unusable (and an expired or revoked token needs no revocation).
  */
-async function tokenTarget(deps: RpcDeps, token: string, caller: Principal): Promise<Target> {
+async function tokenTarget(deps: RpcDeps, token: string): Promise<{ target: RevocationTarget; sub: string }> {
   if (isRefreshTokenShape(token)) {
     const session = await deps.sessions.sessionOfRefreshToken(token);
     if (!session) throw invalidArgument('token is not a valid token');
-    return { kind: 'sid', value: session.sid, own: session.sub === caller.sub };
+    return { target: { kind: 'sid', value: session.sid }, sub: session.sub };
   }
   let principal: Principal;
   try {
@@ -114,5 +144,5 @@ async function tokenTarget(deps: RpcDeps, token: string, caller: Principal): Pro
   } catch {
     throw invalidArgument('token is not a valid token');
   }
-  return { kind: 'jti', value: principal.jti, exp: principal.exp, own: principal.sub === caller.sub };
+  return { target: { kind: 'jti', value: principal.jti, exp: principal.exp }, sub: principal.sub };
 }
