@@ -240,14 +240,16 @@ describe('the billing example, installed outside the repository', () => {
         async () =>
           ++polls > 0 &&
           (await call(client, 'GetInvoice', { id: 'inv-1' }, token)).code === grpc.status.UNAUTHENTICATED,
-        2000,
+        5000,
         'revoked token refused by the example server',
         1,
       );
       console.log(
         `example: Revoke returned -> refused by the installed server in ${ms.toFixed(1)} ms (${polls} calls)`,
       );
-      expect(ms).toBeLessThan(1000);
+      // Typically the first call after Revoke returns is refused (~1 ms on a quiet machine); the bound
+      // leaves room for a loaded CI machine, where one call alone can take a few hundred ms.
+      expect(ms).toBeLessThan(2000);
     } finally {
       client.close();
     }
