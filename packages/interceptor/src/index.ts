@@ -28,6 +28,7 @@ export {
   type RevocationFeedStats,
 } from './revocation/feed.js';
 export type { RevocationFeedOptions } from './revocation/feed-options.js';
+export { natsServersWithCredentials, type NatsServersWithCredentials } from './revocation/nats-url.js';
 export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } from './revocation/feed.js';
 export {
   signRevocationEvent,

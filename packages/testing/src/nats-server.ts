@@ -33,12 +33,26 @@ export interface NatsServerOptions {
   args?: string[];
   /** Server name (needed in a cluster). */
   name?: string;
+  /**
+   * A nats-server.conf to start from (`-c`); the address, port and JetStream store given here override
+   * its own, so the file must not set `store_dir` (nats-server refuses it twice). Variables it reads
+   * from the environment (`$NAME`) come from `env`.
+   */
+  config?: string;
+  /** Environment of the server process (with `config`: its `$NAME` variables). Default: this process's. */
+  env?: Record<string, string>;
+  /**
+   * A user the config lets connect, to see the server ready when it requires authentication: it must be
+   * allowed `$JS.API.INFO` and replies on `_INBOX.>`.
+   */
+  probeUser?: { user: string; pass: string };
 }
 
 /** A real nats-server with JetStream on 127.0.0.1, for tests. Always `stop()` it (or `await using`). */
 export class NatsServer {
   readonly url: string;
   private proc: ChildProcess | undefined;
+  private logText = '';
   private readonly ownsStore: boolean;
 
   private constructor(
@@ -46,6 +60,7 @@ export class NatsServer {
     readonly storeDir: string,
     private readonly extraArgs: string[],
     ownsStore: boolean,
+    private readonly launchOptions: Pick<NatsServerOptions, 'config' | 'env' | 'probeUser'> = {},
   ) {
     this.url = `nats://127.0.0.1:${port}`;
     this.ownsStore = ownsStore;
@@ -55,9 +70,18 @@ export class NatsServer {
     const port = options.port || (await freePort());
     const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'authmesh-nats-'));
     const args = [...(options.name ? ['-n', options.name] : []), ...(options.args ?? [])];
-    const server = new NatsServer(port, storeDir, args, options.storeDir === undefined);
+    const server = new NatsServer(port, storeDir, args, options.storeDir === undefined, {
+      config: options.config,
+      env: options.env,
+      probeUser: options.probeUser,
+    });
     await server.launch();
     return server;
+  }
+
+  /** What the server logged (stderr, every run of it, at most about 1 MB): e.g. permission violations. */
+  get log(): string {
+    return this.logText;
   }
 
   get running(): boolean {
@@ -66,18 +90,23 @@ export class NatsServer {
 
   private async launch(): Promise<void> {
     const bin = natsServerBinary();
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs];
-    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const { config, env, probeUser } = this.launchOptions;
+    const args = [
+      ...(config ? ['-c', config] : []),
+      ...['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs],
+    ];
+    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
     this.proc = proc;
     let log = '';
     proc.stderr?.on('data', (d: Buffer) => {
       if (log.length < 20_000) log += d.toString();
+      if (this.logText.length < 1_000_000) this.logText += d.toString();
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (!this.running) throw new Error(`nats-server exited during start (code ${proc.exitCode}):\n${log}`);
       try {
-        const nc = await connect({ servers: this.url, timeout: 500, reconnect: false });
+        const nc = await connect({ servers: this.url, timeout: 500, reconnect: false, ...probeUser });
         // JetStream answers only once the server (or cluster) has a meta leader.
         await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
         await nc.close();

@@ -9,6 +9,7 @@ import {
   type KV,
   type NatsConnection,
 } from 'nats';
+import { natsServersWithCredentials } from '@authmesh/interceptor';
 
 /** The KV buckets of the auth service (fixed names, docs/ARCHITECTURE.md). */
 export const BUCKETS = {
@@ -26,6 +27,13 @@ export const REVOCATION_SUBJECTS = 'authmesh.revoked.>';
 /** Core NATS subject announcing a key rotation, so interceptors refresh their JWKS at once. */
 export const KEYS_ROTATED_SUBJECT = 'authmesh.keys.rotated';
 
+/**
+ * The reply-subject prefix of the auth service's and the CLI's connections. Not the default `_INBOX`:
+ * the replies they get (bucket reads: password hashes, sealed keys) then go to subjects that a protected
+ * service, allowed to subscribe only to `_INBOX.>` (deploy/nats-server.conf), can never listen on.
+ */
+export const AUTH_INBOX_PREFIX = '_AUTHMESH_AUTH_INBOX';
+
 /** Every bucket, opened (created on first use). */
 export type AuthBuckets = { readonly [K in keyof typeof BUCKETS]: KV };
 
@@ -40,16 +48,19 @@ export interface ConnectNatsOptions {
 }
 
 /**
- * Connects to NATS (`servers` from `NATS_URL`). When nothing answers, rejects with a message naming the
- * servers (credentials stripped) and `NATS_URL`, rather than the client's bare error code.
+ * Connects to NATS (`servers` from `NATS_URL`, credentials as `user:password@` in the URLs). When
+ * nothing answers, rejects with a message naming the servers (credentials stripped) and `NATS_URL`,
+ * rather than the client's bare error code.
  */
 export async function connectNats(
   servers: readonly string[],
   options: ConnectNatsOptions,
 ): Promise<NatsConnection> {
+  const target = natsServersWithCredentials(servers, 'NATS_URL');
   try {
     return await connect({
-      servers: [...servers],
+      ...target,
+      inboxPrefix: AUTH_INBOX_PREFIX,
       name: options.name,
       timeout: options.timeoutMs ?? 5000,
       maxReconnectAttempts: options.reconnectForever === false ? 0 : -1,

@@ -1,9 +1,13 @@
 import type { NatsConnection } from 'nats';
 import type { KeyStore } from '../jwks/key-store.types.js';
+import { natsServersWithCredentials, type NatsServersWithCredentials } from './nats-url.js';
 
 /** Options of {@link createRevocationFeed}. */
 export interface RevocationFeedOptions {
-  /** NATS server URL(s) (`NATS_URL`); used when no `connection` is given. */
+  /**
+   * NATS server URL(s) (`NATS_URL`); used when no `connection` is given. Credentials may be written in
+   * them (`nats://user:password@host:4222`, or `nats://token@host:4222`).
+   */
   servers?: string | string[];
   /** An existing connection to share; the feed does not close it. */
   connection?: NatsConnection;
@@ -31,7 +35,8 @@ export interface RevocationFeedOptions {
 
 /** Options after defaults and validation. */
 export interface ParsedFeedOptions {
-  servers: string[] | undefined;
+  /** The servers, with credentials taken out of their URLs into connect options. */
+  servers: NatsServersWithCredentials | undefined;
   connection: NatsConnection | undefined;
   keys: KeyStore;
   issuer: string;
@@ -103,7 +108,7 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
   if (typeof coreFastPath !== 'boolean') throw new TypeError('coreFastPath must be a boolean');
   return {
     coreFastPath,
-    servers,
+    servers: servers && natsServersWithCredentials(servers),
     connection: o.connection,
     keys: o.keys,
     issuer: o.issuer,

@@ -199,7 +199,7 @@ class Feed implements NatsRevocationFeed {
     const nc =
       this.o.connection ??
       (await connect({
-        servers: this.o.servers,
+        ...this.o.servers,
         name: this.o.name,
         // Keep trying: a service may start before NATS, and must ride out any outage.
         waitOnFirstConnect: true,
