@@ -1,8 +1,12 @@
 // The real processes under deploy/nats-server.conf, each with its own NATS user as docker-compose.yml
 // gives them (NATS_URL=nats://user:password@host): the auth service as `authmesh-auth`, the CLI as
-// `authmesh-operator`, echo as `authmesh-service`. Login, call echo, revoke (through the auth service and
+// `authmesh-operator`, echo as `authmesh-service`, and the KEK from a file (AUTHMESH_KEK_FILE) as compose
+// mounts it. Login, call echo, revoke (through the auth service and
 // through the CLI), echo rejects; and nats-server logged no permission violation of anyone on the way,
 // so the configuration grants everything these processes really do.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthServiceClient, EchoClient, TokenResponse__Output } from '@authmesh/proto';
 import type { ServiceProcess } from '@authmesh/testing';
@@ -23,6 +27,7 @@ const UNAUTHENTICATED = 16;
 describe('auth service, CLI and echo as processes with their least-privilege NATS users', () => {
   let d: DeployNats;
   let cliEnv: Record<string, string>;
+  let kekDir: string | undefined;
   let auth: { proc: ServiceProcess; client: AuthServiceClient };
   let echo: { proc: ServiceProcess; client: EchoClient };
 
@@ -39,7 +44,10 @@ describe('auth service, CLI and echo as processes with their least-privilege NAT
 
   beforeAll(async () => {
     d = await startDeployNats();
-    const authEnv = testAuthEnv(d.url('auth'), ISSUER);
+    const { AUTHMESH_KEK: kek, ...authEnv } = testAuthEnv(d.url('auth'), ISSUER);
+    kekDir = mkdtempSync(join(tmpdir(), 'authmesh-kek-'));
+    authEnv.AUTHMESH_KEK_FILE = join(kekDir, 'authmesh-kek');
+    writeFileSync(authEnv.AUTHMESH_KEK_FILE, `${kek}\n`, { mode: 0o600 });
     cliEnv = { ...authEnv, NATS_URL: d.url('operator') };
     const added = await runCli(
       cliEnv,
@@ -60,6 +68,7 @@ describe('auth service, CLI and echo as processes with their least-privilege NAT
     await echo?.proc.stop();
     await auth?.proc.stop();
     await d?.nats.stop();
+    if (kekDir) rmSync(kekDir, { recursive: true, force: true });
   });
 
   it('login, call echo, logout through the auth service: echo rejects the revoked token', async () => {
