@@ -29,17 +29,35 @@ export const AUTHENTICATED: ResolvedRule = Object.freeze({
 const RULE_OPTION = '(authmesh.v1.rule)';
 const PATH = /^\/[^/\s]+\/[^/\s]+$/;
 
+const RULE_FIELDS: readonly string[] = ['public', 'scopes', 'roles'];
+
+/**
+ * A repeated string field. Protobuf text format lets a repeated field be given one bare value
+ * (`roles: "finance"`), which protobufjs hands over as a string: that is a list of one.
+ */
 function stringList(value: unknown, name: string): readonly string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))) {
-    throw new TypeError(`${name}: must be an array of non-empty strings without spaces`);
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))) {
+    throw new TypeError(`${name}: must be a list of non-empty strings without spaces`);
   }
-  return Object.freeze([...value]);
+  return Object.freeze([...list]);
 }
 
+/**
+ * Parses one rule strictly. protobufjs does not check the fields of an option message, so without
+ * this a typo (`scope:` for `scopes:`) would silently leave an admin method open to any caller.
+ */
 function resolveRule(rule: unknown, name: string): ResolvedRule {
-  if (typeof rule !== 'object' || rule === null) throw new TypeError(`${name}: must be an object`);
-  const r = rule as MethodRule;
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule))
+    throw new TypeError(`${name}: must be an object`);
+  for (const key of Object.keys(rule)) {
+    if (!RULE_FIELDS.includes(key))
+      throw new TypeError(
+        `${name}: unknown field ${JSON.stringify(key)} (fields: ${RULE_FIELDS.join(', ')})`,
+      );
+  }
+  const r = rule as Record<string, unknown>;
   if (r.public !== undefined && typeof r.public !== 'boolean')
     throw new TypeError(`${name}.public: must be a boolean`);
   const scopes = stringList(r.scopes, `${name}.scopes`);
@@ -83,7 +101,9 @@ export function buildRules(
       const rule = options?.[RULE_OPTION];
       table.set(
         path,
-        rule === undefined || rule === null ? AUTHENTICATED : resolveRule(rule, `packageDefinition ${path}`),
+        rule === undefined || rule === null
+          ? AUTHENTICATED
+          : resolveRule(rule, `packageDefinition ${path} ${RULE_OPTION}`),
       );
     }
   }
