@@ -180,7 +180,7 @@ describe('IssueToken', () => {
 });
 
 describe('Refresh', () => {
-  it('rotates: a new refresh token, the same session; reuse of the old one kills the newer one too', async () => {
+  it('rotates: a new refresh token, the same session; reuse of the old one once the new one was used kills the family', async () => {
     const first = await login('alice', 'pw-alice');
     const second = await refresh(first.refresh_token, ['a']);
     expect(second.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -189,21 +189,19 @@ describe('Refresh', () => {
     const [c1, c2] = [decodeJwt(first.access_token), await verify(second.access_token)];
     expect(c2.sid).toBe(c1.sid);
     expect(c2.scope).toBe('a');
+    // Presented again before the new one was used (a lost answer): the same successor.
+    expect((await refresh(first.refresh_token)).refresh_token).toBe(second.refresh_token);
 
+    const third = await refresh(second.refresh_token);
     const reuse = await statusOf(refresh(first.refresh_token));
     expect(reuse.code).toBe(grpc.status.UNAUTHENTICATED);
-    expect((await statusOf(refresh(second.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await statusOf(refresh(third.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
-  it('of 20 concurrent refreshes of one token exactly one succeeds', async () => {
+  it('20 concurrent refreshes of one token all get the same successor', async () => {
     const { refresh_token } = await login('alice', 'pw-alice');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => refresh(refresh_token)));
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    expect(ok).toHaveLength(1);
-    for (const r of results) {
-      if (r.status === 'rejected')
-        expect((r.reason as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
-    }
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(refresh_token)));
+    expect(new Set(results.map((r) => r.refresh_token)).size).toBe(1);
   });
 
   it('an access token is never taken as a refresh token', async () => {

@@ -176,16 +176,21 @@ describe('revocations reach every echo instance', () => {
   it('refresh-token reuse kills the session’s live tokens everywhere', async () => {
     const first = await login('alice');
     const second = await authCall<TokenResponse__Output>('Refresh', { refresh_token: first.refresh_token });
-    await expectAccepted(second.access_token);
+    // The successor is used: from now on the first token is only reuse (no retry grace any more).
+    const third = await authCall<TokenResponse__Output>('Refresh', { refresh_token: second.refresh_token });
+    await expectAccepted(third.access_token);
     await expectAccepted(first.access_token);
     // Replaying the rotated refresh token: refused, and the whole family is revoked and broadcast.
     await expect(authCall('Refresh', { refresh_token: first.refresh_token })).rejects.toMatchObject({
       code: UNAUTHENTICATED,
     });
     const t0 = performance.now();
-    record('refresh-reuse', await rejectionTimes(second.access_token, t0));
-    for (const i of [0, 1, 2]) expect(await whoAmI(i, first.access_token)).toBe(UNAUTHENTICATED);
-    await expect(authCall('Refresh', { refresh_token: second.refresh_token })).rejects.toMatchObject({
+    record('refresh-reuse', await rejectionTimes(third.access_token, t0));
+    for (const i of [0, 1, 2]) {
+      expect(await whoAmI(i, first.access_token)).toBe(UNAUTHENTICATED);
+      expect(await whoAmI(i, second.access_token)).toBe(UNAUTHENTICATED);
+    }
+    await expect(authCall('Refresh', { refresh_token: third.refresh_token })).rejects.toMatchObject({
       code: UNAUTHENTICATED,
     });
   });

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       keyRotationIntervalSec: 86_400,
       refreshIdleTtlSec: 1_209_600,
       refreshAbsoluteTtlSec: 2_592_000,
+      refreshRetryGraceSec: 15,
       scryptN: 131_072,
       natsReplicas: 1,
       clockSkewSec: 30,

@@ -49,6 +49,11 @@ export interface AuthConfig {
   readonly refreshIdleTtlSec: number;
   /** `AUTHMESH_REFRESH_ABSOLUTE_TTL`, seconds, default 2592000 (30 days). */
   readonly refreshAbsoluteTtlSec: number;
+  /**
+   * `AUTHMESH_REFRESH_RETRY_GRACE`, seconds, default 15; 0 disables: how long a rotated refresh token
+   * presented again (lost answer, concurrent refresh) gets the same successor while that is unused.
+   */
+  readonly refreshRetryGraceSec: number;
   /** `AUTHMESH_SCRYPT_N`, scrypt cost (power of two), default 131072 (2^17). */
   readonly scryptN: number;
   /** `AUTHMESH_NATS_REPLICAS`, replicas of the KV buckets and the revocation stream, default 1. */
@@ -136,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     keyRotationIntervalSec: int(env, 'AUTHMESH_KEY_ROTATION_INTERVAL', 86_400, 0),
     refreshIdleTtlSec,
     refreshAbsoluteTtlSec,
+    refreshRetryGraceSec: int(env, 'AUTHMESH_REFRESH_RETRY_GRACE', 15, 0, 300),
     scryptN,
     natsReplicas,
     clockSkewSec: int(env, 'AUTHMESH_CLOCK_SKEW', 30, 0, 600),

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { ServerAuth } from '@authmesh/interceptor';
+import type { Kek } from './keys/kek.js';
 import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
 import type { Audit } from './audit.js';
@@ -13,6 +14,8 @@ export interface AuthServiceContext {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly keys: KeyManager;
+  /** The key-encryption key; stores derive their own keys from it (`deriveKey`). */
+  readonly kek: Kek;
   readonly minter: TokenMinter;
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;

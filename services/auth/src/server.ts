@@ -91,9 +91,10 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
 
     const kekBytes =
       config.kek ?? (await loadDevKek(buckets.keys, options.warn ?? ((m) => process.stderr.write(m))));
+    const kek = new Kek(kekBytes);
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
-      kek: new Kek(kekBytes),
+      kek,
       alg: config.signingAlg,
       accessTtlSec: config.accessTtlSec,
       clockSkewSec: config.clockSkewSec,
@@ -167,6 +168,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       js,
       jsm,
       keys,
+      kek,
       minter,
       guard,
       log,

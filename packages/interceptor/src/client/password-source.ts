@@ -28,8 +28,9 @@ const deadRefresh = new Set<number>([
  * when the refresh token is dead.
  *
  * A refresh whose answer is lost (timeout) leaves the rotated token unknown to us; the next attempt
- * presents the old one, which the auth service treats as reuse and revokes the session (RFC 9700
- * §4.14.2). The source then logs in again: a new session, never a silent failure.
+ * presents the old one, and within the auth service's retry grace (AUTHMESH_REFRESH_RETRY_GRACE) it
+ * answers with the same successor. Past the grace that is reuse and revokes the session (RFC 9700
+ * §4.14.2); the source then logs in again: a new session, never a silent failure.
  */
 export function passwordSource(options: PasswordSourceOptions): TokenSource {
   const owner = 'passwordSource';

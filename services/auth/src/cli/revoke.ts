@@ -8,7 +8,7 @@ import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import { resolveIssuer } from '../issuer.js';
 import { RevocationPublisher } from '../revocations.js';
 import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
-import { SessionStore } from '../stores/sessions.js';
+import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
 import { cliKek } from './kek.js';
 
@@ -69,9 +69,10 @@ async function revokeWithConfig(
     const jsm = await nc.jetstreamManager();
     const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
     const kekBytes = await cliKek(config, buckets.keys, io);
+    const kek = new Kek(kekBytes);
     const keys = await NatsKeyManager.open({
       kv: buckets.keys,
-      kek: new Kek(kekBytes),
+      kek,
       alg: config.signingAlg,
       accessTtlSec: config.accessTtlSec,
       clockSkewSec: config.clockSkewSec,
@@ -94,6 +95,7 @@ async function revokeWithConfig(
       const sessions = await SessionStore.open(js, {
         idleTtlSec: config.refreshIdleTtlSec,
         absoluteTtlSec: config.refreshAbsoluteTtlSec,
+        successorKey: kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
       });
       return await applyRevocation(
         { sessions, keys, revocations, settings: grantSettings(config), log },

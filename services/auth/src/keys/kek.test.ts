@@ -31,4 +31,14 @@ describe('Kek (AES-256-GCM envelope)', () => {
   it('rejects a key that is not 32 bytes', () => {
     expect(() => new Kek(randomBytes(16))).toThrow(TypeError);
   });
+
+  it('derives one stable key per purpose, unrelated to the KEK and to other purposes', () => {
+    const bytes = randomBytes(32);
+    const a = new Kek(bytes).deriveKey('refresh-successor');
+    expect(a).toHaveLength(32);
+    expect(new Kek(bytes).deriveKey('refresh-successor')).toEqual(a);
+    expect(new Kek(bytes).deriveKey('records')).not.toEqual(a);
+    expect(new Kek(randomBytes(32)).deriveKey('refresh-successor')).not.toEqual(a);
+    expect(a).not.toEqual(bytes);
+  });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /** A private key sealed under the KEK: base64url of `iv (12) || ciphertext || tag (16)`. */
 export type SealedKey = string;
@@ -27,6 +27,16 @@ export class Kek {
     cipher.setAAD(Buffer.from(kid, 'utf8'));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /**
+   * A 32-byte key for one `purpose`, derived from the KEK with HKDF-SHA-256 (RFC 5869, info
+   * `authmesh/<purpose>`): each use gets its own key, and the KEK itself never leaves this object.
+   */
+  deriveKey(purpose: string): Buffer {
+    if (typeof purpose !== 'string' || purpose === '')
+      throw new TypeError('kek: purpose must be a non-empty string');
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `authmesh/${purpose}`, 32));
   }
 
   /** Decrypts and authenticates; throws `KekError` on a wrong KEK, a wrong kid or any tampering. */

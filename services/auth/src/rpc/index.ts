@@ -3,7 +3,7 @@ import type { AuthServiceContext } from '../context.types.js';
 import { PasswordHasher } from '../passwords.js';
 import { RevocationPublisher } from '../revocations.js';
 import { ClientStore } from '../stores/clients.js';
-import { SessionStore } from '../stores/sessions.js';
+import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UserStore } from '../stores/users.js';
 import { LoginThrottle } from '../throttle.js';
 import type { GrantSettings, RpcDeps } from './deps.js';
@@ -50,6 +50,8 @@ export async function createAuthHandlers(
     SessionStore.open(ctx.js, {
       idleTtlSec: config.refreshIdleTtlSec,
       absoluteTtlSec: config.refreshAbsoluteTtlSec,
+      successorKey: ctx.kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
+      retryGraceSec: config.refreshRetryGraceSec,
     }),
     // Same stream limits as server.ts passes (ensureRevocationStream updates the stream when they differ).
     RevocationPublisher.open({

@@ -1,3 +1,5 @@
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { certThumbprint } from '@authmesh/interceptor';
 import type { RefreshRequest__Output, TokenResponse } from '@authmesh/interceptor/proto';
 import { isRefreshTokenShape } from '../stores/refresh-tokens.js';
 import { nowSec, type RpcDeps } from './deps.js';
@@ -7,17 +9,24 @@ import { tokenResponse } from './token-response.js';
 import { requireField, tokenList } from './validate.js';
 
 /**
- * `Refresh`: rotates a refresh token (one use only). Reuse of a rotated token, including losing a
- * race against a concurrent use of the same token, ends the session and broadcasts a `sid`
- * revocation (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+ * `Refresh`: rotates a refresh token. Presenting the token just rotated again within
+ * `AUTHMESH_REFRESH_RETRY_GRACE`, from the same certificate and while its successor is unused (a lost
+ * answer, a concurrent refresh), returns that same successor with a fresh access token. Any other reuse
+ * of a rotated token ends the session and broadcasts a `sid` revocation (RFC 9700 §4.14.2).
  */
 export function refresh(deps: RpcDeps) {
-  return async (request: RefreshRequest__Output): Promise<TokenResponse> => {
+  return async (
+    request: RefreshRequest__Output,
+    call: ServerUnaryCall<RefreshRequest__Output, TokenResponse>,
+  ): Promise<TokenResponse> => {
     const token = requireField(request.refresh_token, 'refresh_token');
     // An access token (a JWS) never has a refresh token's shape: it is refused here, not looked up.
     if (!isRefreshTokenShape(token)) throw invalidArgument('refresh_token is malformed');
     const requested = tokenList(request.scope, 'scope');
-    const result = await deps.sessions.rotate(token);
+    const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+    const result = await deps.sessions.rotate(token, {
+      certThumbprint: raw === undefined ? undefined : certThumbprint(raw),
+    });
     if (!result.ok) {
       if (result.reason === 'reuse' && result.firstDetection) {
         deps.ctx.audit?.record({ event: 'reuse_detected', sid: result.sid, reason: 'session revoked' });
@@ -49,6 +58,7 @@ export function refresh(deps: RpcDeps) {
       sid: session.sid,
       jti: minted.jti,
       kid: minted.kid,
+      ...(result.retried ? { reason: 'retry of a rotation within the grace' } : {}),
     });
     return tokenResponse(minted, granted, result);
   };

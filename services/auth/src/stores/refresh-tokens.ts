@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** Bytes of randomness in a refresh token (256 bits, DESIGN.md "Access tokens"). */
 const REFRESH_TOKEN_BYTES = 32;
@@ -22,6 +22,19 @@ export function isRefreshTokenShape(value: string): boolean {
 /** The KV key of a refresh token: its SHA-256, base64url. The token itself is never stored. */
 export function refreshTokenKey(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/**
+ * The successor of a refresh token: HMAC-SHA-256 of the token under `key` (derived from the KEK), in the
+ * shape of a refresh token. Deterministic, so a rotation whose answer was lost hands out the same
+ * successor again, and concurrent rotations of one token agree on it, without the successor ever being
+ * stored; unpredictable without the key, so holding a token never reveals its successor.
+ */
+export function successorToken(key: Uint8Array, token: string): string {
+  return createHmac('sha256', key)
+    .update('authmesh refresh successor v1\0')
+    .update(token, 'utf8')
+    .digest('base64url');
 }
 
 /** A new session id (128 random bits). */

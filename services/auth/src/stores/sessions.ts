@@ -1,4 +1,4 @@
-import type { JetStreamClient, KV } from 'nats';
+import type { JetStreamClient, KV, KvEntry } from 'nats';
 import {
   bindBucket,
   entryJson,
@@ -8,7 +8,13 @@ import {
   REFRESH_BUCKET,
   SESSIONS_BUCKET,
 } from './kv.js';
-import { isRefreshTokenShape, newRefreshToken, newSessionId, refreshTokenKey } from './refresh-tokens.js';
+import {
+  isRefreshTokenShape,
+  newRefreshToken,
+  newSessionId,
+  refreshTokenKey,
+  successorToken,
+} from './refresh-tokens.js';
 
 /** A session (refresh family) in `AUTHMESH_SESSIONS` under `sid.<sid>`. Times are unix seconds. */
 export interface SessionRecord {
@@ -33,6 +39,13 @@ export interface RefreshRecord {
   created_at: number;
   idle_expires_at: number;
   rotated_at?: number;
+  /**
+   * The KV revision at which the session record was created: `sub`/`all` markers are compared with it
+   * (one sequence, the bucket's), never with a replica's clock. Absent on records of older versions.
+   */
+  session_rev?: number;
+  /** Thumbprint (x5t#S256) of the TLS client certificate that rotated this token, if any: a retry must present it. */
+  rotated_by_cert?: string;
 }
 
 /** A "revoked before" marker for a subject (`sub.<name key>`) or everything (`all`). */
@@ -46,6 +59,14 @@ export interface SessionStoreOptions {
   idleTtlSec: number;
   /** A session ends this long after login whatever happens, seconds. */
   absoluteTtlSec: number;
+  /** Key of the successor derivation (HMAC-SHA-256, 32 bytes), derived from the KEK. */
+  successorKey: Uint8Array;
+  /**
+   * `AUTHMESH_REFRESH_RETRY_GRACE`: for this long after a rotation, presenting the rotated token again
+   * (a lost answer, a concurrent refresh) returns the same successor while the successor is unused;
+   * seconds, 0 disables. Default 15.
+   */
+  retryGraceSec?: number;
   /** Clock, unix seconds; default from `Date.now`. */
   now?: () => number;
 }
@@ -58,20 +79,36 @@ export interface IssuedRefresh {
   refreshExpiresIn: number;
 }
 
-/** Outcome of a rotation. `reuse`: the session was revoked in KV; the caller broadcasts the sid. */
+/** Who presents a refresh token: a retry within the grace must come from the same certificate. */
+export interface Presenter {
+  /** x5t#S256 of the TLS client certificate (mTLS), if any. */
+  certThumbprint?: string | undefined;
+}
+
+/**
+ * Outcome of a rotation. `retried`: the token had just been rotated and this is the same successor again
+ * (lost answer or concurrent refresh). `reuse`: the session was revoked in KV; the caller broadcasts the sid.
+ */
 export type RotateResult =
-  | ({ ok: true } & IssuedRefresh)
+  | ({ ok: true; retried: boolean } & IssuedRefresh)
   | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
   | { ok: false; reason: 'reuse'; sid: string; firstDetection: boolean };
+
+/** The `deriveKey` purpose of the successor key (`Kek.deriveKey`), the same on every replica. */
+export const SUCCESSOR_KEY_PURPOSE = 'refresh-successor';
 
 const SUBJECT_PREFIX = 'sub.';
 const ALL_KEY = 'all';
 const sessionKey = (sid: string) => `sid.${sid}`;
 
 /**
- * Sessions and their rotating refresh tokens (RFC 6749 §10.4, OAuth 2.0 Security BCP §4.14): a refresh
- * token works once; its rotation is a compare-and-set on the KV revision, so of N concurrent uses
- * exactly one wins, and any other use of a rotated token is reuse, which ends the whole session.
+ * Sessions and their rotating refresh tokens (RFC 6749 §10.4, OAuth 2.0 Security BCP §4.14). A rotation
+ * is one compare-and-set on the token's KV revision, so of N concurrent uses exactly one rotates. The
+ * successor is derived from the token (HMAC under a key from the KEK), so every use within the retry
+ * grace, while the successor is unused, gets that same successor back: a lost answer or a concurrent
+ * refresh never forks the family or ends the session. Anything else presenting a rotated token (after the
+ * grace, after the successor was used, two generations back, from another certificate) is reuse, which
+ * ends the whole session.
  */
 export class SessionStore {
   private readonly now: () => number;
@@ -79,8 +116,7 @@ export class SessionStore {
   private constructor(
     private readonly sessions: KV,
     private readonly refresh: KV,
-    private readonly idleTtlSec: number,
-    private readonly absoluteTtlSec: number,
+    private readonly options: Readonly<Required<Omit<SessionStoreOptions, 'now'>>>,
     now: (() => number) | undefined,
   ) {
     this.now = now ?? (() => Math.floor(Date.now() / 1000));
@@ -93,11 +129,22 @@ export class SessionStore {
         throw new TypeError(`SessionStore: options.${name} must be a positive integer (seconds)`);
       }
     }
+    if (!(options.successorKey instanceof Uint8Array) || options.successorKey.length < 32)
+      throw new TypeError('SessionStore: options.successorKey must be at least 32 bytes');
+    const retryGraceSec = options.retryGraceSec ?? 15;
+    if (!Number.isInteger(retryGraceSec) || retryGraceSec < 0)
+      throw new TypeError('SessionStore: options.retryGraceSec must be a non-negative integer (seconds)');
     const [sessions, refresh] = await Promise.all([
       bindBucket(js, SESSIONS_BUCKET),
       bindBucket(js, REFRESH_BUCKET),
     ]);
-    return new SessionStore(sessions, refresh, options.idleTtlSec, options.absoluteTtlSec, options.now);
+    const settings = {
+      idleTtlSec: options.idleTtlSec,
+      absoluteTtlSec: options.absoluteTtlSec,
+      successorKey: Buffer.from(options.successorKey),
+      retryGraceSec,
+    };
+    return new SessionStore(sessions, refresh, Object.freeze(settings), options.now);
   }
 
   /** Starts a session (password login) and returns its first refresh token. */
@@ -109,40 +156,104 @@ export class SessionStore {
       sid: newSessionId(),
       ...grant,
       created_at: now,
-      absolute_expires_at: now + this.absoluteTtlSec,
+      absolute_expires_at: now + this.options.absoluteTtlSec,
     };
-    await this.sessions.create(sessionKey(session.sid), jsonValue(session));
-    return this.issue(session, now);
+    // The create's revision places the session on the bucket's sequence, before or after any marker.
+    const sessionRev = await this.sessions.create(sessionKey(session.sid), jsonValue(session));
+    const first = this.record(session, sessionRev, now);
+    const refreshToken = newRefreshToken();
+    await this.refresh.create(refreshTokenKey(refreshToken), jsonValue(first));
+    return { session, refreshToken, refreshExpiresIn: first.idle_expires_at - now };
   }
 
-  /** Uses a refresh token once: on success the token is dead and a new one of the same session is returned. */
-  async rotate(refreshToken: string): Promise<RotateResult> {
+  /**
+   * Uses a refresh token: the first use rotates it and returns its successor; a use of the token just
+   * rotated, within the retry grace and while the successor is unused, returns that same successor
+   * (`retried`); any other use of a rotated token is reuse.
+   */
+  async rotate(refreshToken: string, presenter: Presenter = {}): Promise<RotateResult> {
     if (!isRefreshTokenShape(refreshToken)) return { ok: false, reason: 'unknown' };
     const key = refreshTokenKey(refreshToken);
     const entry = await this.refresh.get(key);
     const record = entryJson<RefreshRecord>(entry);
     if (!entry || !record) return { ok: false, reason: 'unknown' };
-    if (record.state !== 'active') return this.reuse(record.sid);
+    if (record.state !== 'active') return this.retry(refreshToken, record, presenter);
     const now = this.now();
     if (now >= record.idle_expires_at) return { ok: false, reason: 'expired' };
-    const session = await this.liveSession(record.sid, record.sub, now);
+    const session = await this.liveSession(record, now);
     if (!session.ok) return session;
-    const rotated: RefreshRecord = { ...record, state: 'rotated', rotated_at: now };
-    // The successor is written alongside the compare-and-set (one round trip instead of two). If the
-    // CAS loses, the successor was never handed out: nobody holds its token, and it is deleted.
-    const next = this.successor(session.session, now);
+    const rotated: RefreshRecord = {
+      ...record,
+      state: 'rotated',
+      rotated_at: now,
+      ...(presenter.certThumbprint !== undefined ? { rotated_by_cert: presenter.certThumbprint } : {}),
+    };
+    // The hot path: one compare-and-set on this token, and the successor's record written alongside it
+    // (one round trip). Whoever writes the successor first wins; it is the same record either way.
+    const next = successorToken(this.options.successorKey, refreshToken);
+    const successor = this.record(session.session, record.session_rev, now);
     const [cas, created] = await Promise.allSettled([
       this.refresh.update(key, jsonValue(rotated), entry.revision),
-      this.refresh.create(next.key, jsonValue(next.record)),
+      this.refresh.create(refreshTokenKey(next), jsonValue(successor)),
     ]);
     if (cas.status === 'rejected') {
-      if (created.status === 'fulfilled') this.refresh.delete(next.key).catch(() => undefined);
-      // Another use of this very token rotated it first: a lost race counts as reuse.
-      if (isCasConflict(cas.reason)) return this.reuse(record.sid);
-      throw cas.reason;
+      if (!isCasConflict(cas.reason)) throw cas.reason;
+      // A concurrent use of this very token rotated it first: ours is then a retry of that rotation.
+      const latest = entryJson<RefreshRecord>(await this.refresh.get(key));
+      return latest ? this.retry(refreshToken, latest, presenter) : { ok: false, reason: 'unknown' };
     }
-    if (created.status === 'rejected') throw created.reason;
-    return { ok: true, ...next.issued };
+    if (created.status === 'rejected' && !isCasConflict(created.reason)) throw created.reason;
+    return {
+      ok: true,
+      retried: false,
+      session: session.session,
+      refreshToken: next,
+      refreshExpiresIn: successor.idle_expires_at - now,
+    };
+  }
+
+  /**
+   * A rotated token presented again. Within the grace, from the certificate that rotated it, and while
+   * its successor is still unused, the answer is that successor (recreated if its write was lost). A
+   * token two generations back fails here too: its successor has been used.
+   */
+  private async retry(
+    refreshToken: string,
+    record: RefreshRecord,
+    presenter: Presenter,
+  ): Promise<RotateResult> {
+    const now = this.now();
+    const grace = this.options.retryGraceSec;
+    const inGrace = grace > 0 && record.rotated_at !== undefined && now - record.rotated_at <= grace;
+    if (!inGrace || record.rotated_by_cert !== presenter.certThumbprint) return this.reuse(record.sid);
+    const next = successorToken(this.options.successorKey, refreshToken);
+    const nextKey = refreshTokenKey(next);
+    let successor = entryJson<RefreshRecord>(await this.refresh.get(nextKey));
+    if (successor === undefined) {
+      // The rotating call's write of the successor is in flight or was lost (it died after its CAS).
+      const session = await this.liveSession(record, now);
+      if (!session.ok) return session;
+      const fresh = this.record(session.session, record.session_rev, now);
+      try {
+        await this.refresh.create(nextKey, jsonValue(fresh));
+        successor = fresh;
+      } catch (err) {
+        if (!isCasConflict(err)) throw err;
+        successor = entryJson<RefreshRecord>(await this.refresh.get(nextKey));
+      }
+    }
+    if (successor === undefined || successor.sid !== record.sid) return { ok: false, reason: 'unknown' };
+    if (successor.state !== 'active') return this.reuse(record.sid);
+    if (now >= successor.idle_expires_at) return { ok: false, reason: 'expired' };
+    const session = await this.liveSession(successor, now);
+    if (!session.ok) return session;
+    return {
+      ok: true,
+      retried: true,
+      session: session.session,
+      refreshToken: next,
+      refreshExpiresIn: successor.idle_expires_at - now,
+    };
   }
 
   /** The session a refresh token belongs to (for Revoke with a refresh token), whatever its state. */
@@ -191,32 +302,50 @@ export class SessionStore {
     return this.raiseMarker(ALL_KEY, at);
   }
 
+  /**
+   * Writes a marker with compare-and-set. Every revocation writes, so the marker's revision (the bucket's
+   * sequence, one clock for every replica) is after every session created before it; `revoked_at` only
+   * moves forward and serves records that predate `session_rev`.
+   */
   private async raiseMarker(key: string, at: number): Promise<void> {
-    const current = entryJson<RevokedBefore>(await this.sessions.get(key));
-    // Markers only move forward; a concurrent lower write is harmless because both sessions are dead.
-    if (current && current.revoked_at >= at) return;
-    await this.sessions.put(key, jsonValue({ revoked_at: at } satisfies RevokedBefore));
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const entry = await this.sessions.get(key);
+      const current = entryJson<RevokedBefore>(entry);
+      const value = jsonValue({ revoked_at: Math.max(at, current?.revoked_at ?? 0) } satisfies RevokedBefore);
+      try {
+        if (entry && entry.operation === 'PUT') await this.sessions.update(key, value, entry.revision);
+        else await this.sessions.create(key, value);
+        return;
+      } catch (err) {
+        if (!isCasConflict(err)) throw err;
+      }
+    }
+    throw new Error('revocation marker kept conflicting');
   }
 
+  /** The live session of a refresh record, or why there is none. */
   private async liveSession(
-    sid: string,
-    sub: string,
+    record: RefreshRecord,
     now: number,
   ): Promise<
     { ok: true; session: SessionRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
   > {
     // Three independent reads in one round trip's time.
     const [session, subject, all] = await Promise.all([
-      this.getSession(sid),
-      this.sessions.get(SUBJECT_PREFIX + nameKey(sub)).then((e) => entryJson<RevokedBefore>(e)),
-      this.sessions.get(ALL_KEY).then((e) => entryJson<RevokedBefore>(e)),
+      this.getSession(record.sid),
+      this.sessions.get(SUBJECT_PREFIX + nameKey(record.sub)),
+      this.sessions.get(ALL_KEY),
     ]);
-    if (!session || session.sub !== sub) return { ok: false, reason: 'unknown' };
-    const revoked =
-      session.revoked_at !== undefined ||
-      (subject !== undefined && session.created_at <= subject.revoked_at) ||
-      (all !== undefined && session.created_at <= all.revoked_at);
-    if (revoked) return { ok: false, reason: 'revoked' };
+    if (!session || session.sub !== record.sub) return { ok: false, reason: 'unknown' };
+    const before = (marker: KvEntry | null): boolean => {
+      const value = entryJson<RevokedBefore>(marker);
+      if (!marker || value === undefined) return false;
+      // One sequence for both: a replica's clock cannot move a session to the other side of a revocation.
+      if (record.session_rev !== undefined) return record.session_rev < marker.revision;
+      return session.created_at <= value.revoked_at;
+    };
+    if (session.revoked_at !== undefined || before(subject) || before(all))
+      return { ok: false, reason: 'revoked' };
     if (now >= session.absolute_expires_at) return { ok: false, reason: 'expired' };
     return { ok: true, session };
   }
@@ -228,30 +357,15 @@ export class SessionStore {
     return { ok: false, reason: 'reuse', sid, firstDetection: outcome === 'revoked' };
   }
 
-  private async issue(session: SessionRecord, now: number): Promise<IssuedRefresh> {
-    const next = this.successor(session, now);
-    await this.refresh.create(next.key, jsonValue(next.record));
-    return next.issued;
-  }
-
-  /** A new refresh token of `session`, its record and KV key (not yet stored). */
-  private successor(
-    session: SessionRecord,
-    now: number,
-  ): { key: string; record: RefreshRecord; issued: IssuedRefresh } {
-    const refreshToken = newRefreshToken();
-    const idleExpiresAt = Math.min(now + this.idleTtlSec, session.absolute_expires_at);
-    const record: RefreshRecord = {
+  /** A new active refresh record of `session` (the token is the caller's: random, or a derived successor). */
+  private record(session: SessionRecord, sessionRev: number | undefined, now: number): RefreshRecord {
+    return {
       sid: session.sid,
       sub: session.sub,
       state: 'active',
       created_at: now,
-      idle_expires_at: idleExpiresAt,
-    };
-    return {
-      key: refreshTokenKey(refreshToken),
-      record,
-      issued: { session, refreshToken, refreshExpiresIn: idleExpiresAt - now },
+      idle_expires_at: Math.min(now + this.options.idleTtlSec, session.absolute_expires_at),
+      ...(sessionRev !== undefined ? { session_rev: sessionRev } : {}),
     };
   }
 }
