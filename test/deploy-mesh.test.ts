@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthServiceClient, EchoClient, TokenResponse__Output } from '@authmesh/proto';
 import type { ServiceProcess } from '@authmesh/testing';
@@ -90,6 +91,24 @@ describe('auth service, CLI and echo as processes with their least-privilege NAT
     const revoked = await runCli(cliEnv, ['revoke', '--subject', 'alice', '--reason', 'deploy test']);
     expect(revoked.code, revoked.stderr).toBe(0);
     await until(rejected(token), 10_000, 'echo rejects the subject-revoked token');
+  });
+
+  it('the operator rotates the key with the CLI: the service signs with the new one, echo accepts it', async () => {
+    const before = decodeProtectedHeader(await login()).kid;
+    const rotated = await runCli(cliEnv, ['keys', 'rotate']);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    // The auth service follows the ring through its KV watch (an ordered consumer with flow control).
+    let token = '';
+    await until(
+      async () => {
+        token = await login();
+        return decodeProtectedHeader(token).kid !== before;
+      },
+      10_000,
+      'tokens signed with the new key',
+    );
+    const r = await whoAmI(token);
+    expect(r.code, r.details).toBe(0);
   });
 
   it('nobody was refused anything by nats-server on the way', () => {
