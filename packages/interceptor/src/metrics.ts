@@ -130,6 +130,16 @@ export function authmeshMetrics(registry: Registry, options: AuthmeshMetricsOpti
       'Consumers re-created by the feed',
       sample('consumerRestarts'),
     );
+    gauge(
+      'authmesh_revocation_events_parked',
+      'Stream events waiting for their signing key (each holds the feed below it)',
+      sample('parked'),
+    );
+    gauge(
+      'authmesh_revocation_events_throttled',
+      'Event verifications skipped or delayed because the CPU budget for bad events was spent',
+      sample('throttledEvents'),
+    );
     const lag = new Histogram({
       name: 'authmesh_revocation_lag_seconds',
       help: 'From a revocation event being issued (its `at`) to this process applying it (live events only)',

@@ -1,6 +1,12 @@
 import { KeyObject } from 'node:crypto';
-import { importJWK, type JSONWebKeySet, type JWK } from 'jose';
-import type { JwksSource, KeyStore, VerificationKey } from './key-store.types.js';
+import { importJWK, type JWK } from 'jose';
+import {
+  EVENT_KEYS_MEMBER,
+  type JwksDocument,
+  type JwksSource,
+  type KeyStore,
+  type VerificationKey,
+} from './key-store.types.js';
 
 /** Options of `createKeyStore`. */
 export interface KeyStoreOptions {
@@ -113,7 +119,11 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   let keys = new Map<string, StoredKey>();
   /** kids revoked through remove(): never imported again, even if the JWKS still lists them. */
   const removed = new Set<string>();
+  /** Keys that verify revocation events only: withdrawn keys the source lists, and keys we removed. */
+  let withdrawnKeys = new Map<string, StoredKey>();
+  const removedKeys = new Map<string, StoredKey>();
   let epoch = 0;
+  let loadedAt: number | undefined;
   let lastFetchAt = -Infinity;
   let inflight: Promise<boolean> | undefined;
   let closed = false;
@@ -122,18 +132,22 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   let resolveReady!: () => void;
   const readyPromise = new Promise<void>((resolve) => (resolveReady = resolve));
 
-  async function importSet(jwks: JSONWebKeySet): Promise<Map<string, StoredKey>> {
-    if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys))
-      throw new Error('JWKS has no "keys" array');
+  /** Imports `list` (skipping kids in `skip` and keys we cannot use); `known` keeps identical keys' objects. */
+  async function importKeys(
+    list: unknown,
+    known: Map<string, StoredKey>,
+    skip: { has(kid: string): boolean },
+  ): Promise<Map<string, StoredKey>> {
     const next = new Map<string, StoredKey>();
-    for (const jwk of jwks.keys) {
+    if (!Array.isArray(list)) return next;
+    for (const jwk of list as JWK[]) {
       if (typeof jwk !== 'object' || jwk === null || typeof jwk.kid !== 'string' || jwk.kid === '') continue;
-      if (removed.has(jwk.kid) || next.has(jwk.kid)) continue;
+      if (skip.has(jwk.kid) || next.has(jwk.kid)) continue;
       const alg = keyAlgorithm(jwk, algorithms);
       if (alg === undefined) continue;
       const pub = publicPart(jwk);
       const fingerprint = JSON.stringify([alg, pub.kty, pub.crv, pub.x, pub.y, pub.n, pub.e]);
-      const current = keys.get(jwk.kid);
+      const current = known.get(jwk.kid);
       if (current !== undefined && current.fingerprint === fingerprint) {
         next.set(jwk.kid, current); // same key: keep the same object, caches compare by identity
         continue;
@@ -149,8 +163,19 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
         // A key jose refuses (bad point, short RSA modulus) is skipped, the rest still counts.
       }
     }
-    if (next.size === 0) throw new Error('JWKS has no usable key');
     return next;
+  }
+
+  async function importSet(
+    jwks: JwksDocument,
+  ): Promise<{ tokenKeys: Map<string, StoredKey>; eventOnly: Map<string, StoredKey> }> {
+    if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys))
+      throw new Error('JWKS has no "keys" array');
+    const tokenKeys = await importKeys(jwks.keys, keys, removed);
+    if (tokenKeys.size === 0) throw new Error('JWKS has no usable key');
+    // Withdrawn keys, for revocation events only: never trusted for a token.
+    const eventOnly = await importKeys(jwks[EVENT_KEYS_MEMBER], withdrawnKeys, tokenKeys);
+    return { tokenKeys, eventOnly };
   }
 
   function swap(next: Map<string, StoredKey>): void {
@@ -171,11 +196,14 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   function load(): Promise<boolean> {
     if (inflight) return inflight;
     lastFetchAt = Date.now();
+    const startedAt = performance.now();
     inflight = (async () => {
       try {
         const next = await importSet(await source());
         if (closed) return false;
-        swap(next);
+        swap(next.tokenKeys);
+        withdrawnKeys = next.eventOnly;
+        loadedAt = startedAt;
         if (!loaded) {
           loaded = true;
           resolveReady();
@@ -201,29 +229,45 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   }
   void firstLoad(retryInitialMs);
 
+  async function resolve(kid: string): Promise<VerificationKey | undefined> {
+    const known = keys.get(kid);
+    if (known !== undefined || removed.has(kid) || closed) return known;
+    // An unreachable (blackholed) auth service must not hold calls until their deadline: wait for the
+    // fetch at most resolveWaitMs, then answer "unknown key" (UNAUTHENTICATED) while it goes on.
+    const fetch = inflight ?? (Date.now() - lastFetchAt >= cooldownMs ? load() : undefined);
+    if (fetch) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([fetch, new Promise((r) => (timer = setTimeout(r, resolveWaitMs)))]);
+      clearTimeout(timer);
+    }
+    return keys.get(kid);
+  }
+
+  function eventKey(kid: string): VerificationKey | undefined {
+    return keys.get(kid) ?? withdrawnKeys.get(kid) ?? removedKeys.get(kid);
+  }
+
   return {
     get(kid) {
       return keys.get(kid);
     },
-    async resolve(kid) {
-      const known = keys.get(kid);
-      if (known !== undefined || removed.has(kid) || closed) return known;
-      // An unreachable (blackholed) auth service must not hold calls until their deadline: wait for the
-      // fetch at most resolveWaitMs, then answer "unknown key" (UNAUTHENTICATED) while it goes on.
-      const fetch = inflight ?? (Date.now() - lastFetchAt >= cooldownMs ? load() : undefined);
-      if (fetch) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([fetch, new Promise((r) => (timer = setTimeout(r, resolveWaitMs)))]);
-        clearTimeout(timer);
-      }
-      return keys.get(kid);
-    },
+    resolve,
     async refresh() {
       if (closed) return;
       await load();
     },
+    eventKey,
+    async resolveEventKey(kid) {
+      return eventKey(kid) ?? (await resolve(kid)) ?? eventKey(kid);
+    },
+    get loadedAt() {
+      return loadedAt;
+    },
     remove(kid) {
       removed.add(kid);
+      const held = keys.get(kid);
+      // Revocation events it signed stay verifiable (a forged event can only reject, never admit).
+      if (held !== undefined) removedKeys.set(kid, held);
       if (keys.has(kid)) {
         const next = new Map(keys);
         next.delete(kid);

@@ -1,8 +1,18 @@
 import type { KeyObject } from 'node:crypto';
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
+
+/**
+ * The member of a {@link JwksDocument} listing keys withdrawn from the JWKS that still verify
+ * revocation events (never tokens). Only the auth service's GetJwks (`event_keys_json`) fills it; the
+ * HTTP JWKS that off-the-shelf validators read never carries it.
+ */
+export const EVENT_KEYS_MEMBER = 'authmesh_event_keys';
+
+/** A JWKS, optionally with the keys that verify revocation events only. */
+export type JwksDocument = JSONWebKeySet & { [EVENT_KEYS_MEMBER]?: JWK[] };
 
 /** Where a KeyStore gets the issuer's public JWKS from (gRPC GetJwks, HTTP jwks_uri, or in-process). */
-export type JwksSource = () => Promise<JSONWebKeySet>;
+export type JwksSource = () => Promise<JwksDocument>;
 
 /** A verification key imported once from the JWKS. */
 export interface VerificationKey {
@@ -24,6 +34,19 @@ export interface KeyStore {
   refresh(): Promise<void>;
   /** Forgets a key at once (a `kid` revocation) so nothing it signed verifies, even from caches. */
   remove(kid: string): void;
+  /**
+   * A key that may verify revocation EVENTS only: the token keys plus keys withdrawn from the JWKS
+   * (a `kid` revocation must not make the revocations that key signed unverifiable; a forged event
+   * can only reject, never admit). Never used for tokens. Optional for custom stores.
+   */
+  eventKey?(kid: string): VerificationKey | undefined;
+  /** Like `eventKey`, fetching on a miss as `resolve` does. */
+  resolveEventKey?(kid: string): Promise<VerificationKey | undefined>;
+  /**
+   * `performance.now()` when the last successful JWKS fetch started (a key missing from it was not
+   * published then); undefined before the first. Optional for custom stores.
+   */
+  readonly loadedAt?: number;
   /** Bumps whenever the set of keys changes, so caches can tell they are out of date. */
   readonly epoch: number;
   /** Resolves once a first JWKS was loaded. */

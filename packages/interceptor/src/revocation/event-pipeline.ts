@@ -1,61 +1,61 @@
+import { createHash } from 'node:crypto';
 import type { KeyStore } from '../jwks/key-store.types.js';
-import { RevocationEventError, verifyRevocationEvent } from './event.js';
+import { peekRevocationValue, RevocationEventError, verifyRevocationEvent } from './event.js';
 import type { RevocationSet } from './revocation-set.js';
 import type { RevocationEventClaims, RevocationKind } from './revocation.types.js';
 import { REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
+import { VerifyBudget } from './verify-budget.js';
 
 /** What the pipeline needs from the feed. */
 export interface EventPipelineOptions {
   keys: KeyStore;
   issuer: string;
   set: RevocationSet;
-  /** Fetches the stored event at a stream sequence (lazy verification of replayed entries). */
+  /** Fetches the stored event at a stream sequence (verification of replayed entries). */
   fetch: (seq: number) => Promise<{ subject: string; data: Uint8Array }>;
-  /** Called once a stream event was verified and applied, dropped or parked. */
-  onProcessed: (seq: number) => void;
+  /** Whether a stream sequence has aged out below the stream's first sequence (its entry is moot). */
+  agedOut: (seq: number) => boolean;
+  /** Unix s until which an entry whose message vanished (deleted, stream lost) is held. */
+  holdUntil: () => number;
+  /** CPU budget for events that do not verify (default 100 ms per second, burst 250 ms). */
+  budget?: VerifyBudget;
 }
 
-/** Live events signed by an unknown key are kept this long, at most this many, waiting for the key. */
-const PARK_MAX_AGE_MS = 5 * 60_000;
-const PARK_MAX = 1000;
-/** Live events remembered between their core delivery and their stream delivery. */
-const RECENT_MAX = 4096;
+/** What became of a stream event. */
+export type EventOutcome = 'applied' | 'dropped' | 'unknown-kid';
+
+/** Verdicts remembered by event digest (a forged event is verified at most once per interceptor). */
+const VERDICTS_MAX = 8192;
 /**
  * Largest event accepted, bytes. A real one is well under 10 KiB (value ≤ 512 and reason ≤ 200
- * characters); anyone able to publish on NATS could otherwise make `recent` and `parked` hold up to
- * NATS's max payload (1 MiB) per slot.
+ * characters); anyone able to publish on NATS could otherwise make parked events hold up to NATS's
+ * max payload (1 MiB) each.
  */
 export const MAX_EVENT_BYTES = 16 * 1024;
 
+/** JetStream API error codes (nats-server): the message at that sequence does not exist. */
+const NO_MESSAGE_FOUND = 10037;
+
 /**
  * Verification and application of revocation events, the feed's trust boundary: nothing reaches the
- * set as a verified entry without a good signature from the issuer's keys. Three ways in:
- * `eager` (stream events, in order), `core` (the core-subscription fast path) and `pending`
- * (replayed entries, verified on first match).
+ * set as a verified entry without a good signature from the issuer's keys. Three ways in: `eager`
+ * (stream events, one at a time in stream order), `core` (the core-subscription fast path) and
+ * `pending` (replayed entries, fetched by sequence and verified after ready or on first match).
+ * Every event's verdict is remembered by digest, so the core and stream copies of one event, or a
+ * forged event replayed again, cost one signature check.
  */
 export class EventPipeline {
   applied = 0;
   dropped = 0;
+  readonly budget: VerifyBudget;
   private closed = false;
-  private chain: Promise<void> = Promise.resolve();
-  private queuedCount = 0;
-  private parked: Array<{ jws: string; seq: number; kind: RevocationKind; parkedAt: number }> = [];
-  private parkedKeysEpoch = 0;
-  /** Events (JWS strings) seen on the core subscription → whether they verified; oldest first, bounded. */
-  private readonly recent = new Map<string, Promise<boolean>>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly verdicts = new Map<string, Promise<EventOutcome>>();
   private readonly verifying = new Map<number, Promise<void>>();
   private readonly listeners = new Set<(event: RevocationEventClaims) => void>();
 
-  constructor(private readonly o: EventPipelineOptions) {}
-
-  /** Stream events accepted but not yet verified. */
-  get queued(): number {
-    return this.queuedCount;
-  }
-
-  /** Live events waiting for their (unknown) key. */
-  get parkedCount(): number {
-    return this.parked.length;
+  constructor(private readonly o: EventPipelineOptions) {
+    this.budget = o.budget ?? new VerifyBudget();
   }
 
   /** Registers a listener for applied revocations; returns the unsubscribe. */
@@ -64,58 +64,53 @@ export class EventPipeline {
     return () => this.listeners.delete(listener);
   }
 
-  /** A live event from the core subscription: verified and applied now; failures are counted by the stream copy. */
+  /** A live event from the core subscription: verified and applied now, unless the budget is spent. */
   core(subject: string, data: Uint8Array): void {
     const kind = SUBJECT_KIND.get(subject);
     if (kind === undefined || this.closed || data.byteLength > MAX_EVENT_BYTES) return;
     const jws = Buffer.from(data).toString('latin1');
-    if (this.recent.has(jws)) return;
-    const verified = (async () => {
-      await this.o.keys.ready();
-      const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-      if (claims.kind !== kind || this.closed) return false;
-      this.apply(claims);
-      return true;
-    })().catch(() => false);
-    this.recent.set(jws, verified);
-    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
-  }
-
-  /** A stream event: verified (sequentially, in stream order) and applied, or dropped and counted. */
-  eager(jws: string, seq: number, kind: RevocationKind, parkedAt?: number): void {
-    if (jws.length > MAX_EVENT_BYTES) {
-      this.dropped++;
-      this.o.onProcessed(seq);
+    const digest = digestOf(jws);
+    if (this.verdicts.has(digest)) return;
+    if (!this.budget.available()) {
+      // Spent on forgeries: leave it to the stream copy (checked in order, waiting for the budget).
+      this.budget.throttled++;
       return;
     }
-    this.queuedCount++;
-    this.chain = this.chain.then(async () => {
-      try {
-        // Seen on the core subscription first: if that verified and applied it, nothing is left to do.
-        const early = this.recent.get(jws);
-        if (early !== undefined) {
-          this.recent.delete(jws);
-          if (await early) return;
-        }
-        // Verifying before the first JWKS loaded would drop every event as "unknown key".
-        await this.o.keys.ready();
-        const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-        if (claims.kind !== kind)
-          throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
-        this.apply(claims);
-      } catch (err) {
-        if (isCode(err, 'ERR_EVENT_KID') && this.park(jws, seq, kind, parkedAt ?? Date.now())) return;
-        this.dropped++;
-      } finally {
-        this.queuedCount--;
-        this.o.onProcessed(seq);
+    this.remember(digest, this.verify(jws, kind));
+  }
+
+  /** A stream event: verified (sequentially, in stream order) and applied, dropped, or unknown-kid. */
+  eager(jws: string, kind: RevocationKind): Promise<EventOutcome> {
+    if (jws.length > MAX_EVENT_BYTES) {
+      this.dropped++;
+      return Promise.resolve('dropped');
+    }
+    const next = this.chain.then(async (): Promise<EventOutcome> => {
+      const digest = digestOf(jws);
+      const known = this.verdicts.get(digest);
+      if (known !== undefined) {
+        const outcome = await known;
+        if (outcome === 'dropped') this.dropped++;
+        if (outcome !== 'unknown-kid') return outcome;
       }
+      // Verifying before the first JWKS loaded would make every event "unknown key".
+      await this.o.keys.ready();
+      await this.budget.whenAvailable();
+      const outcome = this.verify(jws, kind);
+      this.remember(digest, outcome);
+      const result = await outcome;
+      if (result === 'dropped') this.dropped++;
+      return result;
     });
+    this.chain = next.catch(() => undefined);
+    return next;
   }
 
   /**
-   * Fetches a replayed entry's event by sequence and verifies it: applied if good, the pending entry
-   * dropped if not. NATS unreachable: the entry stays pending (fail closed), tried again on the next match.
+   * Fetches a replayed entry's event by sequence and verifies it: applied if good, the entry dropped if
+   * forged or aged out (moot). A message that vanished otherwise (deleted, stream recreated) never
+   * un-revokes: the entry is held until its stream could no longer have held it. NATS unreachable or
+   * the stream missing: the entry stays pending (fail closed), tried again later.
    */
   pending(kind: 'jti' | 'sid', value: string, seq: number): Promise<void> {
     const inFlight = this.verifying.get(seq);
@@ -123,21 +118,38 @@ export class EventPipeline {
     const p = (async () => {
       try {
         await this.o.keys.ready();
-        const stored = await this.o.fetch(seq);
-        const jws = Buffer.from(stored.data).toString('latin1');
-        const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-        if (
-          claims.kind !== kind ||
-          claims.value !== value ||
-          stored.subject !== REVOCATION_SUBJECT_PREFIX + kind
-        ) {
-          throw new RevocationEventError('ERR_EVENT_CLAIMS', 'stored event differs from the replayed one');
+        let stored: { subject: string; data: Uint8Array };
+        try {
+          stored = await this.o.fetch(seq);
+        } catch (err) {
+          if (!isNoMessage(err)) return; // transient: stays pending
+          if (this.o.agedOut(seq)) this.o.set.dropPending(kind, value, seq);
+          else this.o.set.holdPending(kind, value, seq, this.o.holdUntil());
+          return;
         }
-        this.apply(claims);
-      } catch (err) {
-        if (!(err instanceof RevocationEventError) && !isMessageGone(err)) return;
-        this.o.set.dropPending(kind, value, seq);
-        this.dropped++;
+        // Another event at that sequence (the stream was recreated and not noticed yet): the entry's
+        // own message is gone, which never un-revokes.
+        if (
+          stored.subject !== REVOCATION_SUBJECT_PREFIX + kind ||
+          peekRevocationValue(stored.data) !== value
+        ) {
+          this.o.set.holdPending(kind, value, seq, this.o.holdUntil());
+          return;
+        }
+        const jws = Buffer.from(stored.data).toString('latin1');
+        const digest = digestOf(jws);
+        let verdict = this.verdicts.get(digest);
+        if (verdict === undefined) {
+          await this.budget.whenAvailable();
+          verdict = this.verify(jws, kind);
+          this.remember(digest, verdict);
+        }
+        const outcome = await verdict;
+        // Unknown key: stays pending (fail closed) until the key arrives or the entry is moot.
+        if (outcome === 'dropped') {
+          this.o.set.dropPending(kind, value, seq);
+          this.dropped++;
+        }
       } finally {
         this.verifying.delete(seq);
       }
@@ -146,47 +158,39 @@ export class EventPipeline {
     return p;
   }
 
-  /** Re-verifies parked events once the key set changed; drops those parked too long. */
-  retryParked(): void {
-    if (this.parked.length === 0) return;
-    if (this.o.keys.epoch === this.parkedKeysEpoch) {
-      const now = Date.now();
-      const before = this.parked.length;
-      this.parked = this.parked.filter((p) => now - p.parkedAt <= PARK_MAX_AGE_MS);
-      this.dropped += before - this.parked.length;
-      return;
-    }
-    const retry = this.parked;
-    this.parked = [];
-    for (const p of retry) this.eager(p.jws, p.seq, p.kind, p.parkedAt);
-  }
-
-  /** Stops accepting work (in-flight verifications finish but apply nothing new from the core path). */
+  /** Stops accepting work (in-flight verifications finish but apply nothing new). */
   close(): void {
     this.closed = true;
-    this.parked = [];
-    this.recent.clear();
+    this.verdicts.clear();
   }
 
-  /**
-   * Keeps an event signed by a key we do not know (yet) for a while: the key store may be within its
-   * refresh cooldown while a new key already signs. Retried whenever the key set changes; bounded in
-   * count and age, then dropped (a forged kid only ever costs a slot here, never a verdict).
-   */
-  private park(jws: string, seq: number, kind: RevocationKind, parkedAt: number): boolean {
-    if (this.closed || Date.now() - parkedAt > PARK_MAX_AGE_MS) return false;
-    if (this.parked.length >= PARK_MAX) {
-      this.parked.shift();
-      this.dropped++;
+  /** One signature check; its time is charged to the budget when the event turns out bad. */
+  private async verify(jws: string, kind: RevocationKind): Promise<EventOutcome> {
+    const t0 = performance.now();
+    try {
+      const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
+      if (claims.kind !== kind) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
+      if (!this.closed) this.apply(claims);
+      return 'applied';
+    } catch (err) {
+      if (isCode(err, 'ERR_EVENT_KID')) return 'unknown-kid';
+      this.budget.charge(performance.now() - t0);
+      return 'dropped';
     }
-    this.parked.push({ jws, seq, kind, parkedAt });
-    this.parkedKeysEpoch = this.o.keys.epoch;
-    return true;
+  }
+
+  private remember(digest: string, verdict: Promise<EventOutcome>): void {
+    // An unknown key is no verdict: the event is checked again once the key set changes.
+    verdict.then(
+      (v) => v === 'unknown-kid' && this.verdicts.get(digest) === verdict && this.verdicts.delete(digest),
+    );
+    this.verdicts.set(digest, verdict);
+    if (this.verdicts.size > VERDICTS_MAX) this.verdicts.delete(this.verdicts.keys().next().value!);
   }
 
   private apply(claims: RevocationEventClaims): void {
     if (!this.o.set.apply(claims)) return;
-    // A kid revocation: forget the key at once so nothing it signed verifies, even from caches.
+    // A kid revocation: forget the key at once so no token it signed verifies, even from caches.
     if (claims.kind === 'kid') this.o.keys.remove(claims.value);
     this.applied++;
     for (const listener of this.listeners) {
@@ -199,11 +203,29 @@ export class EventPipeline {
   }
 }
 
+/** The `kid` of a compact JWS header without verifying anything; undefined when unreadable. */
+export function kidOf(jws: string): string | undefined {
+  const dot = jws.indexOf('.');
+  if (dot <= 0 || dot > 1024) return undefined;
+  try {
+    const kid = (JSON.parse(Buffer.from(jws.slice(0, dot), 'base64url').toString()) as { kid?: unknown }).kid;
+    return typeof kid === 'string' && kid !== '' && kid.length <= 256 ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function digestOf(jws: string): string {
+  return createHash('sha256').update(jws, 'latin1').digest('base64');
+}
+
 function isCode(err: unknown, code: string): boolean {
   return (err as { code?: unknown } | undefined)?.code === code;
 }
 
-/** The stored message is gone (aged out, or the stream was recreated): its entry can never verify. */
-function isMessageGone(err: unknown): boolean {
-  return err instanceof Error && /no message found|not found/i.test(err.message);
+/** The stream answered that no message is stored at that sequence (not: the stream is missing). */
+function isNoMessage(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: unknown } | undefined;
+  if (e?.api_error?.err_code !== undefined) return e.api_error.err_code === NO_MESSAGE_FOUND;
+  return typeof e?.message === 'string' && /no message found/i.test(e.message);
 }

@@ -114,7 +114,7 @@ export async function verifyRevocationEvent(
   if (typeof header.kid !== 'string' || header.kid === '') {
     throw new RevocationEventError('ERR_EVENT_KID', 'revocation event has no kid');
   }
-  const key = await keys.resolve(header.kid);
+  const key = keys.resolveEventKey ? await keys.resolveEventKey(header.kid) : await keys.resolve(header.kid);
   if (key === undefined)
     throw new RevocationEventError('ERR_EVENT_KID', 'revocation event signed by an unknown key');
   if (key.alg !== header.alg)

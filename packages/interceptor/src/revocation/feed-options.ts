@@ -31,6 +31,17 @@ export interface RevocationFeedOptions {
    * source of truth either way; false leaves the stream as the only path.
    */
   coreFastPath?: boolean;
+  /**
+   * Seconds an entry is kept past its `exp` (default 60). A verifier's clock tolerance must not exceed
+   * it (a token accepted after its exp must still meet its revocation): `createServerAuth` caps its
+   * `clockToleranceSec` to this value.
+   */
+  graceSec?: number;
+  /**
+   * Replayed entries verified per second in the background once ready (default 2000; 0: only when a
+   * token matches one). Bounds the CPU and NATS requests the verification takes.
+   */
+  pendingVerifyPerSec?: number;
 }
 
 /** Options after defaults and validation. */
@@ -46,6 +57,8 @@ export interface ParsedFeedOptions {
   checkIntervalMs: number;
   stream: string;
   coreFastPath: boolean;
+  graceSec: number;
+  pendingVerifyPerSec: number;
 }
 
 /** Validates once, at construction: a bad option is a TypeError naming it. */
@@ -106,7 +119,14 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
     throw new TypeError('stream must be a valid stream name');
   const coreFastPath = o.coreFastPath ?? true;
   if (typeof coreFastPath !== 'boolean') throw new TypeError('coreFastPath must be a boolean');
+  const graceSec = o.graceSec ?? 60;
+  if (!Number.isFinite(graceSec) || graceSec < 0) throw new TypeError('graceSec must be a number >= 0');
+  const pendingVerifyPerSec = o.pendingVerifyPerSec ?? 2000;
+  if (!Number.isFinite(pendingVerifyPerSec) || pendingVerifyPerSec < 0)
+    throw new TypeError('pendingVerifyPerSec must be a number >= 0');
   return {
+    graceSec,
+    pendingVerifyPerSec,
     coreFastPath,
     servers: servers && natsServersWithCredentials(servers),
     connection: o.connection,

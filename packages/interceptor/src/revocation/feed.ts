@@ -1,17 +1,23 @@
-import {
-  connect,
-  type ConsumerMessages,
-  type JetStreamManager,
-  type JsMsg,
-  type NatsConnection,
-  type Subscription,
-} from 'nats';
+import type { JetStreamManager, JsMsg, NatsConnection, StreamInfo, Subscription } from 'nats';
 import { peekRevocationValue } from './event.js';
-import { EventPipeline } from './event-pipeline.js';
+import { EventPipeline, kidOf, type EventOutcome } from './event-pipeline.js';
+import { connectFeed, watchReconnects } from './feed-connection.js';
 import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
+import { ParkedEvents } from './parked-events.js';
+import { PendingVerifier } from './pending-verifier.js';
+import { ReplayProgress } from './replay-progress.js';
 import { RevocationSet } from './revocation-set.js';
-import type { RevocationEventClaims, RevocationFeed, RevocationSubject } from './revocation.types.js';
-import { KEYS_ROTATED_SUBJECT, REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
+import type {
+  RevocationEventClaims,
+  RevocationFeed,
+  RevocationKind,
+  RevocationSubject,
+} from './revocation.types.js';
+import { StalenessClock } from './staleness-clock.js';
+import { API_TIMEOUT_MS, nextStoredSequence, StreamConsumer } from './stream-consumer.js';
+import { StreamIdentity } from './stream-identity.js';
+import { REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
+import { KeysRotatedListener } from './keys-rotated.js';
 
 export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } from './subjects.js';
 
@@ -19,9 +25,9 @@ export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } fr
 export interface RevocationFeedStats {
   /** Verified events that changed the set. */
   applied: number;
-  /** Events dropped: malformed, unsigned, badly signed, unknown key, subject/kind mismatch. */
+  /** Events dropped: malformed, unsigned, badly signed, forged kid, subject/kind mismatch. */
   droppedEvents: number;
-  /** Replayed entries not verified yet (verified when a token first matches one). */
+  /** Replayed entries not verified yet (verified in the background after ready, or when a token matches one). */
   pending: number;
   /** Entries held. */
   entries: number;
@@ -29,12 +35,16 @@ export interface RevocationFeedStats {
   replayMs: number | undefined;
   /** Stream sequence of the last event consumed. */
   lastSequence: number;
+  /** Every stream sequence up to here is applied, dropped as invalid, or gone. */
+  appliedSequence: number;
   /** Stream messages consumed (each sequence once): equals `lastSequence` when nothing was skipped. */
   consumed: number;
   /** How many times the feed re-created its consumer itself (stream recreated, stuck consumer). */
   consumerRestarts: number;
-  /** Live events signed by a key not known yet, waiting for the key set to change (bounded). */
+  /** Stream events signed by a key not known yet; each holds `appliedSequence` below it (bounded). */
   parked: number;
+  /** Verifications skipped or delayed because the CPU budget for bad events was spent. */
+  throttledEvents: number;
   /** ms since the feed was last known current (Infinity if never). */
   stalenessMs: number;
 }
@@ -50,13 +60,20 @@ export interface NatsRevocationFeed extends RevocationFeed {
   readonly droppedEvents: number;
 }
 
+/** Parked events kept per class (see ParkedEvents). */
+const PARK_LIMITS = { announced: 256, other: 4096 };
+/** Without a key store that reports its loads, a parked event is given up after this long, ms. */
+const PARK_MAX_AGE_MS = 5 * 60_000;
+
 /**
  * Starts a revocation feed: replays `AUTHMESH_REVOCATIONS` from its first message, then consumes live
  * events, resuming after a disconnect or server restart from the last consumed sequence (no gap).
  *
  * Trust: every event is a JWS checked against `keys`. Live events are verified before they apply.
- * Replayed `jti`/`sid` events (the bulk) are stored as pending and verified the first time a token
- * matches one; until then `isRevoked` fails closed for that token and `confirm()` gives the verified answer.
+ * Replayed `jti`/`sid` events (the bulk) are stored as pending so that ready is fast, then verified in
+ * the background; until then `isRevoked` fails closed for a matching token and `confirm()` gives the
+ * verified answer. A revocation once seen is dropped only when moot (past its `exp`, or aged out of
+ * the stream), never because its message vanished.
  *
  * @example
  * const feed = createRevocationFeed({ servers: process.env.NATS_URL, keys, issuer });
@@ -70,39 +87,33 @@ class Feed implements NatsRevocationFeed {
   readonly stalePolicy: 'reject' | 'allow';
   private readonly set: RevocationSet;
   private readonly pipeline: EventPipeline;
+  private readonly progress = new ReplayProgress();
+  private readonly clock: StalenessClock;
+  private readonly parked = new ParkedEvents(PARK_LIMITS);
+  private readonly identity = new StreamIdentity();
+  private readonly verifier: PendingVerifier;
   private nc: NatsConnection | undefined;
   private jsm: JetStreamManager | undefined;
-  private messages: ConsumerMessages | undefined;
-  private rotatedSub: Subscription | undefined;
-  private liveSub: Subscription | undefined;
+  private consumer: StreamConsumer | undefined;
+  private readonly subs: Subscription[] = [];
+  private rotated: KeysRotatedListener | undefined;
+  private stopWatching: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private checking = false;
-  private consumerGen = 0;
-  /** Highest sequence consumed, and highest one whose processing (incl. verification) finished. */
-  private lastSeq = 0;
-  private processedSeq = 0;
-  private replayTarget = 0;
-  private streamCreated: string | undefined;
-  private firstSeqSeen = 0;
-  /** "At time t the stream ended at seq": once processedSeq reaches seq, we were current at t. */
-  private mark: { t: number; seq: number } | undefined;
-  private lastCurrentMs = 0;
-  private behindSinceMs: number | undefined;
+  private behindSince: number | undefined;
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (err: Error) => void;
   private readyFlag = false;
   private startedAt = 0;
   private replayMs: number | undefined;
-  private consumerRestarts = 0;
-  private consumed = 0;
-  private restarting: { since: number; done: Promise<void> } | undefined;
-  private statusIter: { stop(): void } | undefined;
 
   constructor(private readonly o: ParsedFeedOptions) {
     this.stalePolicy = o.stalePolicy;
+    this.clock = new StalenessClock(o.maxStalenessMs);
     this.set = new RevocationSet({
+      graceSec: o.graceSec,
       onPendingHit: (kind, value, seq) => void this.pipeline.pending(kind, value, seq),
     });
     this.pipeline = new EventPipeline({
@@ -113,8 +124,15 @@ class Feed implements NatsRevocationFeed {
         if (!this.jsm) return Promise.reject(new Error('not connected'));
         return this.jsm.streams.getMessage(this.o.stream, { seq });
       },
-      onProcessed: (seq) => this.processed(seq),
+      agedOut: (seq) => this.progress.agedOut(seq),
+      holdUntil: () => this.identity.holdUntil(Math.floor(Date.now() / 1000)),
     });
+    this.verifier = new PendingVerifier(
+      this.set,
+      (e) => this.pipeline.pending(e.kind, e.value, e.seq),
+      o.pendingVerifyPerSec,
+      () => this.nc !== undefined && !this.nc.isClosed() && this.pipeline.budget.available(),
+    );
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -132,6 +150,11 @@ class Feed implements NatsRevocationFeed {
 
   get droppedEvents(): number {
     return this.pipeline.dropped;
+  }
+
+  /** The longest clock tolerance a verifier may use with this feed: entries outlive their exp by this much. */
+  get graceSec(): number {
+    return this.o.graceSec;
   }
 
   isRevoked(token: RevocationSubject): boolean {
@@ -155,7 +178,7 @@ class Feed implements NatsRevocationFeed {
   }
 
   isStale(): boolean {
-    return Date.now() - this.lastCurrentMs > this.o.maxStalenessMs;
+    return this.clock.isStale();
   }
 
   onRevoked(listener: (event: RevocationEventClaims) => void): () => void {
@@ -169,11 +192,13 @@ class Feed implements NatsRevocationFeed {
       pending: this.set.pending,
       entries: this.set.size,
       replayMs: this.replayMs,
-      lastSequence: this.lastSeq,
-      consumed: this.consumed,
-      consumerRestarts: this.consumerRestarts,
-      parked: this.pipeline.parkedCount,
-      stalenessMs: this.lastCurrentMs === 0 ? Infinity : Date.now() - this.lastCurrentMs,
+      lastSequence: this.progress.consumed,
+      appliedSequence: this.progress.applied,
+      consumed: this.progress.count,
+      consumerRestarts: this.consumer?.restarts ?? 0,
+      parked: this.parked.size,
+      throttledEvents: this.pipeline.budget.throttled,
+      stalenessMs: this.clock.stalenessMs,
     };
   }
 
@@ -181,13 +206,15 @@ class Feed implements NatsRevocationFeed {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.verifier.stop();
     this.set.close();
     this.pipeline.close();
+    this.parked.clear();
+    this.rotated?.close();
     if (!this.readyFlag) this.rejectReady(new Error('revocation feed closed before it was ready'));
-    this.messages?.stop();
-    this.rotatedSub?.unsubscribe();
-    this.liveSub?.unsubscribe();
-    this.statusIter?.stop();
+    this.consumer?.stop();
+    for (const s of this.subs) s.unsubscribe();
+    this.stopWatching?.();
     if (this.nc && !this.o.connection) await this.nc.close().catch(() => {});
   }
 
@@ -196,220 +223,229 @@ class Feed implements NatsRevocationFeed {
   }
 
   private async start(): Promise<void> {
-    const nc =
-      this.o.connection ??
-      (await connect({
-        ...this.o.servers,
-        name: this.o.name,
-        // Keep trying: a service may start before NATS, and must ride out any outage.
-        waitOnFirstConnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 250,
-        pingInterval: 5000,
-      }));
+    const nc = this.o.connection ?? (await connectFeed(this.o.servers, this.o.name));
     this.nc = nc;
     if (this.closed) {
       if (!this.o.connection) await nc.close();
       return;
     }
-    this.watchConnection(nc);
+    this.stopWatching = watchReconnects(nc, () => {
+      if (this.consumer?.started) void this.consumer.restart(this.progress.consumed + 1, true);
+      void this.check();
+    });
     // Fast path for live events: a core subscription sees each publish at once, even while the JetStream
     // consumer is being re-created (a cluster electing a leader). The stream stays the source of truth
     // (replay, resume, no gap); an event seen here first is verified once and skipped there.
     if (this.o.coreFastPath) {
-      this.liveSub = nc.subscribe(`${REVOCATION_SUBJECT_PREFIX}>`, {
-        callback: (err, m) => {
-          if (err === null) this.pipeline.core(m.subject, m.data);
-        },
-      });
+      this.subs.push(
+        nc.subscribe(`${REVOCATION_SUBJECT_PREFIX}>`, {
+          callback: (err, m) => {
+            if (err === null) this.pipeline.core(m.subject, m.data);
+          },
+        }),
+      );
     }
-    this.rotatedSub = nc.subscribe(KEYS_ROTATED_SUBJECT, {
-      callback: () => {
-        this.o.keys.refresh().catch(() => {});
-      },
-    });
+    this.rotated = new KeysRotatedListener(nc, this.o.keys, (kid) => this.parked.announce(kid));
     // The auth service creates the stream; until it has, wait for it (not an error).
+    let info: StreamInfo;
+    let t: number;
     for (;;) {
       if (this.closed) return;
       try {
         this.jsm ??= await nc.jetstreamManager({ timeout: API_TIMEOUT_MS });
-        const info = await this.jsm.streams.info(this.o.stream);
-        this.replayTarget = info.state.last_seq;
-        this.streamCreated = info.created;
-        this.firstSeqSeen = info.state.first_seq;
-        this.mark = { t: Date.now(), seq: info.state.last_seq };
+        t = performance.now();
+        info = await this.jsm.streams.info(this.o.stream);
         break;
       } catch {
         await delay(250);
       }
     }
+    this.identity.adopt(info);
+    this.progress.reset(info.state.first_seq, info.state.last_seq);
+    this.clock.setMark(t, info.state.last_seq);
     this.startedAt = performance.now();
-    await this.startConsumer(1);
-    this.maybeReady();
+    this.consumer = new StreamConsumer(nc, this.o.stream, (m) => this.onMessage(m));
+    await this.consumer.start(1);
+    this.settle();
     this.timer = setInterval(() => void this.check(), this.o.checkIntervalMs);
     this.timer.unref();
   }
 
-  /**
-   * After a reconnect, re-create the consumer from the last consumed sequence at once. The ordered
-   * consumer heals itself after a plain server restart, but when the node that held it is gone (a
-   * cluster losing a node) it can take many seconds; an explicit restart is cheap and gap-free.
-   */
-  private watchConnection(nc: NatsConnection): void {
-    const status = nc.status();
-    this.statusIter = status as unknown as { stop(): void };
-    void (async () => {
-      for await (const s of status) {
-        if (this.closed) break;
-        if (s.type === 'reconnect' && this.consumerGen > 0) void this.restartConsumer();
-      }
-    })().catch(() => {});
-  }
-
-  /** Re-creates the consumer from the last consumed sequence; one at a time, a stuck attempt is superseded. */
-  private restartConsumer(): Promise<void> {
-    const now = Date.now();
-    if (this.restarting && now - this.restarting.since < RESTART_SUPERSEDE_MS) return this.restarting.done;
-    this.consumerRestarts++;
-    this.behindSinceMs = undefined;
-    const done = this.startConsumer(this.lastSeq + 1)
-      .catch(() => {
-        // Not reachable yet (e.g. a cluster electing a new leader): the periodic check retries.
-      })
-      .finally(() => {
-        if (this.restarting?.done === done) this.restarting = undefined;
-      });
-    this.restarting = { since: now, done };
-    return done;
-  }
-
-  /** (Re)creates the ordered consumer from `fromSeq`; messages of older consumers are ignored. */
-  private async startConsumer(fromSeq: number): Promise<void> {
-    const gen = ++this.consumerGen;
-    this.messages?.stop();
-    this.messages = undefined;
-    // Short API timeouts: after a node loss the next attempt should come within seconds, not tens.
-    const js = this.nc!.jetstream({ timeout: API_TIMEOUT_MS });
-    const consumer = await js.consumers.get(this.o.stream, { opt_start_seq: fromSeq });
-    if (this.closed || gen !== this.consumerGen) return;
-    // Short pulls: heartbeats (expires / 2) then notice a dead consumer within seconds, and the ordered
-    // consumer re-creates itself from the last stream sequence it delivered.
-    this.messages = await consumer.consume({
-      max_messages: 2000,
-      expires: 2000,
-      callback: (m: JsMsg) => {
-        if (gen === this.consumerGen) this.onMessage(m);
-      },
-    });
-    if (this.closed) this.messages.stop();
-  }
-
   private onMessage(m: JsMsg): void {
     const seq = m.seq;
-    // A re-created consumer may redeliver what we already have.
-    if (seq <= this.lastSeq) return;
-    this.lastSeq = seq;
-    this.consumed++;
+    if (!this.progress.deliver(seq)) return;
     const kind = SUBJECT_KIND.get(m.subject);
     if (kind === undefined) {
       this.pipeline.dropped++;
-      this.processed(seq);
+      this.settle();
       return;
     }
-    if (seq <= this.replayTarget && (kind === 'jti' || kind === 'sid')) {
-      // Replay fast path: store the entry as pending; its signature is checked when a token first
-      // matches it (the subject/kind/value are checked against the signed payload then).
+    if (seq <= this.progress.target && (kind === 'jti' || kind === 'sid')) {
+      // Replay fast path: store the entry as pending; its signature is checked in the background
+      // after ready, or when a token first matches it (subject/kind/value are checked then).
       const value = peekRevocationValue(m.data);
       if (value === undefined) {
         this.pipeline.dropped++;
-        this.processed(seq);
+        this.settle();
         return;
       }
       if (this.set.addPending(kind, value, seq)) {
-        this.processed(seq);
+        this.settle();
         return;
       }
     }
     // Live events, low-volume kinds and duplicates of a held key: verify before applying.
-    this.pipeline.eager(Buffer.from(m.data).toString('latin1'), seq, kind);
+    this.verifyInOrder(Buffer.from(m.data).toString('latin1'), seq, kind);
   }
 
-  private processed(seq: number): void {
-    // Verification is sequential, so once nothing is queued everything consumed is processed.
-    if (this.pipeline.queued === 0) this.processedSeq = Math.max(this.processedSeq, seq, this.lastSeq);
-    this.maybeReady();
-    this.updateCurrent();
+  /** Verifies a stream event; the applied horizon stays below it until it settles or parks. */
+  private verifyInOrder(jws: string, seq: number, kind: RevocationKind): void {
+    const gen = this.progress.generation;
+    this.progress.hold(seq);
+    void this.pipeline.eager(jws, kind).then((outcome: EventOutcome) => {
+      if (gen !== this.progress.generation) return;
+      if (outcome === 'unknown-kid') this.park(seq, jws, kind);
+      this.progress.release(gen);
+      this.settle();
+    });
   }
 
-  private maybeReady(): void {
-    if (this.readyFlag || this.closed || this.processedSeq < this.replayTarget || this.pipeline.queued > 0)
-      return;
-    if (this.consumerGen === 0) return;
+  private park(seq: number, jws: string, kind: RevocationKind): void {
+    const kid = kidOf(jws) ?? '';
+    this.parked.add(seq, jws, kind, kid, performance.now());
+    this.progress.setFloor(this.parked.floor());
+  }
+
+  /** After progress: caught up with the latest mark → current; the first time → ready. */
+  private settle(): void {
+    if (this.closed || !this.progress.caughtUp(this.clock.end)) return;
+    this.clock.caughtUp();
+    if (this.readyFlag || !this.consumer?.started) return;
     this.readyFlag = true;
     this.replayMs = performance.now() - this.startedAt;
-    this.lastCurrentMs = Math.max(this.lastCurrentMs, this.mark?.t ?? Date.now());
     this.resolveReady();
+    this.verifier.start();
   }
 
-  private updateCurrent(): void {
-    if (this.readyFlag && this.mark && this.processedSeq >= this.mark.seq) {
-      this.lastCurrentMs = Math.max(this.lastCurrentMs, this.mark.t);
+  /**
+   * Parked events: applied once their key is known; dropped as forged once a JWKS loaded after they
+   * were parked still lacks it; otherwise a lookup asks for the key (the key store rate-limits fetches).
+   * When every parked event has settled, events that found no room are re-read from the stream.
+   */
+  private retryParked(): void {
+    const keys = this.o.keys;
+    for (const p of this.parked.events()) {
+      if (p.retrying) continue;
+      if (keys.eventKey?.(p.kid) ?? keys.get(p.kid)) {
+        p.retrying = true;
+        void this.pipeline.eager(p.jws, p.kind).then((outcome) => {
+          p.retrying = false;
+          if (outcome !== 'unknown-kid') this.unpark(p.seq);
+        });
+      } else if (
+        keys.loadedAt !== undefined
+          ? keys.loadedAt > p.parkedAt
+          : performance.now() - p.parkedAt > PARK_MAX_AGE_MS
+      ) {
+        this.pipeline.dropped++;
+        this.unpark(p.seq);
+      }
     }
+    const first = this.parked.events().find((p) => !p.retrying);
+    if (first) void (keys.resolveEventKey ? keys.resolveEventKey(first.kid) : keys.resolve(first.kid));
+    if (this.parked.size === 0 && this.parked.overflowFrom !== undefined && this.consumer) {
+      const from = this.parked.overflowFrom;
+      this.parked.overflowFrom = undefined;
+      this.progress.rewind(from);
+      void this.consumer.restart(from, true);
+    }
+    this.progress.setFloor(this.parked.floor());
   }
 
-  /** Periodic cheap check (stream info): keeps the staleness clock, notices a recreated stream or a stuck consumer. */
+  private unpark(seq: number): void {
+    this.parked.remove(seq);
+    this.progress.setFloor(this.parked.floor());
+    this.settle();
+  }
+
+  /** Periodic cheap check (stream info): keeps the staleness clock, follows a recreated or aged stream, unsticks the consumer. */
   private async check(): Promise<void> {
-    if (this.checking || this.closed || !this.jsm) return;
-    this.pipeline.retryParked();
+    if (this.checking || this.closed || !this.jsm || !this.consumer) return;
+    this.retryParked();
     this.checking = true;
-    const t = Date.now();
+    const t = performance.now();
     try {
       const info = await this.jsm.streams.info(this.o.stream);
       if (this.closed) return;
-      const { first_seq: firstSeq, last_seq: lastSeq } = info.state;
-      if (info.created !== this.streamCreated || lastSeq < this.lastSeq) {
-        // The stream was deleted and recreated: its sequences start again, so replay it from the start.
-        // Pending entries pointed into the old stream and can never be verified now.
-        this.streamCreated = info.created;
-        this.set.sweepPendingBelow(Infinity);
-        this.lastSeq = 0;
-        this.processedSeq = 0;
-        this.firstSeqSeen = firstSeq;
-        this.mark = { t, seq: lastSeq };
-        this.consumerRestarts++;
-        void this.startConsumer(1).catch(() => {
-          // Retried by the watchdog below on a later check (we are behind the new stream).
-        });
+      const { first_seq: first, last_seq: last } = info.state;
+      if (this.identity.isNew(info, this.progress.consumed)) {
+        this.recreated(info, t);
         return;
       }
-      if (firstSeq > this.firstSeqSeen) {
-        // Messages aged out of the stream (max_age): pending entries pointing at them are moot.
-        this.firstSeqSeen = firstSeq;
-        this.set.sweepPendingBelow(firstSeq);
+      this.identity.adopt(info);
+      this.agedOut(first);
+      this.clock.setMark(t, last);
+      this.settle();
+      if (this.progress.caughtUp(last)) {
+        this.behindSince = undefined;
+        return;
       }
-      this.mark = { t, seq: lastSeq };
-      this.updateCurrent();
-      if (this.lastSeq >= lastSeq) {
-        this.behindSinceMs = undefined;
-      } else if (this.behindSinceMs === undefined) {
-        this.behindSinceMs = t;
-      } else if (t - this.behindSinceMs > Math.max(2 * this.o.checkIntervalMs, 2000)) {
-        // Behind for seconds while the stream answers: the consumer is stuck; re-create it from where we are.
-        // Not awaited: the staleness clock must keep running while a new consumer is being set up.
-        void this.restartConsumer();
-      }
+      if (this.progress.consumed < last) await this.notDelivered(last, t);
     } catch {
-      // NATS unreachable: the feed simply is not known current; staleness grows.
+      // NATS unreachable or the stream missing: the feed is not known current; staleness grows.
     } finally {
       this.checking = false;
     }
   }
-}
 
-/** JetStream API timeout of the feed's own requests (stream info, consumer create), ms. */
-const API_TIMEOUT_MS = 2000;
-/** A consumer restart still pending after this long may be superseded by a new one, ms. */
-const RESTART_SUPERSEDE_MS = 6000;
+  /** Messages below the stream's first sequence aged out: pending entries and parked events there are moot. */
+  private agedOut(first: number): void {
+    this.progress.setFirst(first);
+    this.set.sweepPendingBelow(first);
+    if (this.parked.dropBelow(first) > 0) this.progress.setFloor(this.parked.floor());
+  }
+
+  /**
+   * The stream holds sequences the consumer has not delivered. Either they were deleted (nothing left
+   * to wait for: skip to the end) or the consumer is stuck (behind for seconds while the stream
+   * answers: re-create it from where we are; not awaited, the clock must keep running meanwhile).
+   */
+  private async notDelivered(last: number, t: number): Promise<void> {
+    const next = await nextStoredSequence(
+      this.nc!,
+      this.o.stream,
+      this.progress.consumed + 1,
+      `${REVOCATION_SUBJECT_PREFIX}>`,
+    );
+    if (next === undefined || next > last) {
+      this.progress.skipTo(last);
+      this.settle();
+      return;
+    }
+    if (this.behindSince === undefined) this.behindSince = t;
+    else if (t - this.behindSince > Math.max(2 * this.o.checkIntervalMs, 2000)) {
+      this.behindSince = undefined;
+      void this.consumer!.restart(this.progress.consumed + 1);
+    }
+  }
+
+  /**
+   * The stream was deleted and recreated: its sequences start again, so the feed starts over on it
+   * (a new replay target). Entries still pending point into the old stream and can never be fetched:
+   * they are held until that stream could no longer have held them (losing storage never un-revokes).
+   */
+  private recreated(info: StreamInfo, t: number): void {
+    this.set.holdAllPending(this.identity.holdUntil(Math.floor(Date.now() / 1000)));
+    this.pipeline.dropped += this.parked.clear();
+    this.identity.adopt(info);
+    this.progress.reset(info.state.first_seq, info.state.last_seq);
+    this.progress.setFloor(Infinity);
+    this.clock.setMark(t, info.state.last_seq);
+    this.behindSince = undefined;
+    void this.consumer!.restart(1, true);
+    this.settle();
+  }
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());

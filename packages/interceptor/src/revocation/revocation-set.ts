@@ -197,7 +197,40 @@ export class RevocationSet implements RevocationCheck {
     }
   }
 
-  /** Drops every pending entry whose stream message is gone (`seq < firstSeq`), or all with `Infinity`. */
+  /**
+   * Keeps a pending entry whose message vanished (deleted, stream recreated) as if verified until
+   * `untilExp` (unix s): losing storage never un-revokes. Only if it still points at `seq`.
+   */
+  holdPending(kind: 'jti' | 'sid', value: string, seq: number, untilExp: number): void {
+    const map = kind === 'jti' ? this.jti : this.sid;
+    if (map.get(value) === -seq) {
+      map.set(value, untilExp);
+      this.pendingCount--;
+    }
+  }
+
+  /** {@link holdPending} for every pending entry (their stream is gone). Returns how many. */
+  holdAllPending(untilExp: number): number {
+    if (this.pendingCount === 0) return 0;
+    let n = 0;
+    for (const map of [this.jti, this.sid])
+      for (const [k, v] of map)
+        if (v < 0) {
+          map.set(k, untilExp);
+          n++;
+        }
+    this.pendingCount -= n;
+    return n;
+  }
+
+  /** The pending entries, in replay order (a live view: entries verified meanwhile are skipped). */
+  *pendingEntries(): Generator<PendingEntry> {
+    for (const kind of ['jti', 'sid'] as const)
+      for (const [value, v] of kind === 'jti' ? this.jti : this.sid)
+        if (v < 0) yield { kind, value, seq: -v };
+  }
+
+  /** Drops every pending entry whose stream message aged out (`seq < firstSeq`). */
   sweepPendingBelow(firstSeq: number): number {
     if (this.pendingCount === 0) return 0;
     let n = 0;

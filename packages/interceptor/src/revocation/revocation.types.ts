@@ -46,6 +46,11 @@ export interface RevocationFeed extends RevocationCheck {
   isStale(): boolean;
   /** 'reject' (default): stale → UNAVAILABLE; 'allow': stale → calls pass, health reports degraded. */
   readonly stalePolicy: 'reject' | 'allow';
+  /**
+   * Seconds entries are kept past their `exp`. A verifier's clock tolerance above it would accept a
+   * token after its revocation was forgotten, so `createServerAuth` caps its tolerance to this.
+   */
+  readonly graceSec?: number;
   /** Called for each applied revocation (to evict caches and end open streams). Returns an unsubscribe. */
   onRevoked(listener: (event: RevocationEventClaims) => void): () => void;
   close(): Promise<void>;

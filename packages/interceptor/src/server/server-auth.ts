@@ -11,6 +11,8 @@ import { buildRules } from './rules.js';
 import type { ServerAuth } from './server-auth.types.js';
 
 const NO_REVOCATIONS: RevocationCheck = Object.freeze({ epoch: 0, isRevoked: () => false });
+/** How often open streams are checked against a stale feed, ms. */
+const STALE_WATCH_MS = 250;
 
 /**
  * Protects a grpc-js server: verifies the bearer token of every call (a warm token costs a Map
@@ -47,12 +49,16 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
   const feed = o.feed;
   const revocations: RevocationCheck = feed ?? NO_REVOCATIONS;
+  // A token accepted after its exp must still meet its revocation: the feed keeps entries graceSec
+  // past their exp, so the tolerance never exceeds that.
+  const clockToleranceSec =
+    typeof feed?.graceSec === 'number' ? Math.min(o.clockToleranceSec, feed.graceSec) : o.clockToleranceSec;
   const verifier = createVerifier({
     keys,
     issuer: o.issuer,
     audiences: o.audiences,
     algorithms: o.algorithms,
-    clockToleranceSec: o.clockToleranceSec,
+    clockToleranceSec,
     maxTokenBytes: o.maxTokenBytes,
   });
   const authenticator = createAuthenticator(verifier, keys, revocations, o.cacheSize);
@@ -87,12 +93,23 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     });
   });
 
+  // Under `reject`, a stale feed refuses new calls (gate) and ends the streams already open: they run
+  // on tokens that may have been revoked elsewhere meanwhile.
+  const staleWatch =
+    feed?.stalePolicy === 'reject'
+      ? setInterval(() => {
+          if (openStreams.size > 0 && feed.isStale())
+            for (const s of [...openStreams]) s.end('ERR_REVOCATIONS_STALE');
+        }, STALE_WATCH_MS)
+      : undefined;
+  staleWatch?.unref();
+
   const interceptor = createInterceptor({
     rules,
     auth,
     gate,
     maxTokenBytes: o.maxTokenBytes,
-    clockToleranceSec: o.clockToleranceSec,
+    clockToleranceSec,
     openStreams,
     onRejected: o.onRejected,
     logger: o.logger,
@@ -108,6 +125,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     isReady,
     async close() {
       unsubscribe?.();
+      clearInterval(staleWatch);
       if (sweep !== undefined) clearImmediate(sweep);
       for (const s of [...openStreams]) s.end('ERR_NOT_READY');
       openStreams.clear();
