@@ -15,7 +15,7 @@ describe('a revocation stream whose events have all aged out', () => {
 
   it('a restarted auth service answers Revoke and a new echo serves within seconds', async () => {
     const { mesh, nats } = suite;
-    const admin = await mesh.clientToken('admin');
+    const admin = await mesh.adminToken();
     const victim = await mesh.clientToken('svc');
     expect((await mesh.authCall('Revoke', { jti: decodeJwt(victim).jti, reason: 't' }, admin)).code).toBe(0);
 
@@ -45,7 +45,7 @@ describe('a revocation stream whose events have all aged out', () => {
           await mesh.authCall(
             'Revoke',
             { jti: 'x-' + Date.now(), reason: 't' },
-            await mesh.clientToken('admin'),
+            await mesh.adminToken(),
             2000,
           )
         ).code === 0,
