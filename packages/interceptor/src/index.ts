@@ -46,7 +46,14 @@ export {
   type HealthService,
   type HealthServiceOptions,
 } from './health.js';
-export { addReflectionService, reflectionPackageDefinition, REFLECTION_RULES } from './reflection.js';
+export {
+  addReflectionService,
+  reflectionPackageDefinition,
+  REFLECTION_RULES,
+  HEALTH_PROTOS,
+  AUTHMESH_PROTOS,
+  type ProtoFiles,
+} from './reflection.js';
 export {
   tlsFromEnv,
   serverCredentials,

@@ -1,7 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
-import { addHealthService, addReflectionService, serverCredentials, tlsFromEnv } from '@authmesh/interceptor';
+import {
+  AUTHMESH_PROTOS,
+  HEALTH_PROTOS,
+  addHealthService,
+  addReflectionService,
+  serverCredentials,
+  tlsFromEnv,
+} from '@authmesh/interceptor';
 import type { Logger } from 'pino';
-import { authGrpc, authPackageDefinition } from '@authmesh/interceptor/proto';
+import { authGrpc } from '@authmesh/interceptor/proto';
 import { formatAddress, type AuthConfig, type ListenAddress } from './config.js';
 import type { AuthServiceContext } from './context.types.js';
 import { createGuard } from './guard.js';
@@ -184,7 +191,8 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     const health = addHealthService(server, { isReady: () => guard.isReady() && natsConnected() }, [
       'authmesh.v1.AuthService',
     ]);
-    addReflectionService(server, authPackageDefinition());
+    // Descriptors built from the shipped .proto files: real file names and dependencies (strict clients).
+    addReflectionService(server, [AUTHMESH_PROTOS, HEALTH_PROTOS]);
     const port = await listening('AUTHMESH_GRPC_ADDR', config.grpcAddr, bindGrpc)(server, config.grpcAddr);
     let grpcGraceMs = 5000;
     cleanup.push(() => shutdownGrpc(server, grpcGraceMs));

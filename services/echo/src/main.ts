@@ -17,15 +17,17 @@ import {
   createRevocationFeed,
   createServerAuth,
   createTokenExchanger,
+  HEALTH_PROTOS,
   HEALTH_RULES,
   healthPackageDefinition,
   jwksFromAuthService,
+  protoDir,
   REFLECTION_RULES,
   reflectionPackageDefinition,
   serverCredentials,
   tlsFromEnv,
 } from '@authmesh/interceptor';
-import { echoGrpc, echoPackageDefinition } from './proto.js';
+import { echoGrpc, echoPackageDefinition, echoProtoDir, echoProtoFile } from './proto.js';
 import { loadConfig, redactNatsUrl } from './config.js';
 import { echoHandlers } from './handlers.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
@@ -96,7 +98,11 @@ const server = new grpc.Server({ interceptors: [auth.interceptor] });
 server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));
 // NOT_SERVING until keys are loaded and revocations replayed, and again while the feed is stale.
 const health = addHealthService(server, auth, ['echo.v1.Echo'], { feed });
-addReflectionService(server, served);
+// Descriptors built from the .proto files themselves: real file names and dependencies (strict clients).
+addReflectionService(server, [
+  { files: echoProtoFile, includeDirs: [echoProtoDir, protoDir] },
+  HEALTH_PROTOS,
+]);
 
 let metricsServer: MetricsServer | undefined;
 async function start(): Promise<void> {
