@@ -1,8 +1,9 @@
-// The compose `cluster` profile's NATS nodes, run for real without Docker: the command line of nats-1..3
-// exactly as `docker-compose config` renders it, with only the container specifics mapped (host names and
-// fixed ports to free loopback ports, /data to temp dirs, the mounted config to deploy/nats-server.conf).
-// The three nodes form a JetStream cluster under the least-privilege users, their routes authenticate
-// (a route with a wrong password is refused), and a node without NATS_ROUTE_PASSWORD does not start.
+// docker-compose.yml's NATS services run for real without Docker: the command lines of `nats` and of the
+// cluster profile's nats-1..3 exactly as `docker-compose config` renders them, with only the container
+// specifics mapped (host names and fixed ports to free loopback ports, /data to temp dirs, the mounted
+// config to deploy/nats-server.conf). The single node requires authentication; a password nats-server
+// would misread is refused before it starts; the three cluster nodes form a JetStream cluster under the
+// least-privilege users, their routes authenticate, and a node without NATS_ROUTE_PASSWORD does not start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
@@ -36,11 +37,19 @@ interface Node {
   log: string;
 }
 
-/** One node's `sh -c` script from the compose file, mapped onto this machine. */
-function localScript(file: ComposeFile, i: number, ports: Ports[], storeDir: string): string {
-  const command = file.services[`nats-${i}`]!.command as string[];
+/**
+ * A NATS service's `sh -c` script from the compose file, mapped onto this machine; `routes` are the
+ * cluster nodes' ports (nats-N:6222 becomes the route port of node N).
+ */
+function localScript(
+  file: ComposeFile,
+  service: string,
+  me: Ports,
+  storeDir: string,
+  routes: Ports[] = [],
+): string {
+  const command = file.services[service]!.command as string[];
   expect(command.slice(0, 2)).toEqual(['sh', '-c']);
-  const me = ports[i - 1]!;
   const mapped = command[2]!
     // `config` prints a literal `$` of the file as `$$`; the container's shell gets one.
     .replaceAll('$$', '$')
@@ -48,60 +57,109 @@ function localScript(file: ComposeFile, i: number, ports: Ports[], storeDir: str
     .replaceAll('/etc/nats/nats-server.conf', natsConf)
     .replace('-sd /data', `-sd ${storeDir}`)
     .replaceAll('0.0.0.0:6222', `127.0.0.1:${me.route}`)
-    .replaceAll(/nats-(\d):6222/g, (_m, n: string) => `127.0.0.1:${ports[Number(n) - 1]!.route}`);
-  expect(mapped).not.toMatch(/nats-\d|6222|\/data\b/);
+    .replaceAll(/nats-(\d):6222/g, (_m, n: string) => `127.0.0.1:${routes[Number(n) - 1]!.route}`);
+  expect(mapped).not.toMatch(/nats-\d|6222|\/data\b|\/etc\/nats/);
   return mapped;
 }
 
-describe('docker-compose.yml cluster profile', () => {
-  const tool = composeTools[0];
-  const fixture = composeFixture();
-  const store = mkdtempSync(join(tmpdir(), 'authmesh-cluster-'));
+const freePorts = async (): Promise<Ports> => ({
+  client: await freePort(),
+  route: await freePort(),
+  monitor: await freePort(),
+});
+
+const tool = composeTools[0];
+const fixture = composeFixture();
+const store = mkdtempSync(join(tmpdir(), 'authmesh-compose-nats-'));
+/** Every process started here, killed at the end. */
+const started: Node[] = [];
+let file: ComposeFile;
+
+function start(env: Record<string, string>, script: string): Node {
+  const proc = spawn('sh', ['-c', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const node: Node = { proc, log: '' };
+  proc.stderr!.on('data', (d: Buffer) => {
+    if (node.log.length < 200_000) node.log += d.toString();
+  });
+  started.push(node);
+  return node;
+}
+
+const exitCode = (node: Node) =>
+  new Promise<number | null>((r) =>
+    node.proc.exitCode !== null ? r(node.proc.exitCode) : node.proc.once('exit', r),
+  );
+
+beforeAll(async () => {
+  if (!tool) return;
+  const r = await composeConfig(tool, fixture.dir, { ...fixture.vars, NATS_ROUTE_PASSWORD: ROUTE_PASSWORD });
+  expect(r.status, r.stderr).toBe(0);
+  file = tool.parse(r.stdout);
+}, 60_000);
+afterAll(async () => {
+  for (const n of started) n.proc.kill('SIGKILL');
+  await Promise.all(started.map(exitCode));
+  rmSync(store, { recursive: true, force: true });
+  rmSync(fixture.dir, { recursive: true, force: true });
+});
+
+describe('docker-compose.yml nats (single node)', () => {
+  it('starts with the shipped config and lets in only its users', async (ctx) => {
+    ctx.skip(!tool, NO_COMPOSE);
+    const ports = await freePorts();
+    const node = start(
+      file.services.nats!.environment!,
+      localScript(file, 'nats', ports, join(store, 'single')),
+    );
+    const servers = `127.0.0.1:${ports.client}`;
+    let service: NatsConnection | undefined;
+    await until(
+      async () => {
+        service = await connect({
+          servers,
+          user: NATS_USERS.service.user,
+          pass: fixture.vars.NATS_SERVICE_PASSWORD!,
+        }).catch(() => undefined);
+        return service !== undefined;
+      },
+      15_000,
+      'single node answers',
+      100,
+    );
+    await service!.close();
+    await expect(connect({ servers, reconnect: false })).rejects.toThrow(/authorization/i);
+    expect(node.log).toMatch(/Starting JetStream/);
+  });
+
+  it('refuses to start with a password nats-server would misread (a comma would cut it short)', async (ctx) => {
+    ctx.skip(!tool, NO_COMPOSE);
+    for (const bad of ['natsabc,def', '1natsabc', 'nats abc']) {
+      const env = { ...file.services.nats!.environment!, NATS_SERVICE_PASSWORD: bad };
+      const node = start(env, localScript(file, 'nats', await freePorts(), join(store, 'refused')));
+      expect(await exitCode(node), bad).toBe(1);
+      expect(node.log).toMatch(/letters and digits only/);
+    }
+  });
+});
+
+describe('docker-compose.yml cluster profile (nats-1..3)', () => {
   const nodes: Node[] = [];
   let ports: Ports[] = [];
-  let file: ComposeFile;
   let auth: NatsConnection | undefined;
-
-  const start = (env: Record<string, string>, script: string): Node => {
-    const proc = spawn('sh', ['-c', script], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const node: Node = { proc, log: '' };
-    proc.stderr!.on('data', (d: Buffer) => {
-      if (node.log.length < 200_000) node.log += d.toString();
-    });
-    return node;
-  };
 
   beforeAll(async () => {
     if (!tool) return;
-    const r = await composeConfig(tool, fixture.dir, {
-      ...fixture.vars,
-      NATS_ROUTE_PASSWORD: ROUTE_PASSWORD,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    file = tool.parse(r.stdout);
-    ports = await Promise.all(
-      NODES.map(async () => ({
-        client: await freePort(),
-        route: await freePort(),
-        monitor: await freePort(),
-      })),
-    );
+    ports = await Promise.all(NODES.map(freePorts));
     for (const i of NODES) {
-      const script = localScript(file, i, ports, join(store, `n${i}`));
+      const script = localScript(file, `nats-${i}`, ports[i - 1]!, join(store, `n${i}`), ports);
       nodes.push(start(file.services[`nats-${i}`]!.environment!, script));
     }
-  }, 90_000);
+  }, 60_000);
   afterAll(async () => {
     await auth?.close();
-    for (const n of nodes) n.proc.kill('SIGKILL');
-    await Promise.all(
-      nodes.map((n) => new Promise((r) => (n.proc.exitCode !== null ? r(0) : n.proc.once('exit', r)))),
-    );
-    rmSync(store, { recursive: true, force: true });
-    rmSync(fixture.dir, { recursive: true, force: true });
   });
 
   it('forms a JetStream cluster: the auth user creates a 3-replica revocation stream, a service reads it on another node', async (ctx) => {
@@ -191,9 +249,8 @@ describe('docker-compose.yml cluster profile', () => {
   it('does not start a node without NATS_ROUTE_PASSWORD, and says why', async (ctx) => {
     ctx.skip(!tool, NO_COMPOSE);
     const env = { ...file.services['nats-1']!.environment!, NATS_ROUTE_PASSWORD: '' };
-    const node = start(env, (file.services['nats-1']!.command as string[])[2]!.replaceAll('$$', '$'));
-    const code = await new Promise((r) => node.proc.once('exit', r));
-    expect(code).toBe(1);
+    const node = start(env, localScript(file, 'nats-1', await freePorts(), join(store, 'no-route'), ports));
+    expect(await exitCode(node)).toBe(1);
     expect(node.log).toMatch(/set NATS_ROUTE_PASSWORD/);
   });
 });
