@@ -114,31 +114,43 @@ export function authmeshMetrics(registry: Registry, options: AuthmeshMetricsOpti
       'Seconds since the feed was last known current (-1: never)',
       sample('stalenessMs', 1 / 1000),
     );
-    gauge('authmesh_revocation_events_applied', 'Verified revocation events applied', sample('applied'));
-    gauge(
-      'authmesh_revocation_events_dropped',
+    // Counts kept by the feed, published as Counters (read at scrape time, never decreasing).
+    const counter = (name: string, help: string, key: keyof RevocationFeedStats) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = Number(feed.stats()[key] ?? 0);
+          this.reset();
+          if (Number.isFinite(v) && v > 0) this.inc(v);
+        },
+      });
+    counter('authmesh_revocation_events_applied_total', 'Verified revocation events applied', 'applied');
+    counter(
+      'authmesh_revocation_events_dropped_total',
       'Revocation events dropped (bad signature, malformed)',
-      sample('droppedEvents'),
+      'droppedEvents',
     );
     gauge(
       'authmesh_revocation_replay_seconds',
       'Duration of the start-up replay',
       sample('replayMs', 1 / 1000),
     );
-    gauge(
-      'authmesh_revocation_consumer_restarts',
+    counter(
+      'authmesh_revocation_consumer_restarts_total',
       'Consumers re-created by the feed',
-      sample('consumerRestarts'),
+      'consumerRestarts',
     );
     gauge(
       'authmesh_revocation_events_parked',
       'Stream events waiting for their signing key (each holds the feed below it)',
       sample('parked'),
     );
-    gauge(
-      'authmesh_revocation_events_throttled',
+    counter(
+      'authmesh_revocation_events_throttled_total',
       'Event verifications skipped or delayed because the CPU budget for bad events was spent',
-      sample('throttledEvents'),
+      'throttledEvents',
     );
     const lag = new Histogram({
       name: 'authmesh_revocation_lag_seconds',

@@ -41,7 +41,7 @@ export interface AuditOptions {
   nc: Pick<NatsConnection, 'publish'>;
   /** Where each event is also logged (`info`); the CLI, whose stdout is for results, passes none. */
   log?: Logger;
-  /** Called for each event (metrics count them by name). */
+  /** Called for each event this trail records (the service's metrics use `countAuditEvents` instead). */
   onEvent?: (event: AuditEventName) => void;
 }
 
@@ -89,4 +89,28 @@ export function createAudit(options: AuditOptions): Audit {
       onEvent?.(input.event);
     },
   };
+}
+
+/** The queue group the auth service replicas count audit events in: each event lands on one replica. */
+export const AUDIT_METRICS_QUEUE = 'authmesh-auth-metrics';
+
+/**
+ * Counts the audit events seen on `authmesh.audit.>` rather than the calls this replica makes, so every
+ * path is counted exactly once whoever emitted it: a Revoke RPC on any replica, `authmesh revoke` or
+ * `keys rotate` from the CLI, reuse detection. The queue group makes the replicas share the events
+ * (sum `authmesh_auth_events_total` over replicas for the mesh's total).
+ */
+export function countAuditEvents(
+  nc: Pick<NatsConnection, 'subscribe'>,
+  onEvent: (event: AuditEventName) => void,
+): { close(): void } {
+  const sub = nc.subscribe(`${AUDIT_SUBJECT_PREFIX}>`, {
+    queue: AUDIT_METRICS_QUEUE,
+    callback: (err, msg) => {
+      if (err) return;
+      const name = msg.subject.slice(AUDIT_SUBJECT_PREFIX.length);
+      if (NAMES.has(name)) onEvent(name as AuditEventName);
+    },
+  });
+  return { close: () => sub.unsubscribe() };
 }

@@ -17,7 +17,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { loadDevKek } from './keys/dev-kek.js';
 import { Kek } from './keys/kek.js';
 import { NatsKeyManager } from './keys/key-manager.js';
-import { createAudit } from './audit.js';
+import { countAuditEvents, createAudit } from './audit.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
 import {
@@ -78,7 +78,10 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       if (type === 'disconnect' || type === 'reconnect') log.warn({ nats: type }, 'NATS connection %s', type);
     });
     metrics.trackNats(natsConnected);
-    const audit = createAudit({ nc, log, onEvent: (name) => metrics.event(name) });
+    const audit = createAudit({ nc, log });
+    // Counted from the audit subject, not from this replica's own calls: CLI revocations count too.
+    const counted = countAuditEvents(nc, (name) => metrics.event(name));
+    cleanup.push(() => counted.close());
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const { buckets } = await retryJetStreamSetup(

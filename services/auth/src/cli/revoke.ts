@@ -11,6 +11,7 @@ import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTa
 import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
 import { cliKek } from './kek.js';
+import { createAudit } from '../audit.js';
 
 /** Usage line of `authmesh revoke`. */
 export const REVOKE_USAGE =
@@ -97,11 +98,17 @@ async function revokeWithConfig(
         absoluteTtlSec: config.refreshAbsoluteTtlSec,
         successorKey: kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
       });
-      return await applyRevocation(
+      const done = await applyRevocation(
         { sessions, keys, revocations, settings: grantSettings(config), log },
         target,
         reason,
       );
+      // The same audit event as the Revoke RPC (the service's metrics count it from this subject).
+      createAudit({ nc }).record({
+        event: 'revoked',
+        reason: `${target.kind}${target.value ? ` ${target.value}` : ''} by operator (authmesh revoke): ${reason}`,
+      });
+      return done;
     } finally {
       await keys.close();
     }
