@@ -24,6 +24,9 @@ describe('loadConfig', () => {
       refreshIdleTtlSec: 1_209_600,
       refreshAbsoluteTtlSec: 2_592_000,
       refreshRetryGraceSec: 15,
+      loginMaxFailures: 5,
+      loginBaseDelayMs: 1000,
+      trustedProxies: [],
       scryptN: 131_072,
       natsReplicas: 1,
       clockSkewSec: 30,
@@ -59,6 +62,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ AUTHMESH_KEK: kek, NODE_ENV: 'development' }).env).toBe('production');
     expect(loadConfig({ AUTHMESH_ENV: 'development' })).toMatchObject({ env: 'development', kek: undefined });
     expect(loadConfig({ NODE_ENV: 'production', AUTHMESH_ENV: 'development' }).env).toBe('development');
+  });
+
+  it('reads the login throttle and the trusted proxies, naming a bad entry', () => {
+    const c = loadConfig({
+      AUTHMESH_KEK: kek,
+      AUTHMESH_LOGIN_MAX_FAILURES: '3',
+      AUTHMESH_TRUSTED_PROXIES: '10.0.0.0/8, ::1',
+      AUTHMESH_REFRESH_RETRY_GRACE: '0',
+    });
+    expect(c).toMatchObject({
+      loginMaxFailures: 3,
+      trustedProxies: ['10.0.0.0/8', '::1'],
+      refreshRetryGraceSec: 0,
+    });
+    expect(() => loadConfig({ AUTHMESH_KEK: kek, AUTHMESH_TRUSTED_PROXIES: 'lb.internal' })).toThrow(
+      /^AUTHMESH_TRUSTED_PROXIES: "lb.internal" is not an IP address or CIDR range/,
+    );
+    expect(() => loadConfig({ AUTHMESH_KEK: kek, AUTHMESH_LOGIN_MAX_FAILURES: '0' })).toThrow(
+      /^AUTHMESH_LOGIN_MAX_FAILURES: must be between 1 and 1000/,
+    );
   });
 
   describe('AUTHMESH_KEK_FILE', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { SigningAlg } from './keys/key-manager.types.js';
+import { parseTrustedProxies } from './peer.js';
 
 /** A host and port to listen on, as parsed from `host:port` (`[::1]:port` for IPv6). */
 export interface ListenAddress {
@@ -54,6 +55,15 @@ export interface AuthConfig {
    * presented again (lost answer, concurrent refresh) gets the same successor while that is unused.
    */
   readonly refreshRetryGraceSec: number;
+  /** `AUTHMESH_LOGIN_MAX_FAILURES`: failed logins per (username, peer) before delays, default 5 (across replicas). */
+  readonly loginMaxFailures: number;
+  /** `AUTHMESH_LOGIN_BASE_DELAY_MS`: the first delay once a login budget is used up (then doubling), ms, default 1000. */
+  readonly loginBaseDelayMs: number;
+  /**
+   * `AUTHMESH_TRUSTED_PROXIES`: comma-separated IP addresses or CIDR ranges of proxies whose
+   * `x-forwarded-for` names the client for login throttling; default none (the connection's address counts).
+   */
+  readonly trustedProxies: readonly string[];
   /** `AUTHMESH_SCRYPT_N`, scrypt cost (power of two), default 131072 (2^17). */
   readonly scryptN: number;
   /** `AUTHMESH_NATS_REPLICAS`, replicas of the KV buckets and the revocation stream, default 1. */
@@ -126,6 +136,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const scryptN = int(env, 'AUTHMESH_SCRYPT_N', 131_072, 2);
   if ((scryptN & (scryptN - 1)) !== 0) throw new ConfigError('AUTHMESH_SCRYPT_N', 'must be a power of two');
   const natsReplicas = int(env, 'AUTHMESH_NATS_REPLICAS', 1, 1, 5);
+  let trustedProxies: string[];
+  try {
+    trustedProxies = parseTrustedProxies(get('AUTHMESH_TRUSTED_PROXIES') ?? '');
+  } catch (err) {
+    throw new ConfigError(
+      'AUTHMESH_TRUSTED_PROXIES',
+      `${(err as Error).message}; list IPs or CIDR ranges, comma-separated`,
+    );
+  }
 
   return Object.freeze({
     env: mode,
@@ -142,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     refreshIdleTtlSec,
     refreshAbsoluteTtlSec,
     refreshRetryGraceSec: int(env, 'AUTHMESH_REFRESH_RETRY_GRACE', 15, 0, 300),
+    loginMaxFailures: int(env, 'AUTHMESH_LOGIN_MAX_FAILURES', 5, 1, 1000),
+    loginBaseDelayMs: int(env, 'AUTHMESH_LOGIN_BASE_DELAY_MS', 1000, 1, 60_000),
+    trustedProxies: Object.freeze(trustedProxies),
     scryptN,
     natsReplicas,
     clockSkewSec: int(env, 'AUTHMESH_CLOCK_SKEW', 30, 0, 600),

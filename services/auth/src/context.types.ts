@@ -6,6 +6,7 @@ import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
 import type { Audit } from './audit.js';
 import type { AuthConfig } from './config.js';
+import type { AuthMetrics } from './metrics.js';
 
 /** What every part of the running auth service shares, built once by ./server.ts. */
 export interface AuthServiceContext {
@@ -20,6 +21,8 @@ export interface AuthServiceContext {
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;
   readonly log: Logger;
+  /** Prometheus metrics of the service; absent in tests that build a bare context. */
+  readonly metrics?: Pick<AuthMetrics, 'passwordChecked'>;
   /** Audit trail (NATS `authmesh.audit.<event>` + log); absent in tests that build a bare context. */
   readonly audit?: Audit;
 }

@@ -15,6 +15,8 @@ export interface AuthMetrics {
    * detected refresh-token reuse, key rotations (`authmesh_auth_events_total{event}`).
    */
   event(name: string): void;
+  /** One password hash computed to check a login (real or dummy record), so throttled attempts can be seen not to hash. */
+  passwordChecked(): void;
   /** 1 while NATS is connected (sampled at scrape time). */
   trackNats(connected: () => boolean): void;
   render(): Promise<{ contentType: string; body: string }>;
@@ -47,6 +49,11 @@ export function createAuthMetrics(): AuthMetrics {
     labelNames: ['event'],
     registers: [registry],
   });
+  const passwordChecks = new Counter({
+    name: 'authmesh_password_checks_total',
+    help: 'Password hashes computed to check a login (throttled attempts compute none)',
+    registers: [registry],
+  });
   let natsUp: () => boolean = () => false;
   new Gauge({
     name: 'authmesh_nats_connected',
@@ -68,6 +75,7 @@ export function createAuthMetrics(): AuthMetrics {
     rejected: (reason) => rejections.inc({ reason }),
     keyRingChanged: () => ring.inc(),
     event: (name) => events.inc({ event: name }),
+    passwordChecked: () => passwordChecks.inc(),
     trackNats: (connected) => (natsUp = connected),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

@@ -18,7 +18,15 @@ export const BUCKETS = {
   clients: 'AUTHMESH_CLIENTS',
   sessions: 'AUTHMESH_SESSIONS',
   refresh: 'AUTHMESH_REFRESH',
+  throttle: 'AUTHMESH_THROTTLE',
 } as const;
+
+/**
+ * Max age of `AUTHMESH_THROTTLE` entries, seconds: an entry goes away this long after its last write, so
+ * failure counts expire by themselves and the bucket stays bounded under a spraying attack. Also the
+ * longest throttling delay.
+ */
+export const THROTTLE_MAX_AGE_SEC = 15 * 60;
 
 /** The JetStream stream every revocation is published to. */
 export const REVOCATION_STREAM = 'AUTHMESH_REVOCATIONS';
@@ -118,7 +126,16 @@ export async function openBuckets(
       async ([k, name]) =>
         [
           k,
-          await openBucket(js, name, replicas, retained.has(name) ? sessionRetentionSec : undefined),
+          await openBucket(
+            js,
+            name,
+            replicas,
+            name === BUCKETS.throttle
+              ? THROTTLE_MAX_AGE_SEC
+              : retained.has(name)
+                ? sessionRetentionSec
+                : undefined,
+          ),
         ] as const,
     ),
   );

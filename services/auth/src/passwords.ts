@@ -22,6 +22,8 @@ export interface PasswordHasherOptions {
   maxConcurrent?: number;
   /** Most hashes waiting for a slot; beyond it `hash`/`verify` reject with a `PasswordHasherBusyError`. Default 64. */
   maxQueued?: number;
+  /** Called once per hash `verify` computes (metrics: throttled attempts must compute none). */
+  onVerify?: () => void;
 }
 
 /** Too many password hashes in progress: the caller should shed the request (RESOURCE_EXHAUSTED). */
@@ -113,6 +115,7 @@ export class PasswordHasher {
    */
   private readonly dummy: ParsedHash;
   private readonly slots: Slots;
+  private readonly onVerify: () => void;
 
   constructor(options: PasswordHasherOptions = {}) {
     const cost = options.cost ?? 2 ** 17;
@@ -138,6 +141,9 @@ export class PasswordHasher {
     this.blockSize = r;
     this.parallelization = p;
     this.slots = new Slots(maxConcurrent, maxQueued);
+    if (options.onVerify !== undefined && typeof options.onVerify !== 'function')
+      throw new TypeError('PasswordHasher: options.onVerify must be a function');
+    this.onVerify = options.onVerify ?? (() => undefined);
     this.dummy = { n: cost, r, p, salt: randomBytes(SALT_BYTES), hash: randomBytes(HASH_BYTES) };
   }
 
@@ -165,7 +171,10 @@ export class PasswordHasher {
   async verify(password: string, stored: string | undefined): Promise<boolean> {
     const parsed = stored === undefined ? undefined : parse(stored);
     const target = parsed ?? this.dummy;
-    const key = await this.slots.run(() => scrypt(password, target.salt, target.n, target.r, target.p));
+    const key = await this.slots.run(() => {
+      this.onVerify();
+      return scrypt(password, target.salt, target.n, target.r, target.p);
+    });
     const same = timingSafeEqual(key, target.hash);
     return parsed !== undefined && same;
   }

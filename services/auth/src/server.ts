@@ -183,6 +183,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       guard,
       log,
       audit,
+      metrics,
     });
     const rpc = await createAuthHandlers(context);
     cleanup.push(() => rpc.close());

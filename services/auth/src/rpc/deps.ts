@@ -4,6 +4,7 @@ import type { PasswordHasher } from '../passwords.js';
 import type { ClientStore } from '../stores/clients.js';
 import type { SessionStore } from '../stores/sessions.js';
 import type { UserStore } from '../stores/users.js';
+import type { PeerResolver } from '../peer.js';
 import type { LoginThrottle } from '../throttle.js';
 
 /** What the RPC handlers need of ../revocations.ts (its `RevocationPublisher`). */
@@ -36,6 +37,8 @@ export interface RpcDeps {
   readonly sessions: SessionStore;
   readonly passwords: PasswordHasher;
   readonly throttle: LoginThrottle;
+  /** The caller's address as the throttle counts it (trusted proxies, IPv6 /64). */
+  readonly peers: PeerResolver;
   readonly revocations: Revoker;
   readonly settings: GrantSettings;
 }

@@ -5,6 +5,7 @@ import { RevocationPublisher } from '../revocations.js';
 import { ClientStore } from '../stores/clients.js';
 import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UserStore } from '../stores/users.js';
+import { PeerResolver } from '../peer.js';
 import { LoginThrottle } from '../throttle.js';
 import type { GrantSettings, RpcDeps } from './deps.js';
 import { exchangeToken } from './exchange-token.js';
@@ -44,7 +45,7 @@ export async function createAuthHandlers(
   ctx: AuthServiceContext,
 ): Promise<{ handlers: AuthServiceHandlers; close(): Promise<void> }> {
   const { config } = ctx;
-  const [users, clients, sessions, revocations] = await Promise.all([
+  const [users, clients, sessions, throttle, revocations] = await Promise.all([
     UserStore.open(ctx.js),
     ClientStore.open(ctx.js),
     SessionStore.open(ctx.js, {
@@ -52,6 +53,10 @@ export async function createAuthHandlers(
       absoluteTtlSec: config.refreshAbsoluteTtlSec,
       successorKey: ctx.kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
       retryGraceSec: config.refreshRetryGraceSec,
+    }),
+    LoginThrottle.open(ctx.js, {
+      maxFailures: config.loginMaxFailures,
+      baseDelayMs: config.loginBaseDelayMs,
     }),
     // Same stream limits as server.ts passes (ensureRevocationStream updates the stream when they differ).
     RevocationPublisher.open({
@@ -69,8 +74,12 @@ export async function createAuthHandlers(
     users,
     clients,
     sessions,
-    passwords: new PasswordHasher({ cost: config.scryptN }),
-    throttle: new LoginThrottle(),
+    passwords: new PasswordHasher({
+      cost: config.scryptN,
+      onVerify: () => ctx.metrics?.passwordChecked(),
+    }),
+    throttle,
+    peers: new PeerResolver(config.trustedProxies),
     revocations,
     settings: grantSettings(config),
   };

@@ -2,7 +2,7 @@ import { Metadata, status, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { IssueTokenRequest__Output, TokenResponse } from '@authmesh/interceptor/proto';
 import { certThumbprint as thumbprint } from '@authmesh/interceptor';
 import { hashClientSecret, verifyClientSecret } from '../passwords.js';
-import { peerAddress } from '../throttle.js';
+import type { Reservation } from '../throttle.js';
 import type { RpcDeps } from './deps.js';
 import { INVALID_CREDENTIALS, invalidArgument, RpcError, unauthenticated } from './errors.js';
 import { grantAudience, grantScope } from './policy.js';
@@ -20,15 +20,18 @@ export function issueToken(deps: RpcDeps) {
   ) => {
     const audience = tokenList(request.audience, 'audience');
     const scope = tokenList(request.scope, 'scope');
+    const peer = call.getPeer();
+    // The address the throttle counts: x-forwarded-for only behind a trusted proxy, IPv6 per /64.
+    const from = deps.peers.resolve(peer, call.metadata.get('x-forwarded-for').map(String));
     if (request.grant === 'password' && request.password)
-      return passwordGrant(deps, request.password, audience, scope, call.getPeer());
+      return passwordGrant(deps, request.password, audience, scope, { peer, from });
     if (request.grant === 'client_credentials' && request.client_credentials) {
       return clientCredentialsGrant(
         deps,
         request.client_credentials,
         audience,
         scope,
-        call.getPeer(),
+        { peer, from },
         clientCert(call),
       );
     }
@@ -36,33 +39,33 @@ export function issueToken(deps: RpcDeps) {
   };
 }
 
+/** Where a call comes from: grpc-js's peer (for the audit) and the address the throttle counts. */
+interface Origin {
+  peer: string;
+  from: string;
+}
+
 async function passwordGrant(
   deps: RpcDeps,
   grant: { username: string; password: string },
   audience: string[],
   scope: string[],
-  peer: string,
+  { peer, from }: Origin,
 ): Promise<TokenResponse> {
   const username = requireField(grant.username, 'username');
   const password = requireField(grant.password, 'password');
-  const address = peerAddress(peer);
-  const waitMs = deps.throttle.retryAfterMs(username, address);
-  if (waitMs > 0) {
-    const seconds = Math.ceil(waitMs / 1000);
-    const metadata = new Metadata();
-    metadata.set('retry-after', String(seconds));
-    deps.ctx.audit?.record({ event: 'login_throttled', sub: username, peer });
-    throw new RpcError(status.RESOURCE_EXHAUSTED, `too many failed logins, retry in ${seconds} s`, metadata);
-  }
+  // Reserved BEFORE the hash: of N concurrent guesses at most the budget are evaluated. A failure (or a
+  // hasher too busy to take it) keeps the reservation; only a success gives it back.
+  const reservation = await deps.throttle.reservePassword(username, from);
+  if (!reservation.ok) throw throttled(deps, reservation, { sub: username, peer });
   const user = await deps.users.get(username);
   // Unknown users are verified against a dummy hash: same status, similar time (no user enumeration).
   const ok = await deps.passwords.verify(password, user?.password_hash);
   if (!ok || !user) {
-    deps.throttle.failed(username, address);
     deps.ctx.audit?.record({ event: 'login_failed', sub: username, peer, reason: 'password grant' });
     throw unauthenticated(INVALID_CREDENTIALS);
   }
-  deps.throttle.succeeded(username);
+  await deps.throttle.succeeded(reservation);
   const aud = grantAudience(audience, user.audiences, deps.settings.defaultAudience);
   const granted = grantScope(scope, user.scopes);
   const clientId = deps.settings.passwordClientId;
@@ -98,15 +101,18 @@ async function clientCredentialsGrant(
   grant: { client_id: string; client_secret: string },
   audience: string[],
   scope: string[],
-  peer: string,
+  { peer, from }: Origin,
   certThumbprint: string | undefined,
 ): Promise<TokenResponse> {
   const clientId = requireField(grant.client_id, 'client_id');
   const secret = requireField(grant.client_secret, 'client_secret');
-  // Client secrets carry 256 random bits: not guessable, so no throttling on this hot path.
+  // One read on the hot path; reserved like passwords once (client id, peer) has failed recently.
+  const reservation = await deps.throttle.reserveClient(clientId, from);
+  if (!reservation.ok) throw throttled(deps, reservation, { client_id: clientId, peer });
   const client = await deps.clients.get(clientId);
   const ok = verifyClientSecret(secret, client?.secret_hash ?? DUMMY_SECRET_HASH);
   if (!ok || !client) {
+    await deps.throttle.clientFailed(clientId, from, reservation);
     deps.ctx.audit?.record({
       event: 'login_failed',
       client_id: clientId,
@@ -115,6 +121,7 @@ async function clientCredentialsGrant(
     });
     throw unauthenticated(INVALID_CREDENTIALS);
   }
+  await deps.throttle.succeeded(reservation);
   const aud = grantAudience(audience, client.audiences, deps.settings.defaultAudience);
   const granted = grantScope(scope, client.scopes);
   const minted = await deps.ctx.minter.mint({
@@ -134,6 +141,19 @@ async function clientCredentialsGrant(
     peer,
   });
   return tokenResponse(minted, granted);
+}
+
+/** RESOURCE_EXHAUSTED with `retry-after` (seconds) for a throttled attempt, which ran no hash. */
+function throttled(
+  deps: RpcDeps,
+  reservation: Extract<Reservation, { ok: false }>,
+  who: { sub?: string; client_id?: string; peer: string },
+): RpcError {
+  const seconds = Math.max(1, Math.ceil(reservation.retryAfterMs / 1000));
+  const metadata = new Metadata();
+  metadata.set('retry-after', String(seconds));
+  deps.ctx.audit?.record({ event: 'login_throttled', ...who });
+  return new RpcError(status.RESOURCE_EXHAUSTED, `too many failed logins, retry in ${seconds} s`, metadata);
 }
 
 /**
