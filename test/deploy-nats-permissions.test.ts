@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { connect, nanos, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createKeyStore,
   createRevocationFeed,
   signRevocationEvent,
-  type KeyStore,
   type NatsRevocationFeed,
-  type VerificationKey,
 } from '@authmesh/interceptor';
 import { repoRoot } from '@authmesh/testing';
 import { natsConf, startDeployNats, type DeployNats, type NatsRole } from './support/deploy-nats.js';
@@ -34,16 +33,10 @@ const PERMISSION_DENIED = /permissions violation/i;
 
 const signer = generateKeyPairSync('ed25519');
 const KEY = { kid: 'k1', alg: 'EdDSA', privateKey: signer.privateKey };
-const verification: VerificationKey = { kid: 'k1', alg: 'EdDSA', key: signer.publicKey };
-const keys: KeyStore = {
-  epoch: 0,
-  get: (kid) => (kid === 'k1' ? verification : undefined),
-  resolve: async (kid) => (kid === 'k1' ? verification : undefined),
-  refresh: async () => {},
-  remove: () => {},
-  ready: async () => {},
-  close: () => {},
-};
+// The interceptor's own key store, over a JWKS holding the signer's public key.
+const keys = createKeyStore(async () => ({
+  keys: [{ ...(signer.publicKey.export({ format: 'jwk' }) as object), kid: 'k1', alg: 'EdDSA', use: 'sig' }],
+}));
 const now = () => Math.floor(Date.now() / 1000);
 const event = (jti: string) =>
   signRevocationEvent(
@@ -76,6 +69,7 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
   const lastSeq = async () => (await authJsm.streams.info(STREAM)).state.last_seq;
 
   beforeAll(async () => {
+    await keys.ready();
     d = await startDeployNats();
     auth = await connectAs('auth', { inboxPrefix: AUTH_INBOX_PREFIX });
     authJsm = await auth.jetstreamManager();
@@ -88,6 +82,7 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
   });
   afterAll(async () => {
     await Promise.all(feeds.map((f) => f.close()));
+    keys.close();
     await service?.close();
     await auth?.close();
     await d?.nats.stop();
