@@ -19,14 +19,14 @@ import { until } from './support/mesh.js';
 
 const ISS = 'http://auth.test';
 const STREAM = 'AUTHMESH_REVOCATIONS';
-// The buckets of services/auth/src/nats.ts BUCKETS.
+// Every bucket of services/auth/src/nats.ts BUCKETS, read from its source so a new one is covered here too.
 const BUCKETS = [
-  'AUTHMESH_KEYS',
-  'AUTHMESH_USERS',
-  'AUTHMESH_CLIENTS',
-  'AUTHMESH_SESSIONS',
-  'AUTHMESH_REFRESH',
-];
+  ...(
+    /export const BUCKETS = \{([^}]*)\}/.exec(
+      readFileSync(join(repoRoot, 'services/auth/src/nats.ts'), 'utf8'),
+    )?.[1] ?? ''
+  ).matchAll(/'(AUTHMESH_[A-Z_]+)'/g),
+].map((m) => m[1]!);
 // services/auth/src/nats.ts AUTH_INBOX_PREFIX: the auth service's replies go where services cannot listen.
 const AUTH_INBOX_PREFIX = '_AUTHMESH_AUTH_INBOX';
 const PERMISSION_DENIED = /permissions violation/i;
@@ -99,8 +99,9 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
     const info = await authJsm.streams.info(STREAM);
     await authJsm.streams.update(STREAM, { ...info.config, max_age: nanos(7_200_000) });
     const js = auth.jetstream();
+    expect(BUCKETS).toEqual(expect.arrayContaining(['AUTHMESH_KEYS', 'AUTHMESH_USERS', 'AUTHMESH_CLIENTS']));
     const opened = await Promise.all(BUCKETS.map((b) => js.views.kv(b, { history: 1 })));
-    users = opened[1]!;
+    users = opened[BUCKETS.indexOf('AUTHMESH_USERS')]!;
     await users.put('alice', bytes('{"roles":["dev"]}'));
     expect((await users.get('alice'))?.string()).toBe('{"roles":["dev"]}');
     const ack = await js.publish('authmesh.revoked.jti', bytes(await event('replayed-jti')));
@@ -143,9 +144,11 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
   });
 
   it('denies the service writing any bucket: no user record appears', async () => {
-    await expect(
-      service.jetstream({ timeout: 2000 }).publish('$KV.AUTHMESH_USERS.mallory', bytes('{}')),
-    ).rejects.toThrow(PERMISSION_DENIED);
+    for (const bucket of BUCKETS)
+      await expect(
+        service.jetstream({ timeout: 2000 }).publish(`$KV.${bucket}.mallory`, bytes('{}')),
+        bucket,
+      ).rejects.toThrow(PERMISSION_DENIED);
     service.publish('$KV.AUTHMESH_KEYS.ring', bytes('{"keys":[]}'));
     await service.flush();
     // The KV view cannot even bind to the bucket (its stream info is refused).
