@@ -12,6 +12,7 @@ export type { ServerAuth } from './server/server-auth.types.js';
 export * from './client/index.js';
 export { toGrpcStatus, type GrpcStatus, type StatusLogger } from './status.js';
 export { createKeyStore, type KeyStoreOptions } from './jwks/key-store.js';
+export { EVENT_KEYS_MEMBER, type JwksDocument } from './jwks/key-store.types.js';
 export {
   jwksFromAuthService,
   jwksFromUri,

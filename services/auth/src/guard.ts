@@ -2,6 +2,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import {
   createKeyStore,
+  EVENT_KEYS_MEMBER,
   createRevocationFeed,
   createServerAuth,
   HEALTH_RULES,
@@ -41,7 +42,11 @@ export interface GuardOptions {
  */
 export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
   const { nc, keys, issuer, log } = options;
-  const keyStore = createKeyStore(async () => keys.jwks(), { refreshCooldownMs: 0, logger: log });
+  const keyStore = createKeyStore(
+    // Withdrawn keys verify revocation events only (never tokens): a kid revocation must not un-revoke.
+    async () => ({ ...keys.jwks(), [EVENT_KEYS_MEMBER]: [...keys.eventKeys()] }),
+    { refreshCooldownMs: 0, logger: log },
+  );
   const stopRefreshing = keys.onChange(() => {
     keyStore.refresh().catch((err: unknown) => log.warn({ err }, 'key store refresh failed'));
   });

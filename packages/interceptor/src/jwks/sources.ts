@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { JSONWebKeySet } from 'jose';
 import { authGrpc } from '../proto/index.js';
-import type { JwksSource } from './key-store.types.js';
+import { EVENT_KEYS_MEMBER, type JwksDocument, type JwksSource } from './key-store.types.js';
 
 /** A JwksSource that holds a connection; `KeyStore.close()` closes it. */
 export type ClosableJwksSource = JwksSource & { close(): void };
@@ -58,7 +58,7 @@ export function jwksFromAuthService(
   }
   const { timeoutMs, maxBytes } = parseFetchOptions(options);
   let client: InstanceType<ReturnType<typeof authGrpc>['authmesh']['v1']['AuthService']> | undefined;
-  const source = (): Promise<JSONWebKeySet> =>
+  const source = (): Promise<JwksDocument> =>
     new Promise((resolve, reject) => {
       client ??= new (authGrpc().authmesh.v1.AuthService)(
         target,
@@ -67,7 +67,10 @@ export function jwksFromAuthService(
       client.GetJwks({}, { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err || !res) return reject(new Error(`GetJwks failed: ${err?.code ?? 'no response'}`));
         try {
-          resolve(parseJwks(res.keys_json, maxBytes));
+          const jwks: JwksDocument = parseJwks(res.keys_json, maxBytes);
+          // Withdrawn keys, for revocation events only (an older auth service sends none).
+          if (res.event_keys_json) jwks[EVENT_KEYS_MEMBER] = parseJwks(res.event_keys_json, maxBytes).keys;
+          resolve(jwks);
         } catch (e) {
           reject(e);
         }

@@ -243,4 +243,39 @@ describe('the revocation feed as its stream ages, loses messages and meets unver
     expect(fetches).toBeLessThan(200);
     keys.close();
   });
+  it('5. a flood on authmesh.keys.rotated: no JWKS fetch for a kid held, at most about one per second otherwise', async () => {
+    await createStream();
+    let fetches = 0;
+    const keys = createKeyStore(
+      async () => {
+        fetches++;
+        return { keys: [jwk('k1', k1.publicKey)] };
+      },
+      { refreshCooldownMs: 0, logger: { warn: () => {} } },
+    );
+    const feed = open({ keys });
+    await feed.ready();
+    const base = fetches;
+    // 1,000 announcements of the key already held: nothing to fetch.
+    for (let i = 0; i < 1000; i++)
+      nc.publish('authmesh.keys.rotated', JSON.stringify({ current: 'k1', at: now() }));
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fetches - base).toBe(0);
+    // 1,000 announcements of new kids within a second: coalesced, at most one fetch per second.
+    const t0 = performance.now();
+    for (let i = 0; i < 1000; i++) {
+      nc.publish('authmesh.keys.rotated', JSON.stringify({ current: `new-${i}`, at: now() }));
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
+    }
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 1500));
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(
+      `[feed-faults] keys.rotated flood: ${fetches - base} JWKS fetches in ${seconds.toFixed(1)} s`,
+    );
+    expect(fetches - base).toBeGreaterThan(0);
+    expect(fetches - base).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    keys.close();
+  });
 });

@@ -7,6 +7,7 @@ import { openBucket } from '../nats.js';
 import { createTokenMinter } from '../tokens/minter.js';
 import { Kek } from './kek.js';
 import { NatsKeyManager, RING_KEY, type KeyManagerOptions } from './key-manager.js';
+import { createRing, eventOnlyKeys, publicKeys, withdrawFromRing } from './ring.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -133,6 +134,14 @@ describe('NatsKeyManager', () => {
       expect(a.current().kid).not.toBe(cur);
       expect(a.jwks().keys.map((k) => k.kid)).not.toContain(cur);
       expect(a.jwks().keys).toHaveLength(2);
+      // Kept for revocation events only, never in the JWKS: removing a key never un-revokes.
+      expect(a.eventKeys().map((k) => k.kid)).toEqual([cur]);
+      expect(JSON.parse(a.eventKeysJson()).keys[0].kid).toBe(cur);
+      expect(a.eventKeys()[0]).not.toHaveProperty('d');
+      // ...and it survives a later rotation of the ring.
+      await a.rotate();
+      expect(a.eventKeys().map((k) => k.kid)).toEqual([cur]);
+      expect(a.jwks().keys.map((k) => k.kid)).not.toContain(cur);
       const rev = a.revision;
       await a.withdraw('no-such-kid');
       expect(a.revision).toBe(rev);
@@ -143,6 +152,17 @@ describe('NatsKeyManager', () => {
     } finally {
       await a.close();
     }
+  });
+
+  it('keeps a withdrawn key for events until the revocation stream no longer holds what it signed', () => {
+    const kek = new Kek(randomBytes(32));
+    const ring = createRing('EdDSA', kek, 0);
+    const cur = ring.keys.find((k) => k.state === 'current')!.kid;
+    const withdrawn = withdrawFromRing(ring, cur, 'EdDSA', kek, 1000, 60_000)!;
+    expect(publicKeys(withdrawn, 1000, 60_000).map((k) => k.kid)).not.toContain(cur);
+    // retainMs (the longest token lifetime) plus the stream's extra minute.
+    expect(eventOnlyKeys(withdrawn, 1000 + 60_000 + 59_999, 60_000).map((k) => k.kid)).toEqual([cur]);
+    expect(eventOnlyKeys(withdrawn, 1000 + 60_000 + 60_000, 60_000)).toEqual([]);
   });
 
   it('generates ES256 (P-256) keys when selected, and the minter signs with them', async () => {

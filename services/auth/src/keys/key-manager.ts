@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
 import type { KV, KvEntry } from 'nats';
 import type { Kek } from './kek.js';
 import type { KeyManager, SigningAlg, SigningKey } from './key-manager.types.js';
@@ -6,6 +6,7 @@ import {
   createRing,
   currentKey,
   encodeRing,
+  eventOnlyKeys,
   openPrivateKey,
   parseRing,
   publicKeys,
@@ -61,6 +62,8 @@ export class NatsKeyManager implements KeyManager {
   #visible = '';
   #jwks: JSONWebKeySet = { keys: [] };
   #json = '';
+  #eventKeys: readonly JWK[] = [];
+  #eventKeysJson = '{"keys":[]}';
   readonly #listeners = new Set<() => void>();
   readonly #retainMs: number;
   readonly #now: () => number;
@@ -112,6 +115,14 @@ export class NatsKeyManager implements KeyManager {
 
   jwksJson(): string {
     return this.#json;
+  }
+
+  eventKeys(): readonly JWK[] {
+    return this.#eventKeys;
+  }
+
+  eventKeysJson(): string {
+    return this.#eventKeysJson;
   }
 
   /** KV revision of the ring this manager holds. */
@@ -227,12 +238,15 @@ export class NatsKeyManager implements KeyManager {
   /** Recomputes the published JWKS (retired keys expire by time alone); notifies listeners when it changed. */
   #refreshView(): void {
     const keys = publicKeys(this.#ring, this.#now(), this.#retainMs);
-    const visible = `${this.#revision}:${keys.map((k) => k.kid).join(',')}`;
+    const eventOnly = eventOnlyKeys(this.#ring, this.#now(), this.#retainMs);
+    const visible = `${this.#revision}:${keys.map((k) => k.kid).join(',')}|${eventOnly.map((k) => k.kid).join(',')}`;
     if (visible === this.#visible) return;
     const first = this.#visible === '' && this.#json === '';
     this.#visible = visible;
     this.#jwks = Object.freeze({ keys: keys.map((k) => Object.freeze({ ...k })) }) as JSONWebKeySet;
     this.#json = JSON.stringify(this.#jwks);
+    this.#eventKeys = Object.freeze(eventOnly.map((k) => Object.freeze({ ...k })));
+    this.#eventKeysJson = JSON.stringify({ keys: this.#eventKeys });
     if (first) return;
     for (const listener of this.#listeners) {
       try {

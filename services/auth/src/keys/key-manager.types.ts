@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
 
 export type SigningAlg = 'EdDSA' | 'ES256';
 
@@ -21,6 +21,13 @@ export interface KeyManager {
   jwks(): JSONWebKeySet;
   /** `jwks()` serialized once per change (served as-is by GetJwks and HTTP). */
   jwksJson(): string;
+  /**
+   * Keys withdrawn from the JWKS (kid revocations) that still verify revocation EVENTS, never tokens:
+   * removing a key must not make the revocations it signed unverifiable. Never in the HTTP JWKS.
+   */
+  eventKeys(): readonly JWK[];
+  /** `{"keys": eventKeys()}` serialized once per change (GetJwks `event_keys_json`). */
+  eventKeysJson(): string;
   /** Promotes the pre-published next key, retires the current one, publishes a new next key. */
   rotate(): Promise<void>;
   /** Withdraws a key at once (a `kid` revocation): rotates first if it is the current key. */

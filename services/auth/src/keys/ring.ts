@@ -20,13 +20,34 @@ export interface StoredKey {
   readonly sealed?: SealedKey;
 }
 
+/**
+ * A key withdrawn from the ring (a `kid` revocation): never published in the JWKS again and never
+ * trusted for a token, but kept so the revocation events it signed stay verifiable (a forged event can
+ * only reject, never admit) until the stream could no longer hold them.
+ */
+export interface WithdrawnKey {
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly publicJwk: JWK;
+  /** Unix ms. */
+  readonly withdrawnAt: number;
+}
+
 /** The whole key ring: the value of one KV entry, replaced only by compare-and-set. */
 export interface StoredRing {
   readonly v: 1;
   /** When the current key became current (the rotation schedule counts from here). */
   readonly rotatedAt: number;
   readonly keys: readonly StoredKey[];
+  /** Withdrawn keys, for revocation-event verification only (absent in rings written before). */
+  readonly withdrawn?: readonly WithdrawnKey[];
 }
+
+/**
+ * How long past `retainMs` a withdrawn key verifies events: the revocation stream keeps events for the
+ * longest token lifetime plus this minute (services/auth/src/nats.ts ensureRevocationStream).
+ */
+const STREAM_EXTRA_MS = 60_000;
 
 /** A fresh key pair, its private half sealed. */
 export function generateKey(alg: SigningAlg, kek: Kek, now: number): StoredKey {
@@ -73,7 +94,7 @@ export function rotateRing(
   // A ring without a next key (never written by us, but be total): the fresh key signs at once.
   if (!promoted) keys.unshift({ ...generateKey(alg, kek, now), state: 'current', activatedAt: now });
   keys.push(generateKey(alg, kek, now));
-  return prune({ v: 1, rotatedAt: now, keys }, now, retainMs);
+  return prune({ v: 1, rotatedAt: now, keys, ...withdrawnOf(ring) }, now, retainMs);
 }
 
 /**
@@ -93,14 +114,32 @@ export function withdrawFromRing(
   let next = key.state === 'current' ? rotateRing(ring, alg, kek, now, retainMs) : ring;
   const keys = next.keys.filter((k) => k.kid !== kid);
   if (!keys.some((k) => k.state === 'next')) keys.push(generateKey(alg, kek, now));
-  next = { ...next, keys };
+  const withdrawn = [
+    ...(next.withdrawn ?? []).filter((w) => w.kid !== kid),
+    { kid, alg: key.alg, publicJwk: key.publicJwk, withdrawnAt: now },
+  ];
+  next = { ...next, keys, withdrawn };
   return next;
 }
 
-/** Drops retired keys whose tokens have all expired (retired_at + access TTL + skew ≤ now). */
+/**
+ * Drops retired keys whose tokens have all expired (retired_at + access TTL + skew ≤ now), and
+ * withdrawn keys whose events have all aged out of the revocation stream.
+ */
 export function prune(ring: StoredRing, now: number, retainMs: number): StoredRing {
   const keys = ring.keys.filter((k) => k.state !== 'retired' || (k.retiredAt ?? 0) + retainMs > now);
-  return keys.length === ring.keys.length ? ring : { ...ring, keys };
+  const withdrawn = ring.withdrawn?.filter((w) => w.withdrawnAt + retainMs + STREAM_EXTRA_MS > now);
+  if (keys.length === ring.keys.length && withdrawn?.length === ring.withdrawn?.length) return ring;
+  return { ...ring, keys, ...(withdrawn ? { withdrawn } : {}) };
+}
+
+/** The withdrawn keys that may still verify revocation events (never tokens; never in the JWKS). */
+export function eventOnlyKeys(ring: StoredRing, now: number, retainMs: number): JWK[] {
+  return (prune(ring, now, retainMs).withdrawn ?? []).map((w) => w.publicJwk);
+}
+
+function withdrawnOf(ring: StoredRing): { withdrawn?: readonly WithdrawnKey[] } {
+  return ring.withdrawn ? { withdrawn: ring.withdrawn } : {};
 }
 
 /** The public keys verifiers need now: current, next, and retired keys still within `retainMs`. */

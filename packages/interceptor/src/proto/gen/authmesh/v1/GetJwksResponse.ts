@@ -3,8 +3,10 @@
 
 export interface GetJwksResponse {
   'keys_json'?: (string);
+  'event_keys_json'?: (string);
 }
 
 export interface GetJwksResponse__Output {
   'keys_json': (string);
+  'event_keys_json': (string);
 }
