@@ -154,8 +154,8 @@ export async function provision(env, log) {
     creds.password + '\n',
   );
   if (user.code !== 0) throw new Error(`authmesh user add failed:\n${user.stderr}`);
-  // The echo services' own identity: ExchangeToken needs scope authmesh:exchange, and the
-  // audiences it may exchange for.
+  // The echo services' own identity: ExchangeToken needs scope authmesh:exchange, the audiences it
+  // may exchange for (--audiences) and those whose tokens it receives (--serves: echo and echo-b).
   const client = await runCli(
     [
       'client',
@@ -164,6 +164,8 @@ export async function provision(env, log) {
       '--scopes',
       'authmesh:exchange',
       '--audiences',
+      'echo,echo-b',
+      '--serves',
       'echo,echo-b',
       '--secret-stdin',
     ],

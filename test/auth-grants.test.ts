@@ -65,8 +65,9 @@ beforeAll(async () => {
     ['throttled', ['--scopes', 'a']],
   ];
   const clients: Array<[string, string[]]> = [
-    ['svc1', ['--scopes', 'authmesh:exchange,x', '--audiences', 'svc2']],
-    ['svc2', ['--scopes', 'authmesh:exchange', '--audiences', 'svc3']],
+    // svc1 receives tokens for echo and calls svc2; svc2 receives tokens for svc2 and calls svc3.
+    ['svc1', ['--scopes', 'authmesh:exchange,x', '--audiences', 'svc2', '--serves', 'echo']],
+    ['svc2', ['--scopes', 'authmesh:exchange', '--audiences', 'svc3', '--serves', 'svc2']],
     ['admin', ['--scopes', 'authmesh:admin']],
     ['plain', ['--scopes', 'x,y', '--audiences', 'echo']],
   ];
@@ -306,7 +307,7 @@ describe('ExchangeToken', () => {
     call<TokenResponse__Output>('ExchangeToken', { subject_token, audience, scope }, token);
 
   it('two hops nest the act chain; sub, sid and roles kept; scope only narrows; lifetime bounded', async () => {
-    const user = await login('alice', 'pw-alice', { scope: ['a', 'b'] });
+    const user = await login('alice', 'pw-alice', { audience: ['echo'], scope: ['a', 'b'] });
     const original = decodeJwt(user.access_token);
     const svc1 = (await clientToken('svc1')).access_token;
     const hop1 = await exchange(user.access_token, 'svc2', svc1, ['a', 'c']);
@@ -327,7 +328,7 @@ describe('ExchangeToken', () => {
   });
 
   it("a delegated token cannot act at the auth service (its audience is downstream), but revokes itself by possession; the subject's session survives", async () => {
-    const user = await login('alice', 'pw-alice');
+    const user = await login('alice', 'pw-alice', { audience: ['echo'] });
     const svc1 = (await clientToken('svc1')).access_token;
     const delegated = (await exchange(user.access_token, 'svc2', svc1)).access_token;
     const revoke = (request: object) =>
@@ -344,11 +345,17 @@ describe('ExchangeToken', () => {
   });
 
   it('refuses a user token as caller, a missing exchange scope, and an audience the caller may not have', async () => {
-    const user = await login('alice', 'pw-alice');
+    const user = await login('alice', 'pw-alice', { audience: ['echo'] });
     const svc1 = (await clientToken('svc1')).access_token;
     const plain = (await clientToken('plain')).access_token;
-    expect((await statusOf(exchange(user.access_token, 'svc2', user.access_token))).code).toBe(
+    // A user's token for the auth service is a valid caller token, but not a client's.
+    const userForAuth = (await login('alice', 'pw-alice')).access_token;
+    expect((await statusOf(exchange(user.access_token, 'svc2', userForAuth))).code).toBe(
       grpc.status.PERMISSION_DENIED,
+    );
+    // A token for echo presented to the auth service is refused as a caller token.
+    expect((await statusOf(exchange(user.access_token, 'svc2', user.access_token))).code).toBe(
+      grpc.status.UNAUTHENTICATED,
     );
     expect((await statusOf(exchange(user.access_token, 'echo', plain))).code).toBe(
       grpc.status.PERMISSION_DENIED,
@@ -362,7 +369,7 @@ describe('ExchangeToken', () => {
 
 describe('restart', () => {
   it('after a restart earlier tokens verify and refresh families go on', async () => {
-    const before = await login('alice', 'pw-alice');
+    const before = await login('alice', 'pw-alice', { audience: ['echo'] });
     await auth.stop();
     await startAuth();
     expect((await verify(before.access_token)).sub).toBe('alice');

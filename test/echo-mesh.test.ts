@@ -113,6 +113,8 @@ beforeAll(async () => {
         'authmesh:exchange',
         '--audiences',
         'echo,echo-b',
+        '--serves',
+        'echo,echo-b',
         '--secret-stdin',
       ],
       relaySecret + '\n',

@@ -1,6 +1,8 @@
 // Attacks on the auth service's own trust boundary (issue 10), against a real nats-server and the auth
 // service and echo as separate processes: a token minted for another service replayed to the auth
-// service's RPCs, admin authority borrowed through a delegated token, and Revoke without a caller token.
+// service's RPCs, admin authority borrowed through a delegated token, ExchangeToken minting beyond what
+// the caller serves and the subject may have, and Revoke without a caller token. The attacks that, on
+// code without these checks, succeed at revoking everything run last, so they cannot mask the others.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
@@ -12,7 +14,7 @@ import { jws, signers } from './forge.js';
 
 const ISSUER = 'http://auth.boundary.test';
 const suite = meshSuite({ issuer: ISSUER });
-let secrets: Record<'relay', string>;
+let secrets: Record<'relay' | 'other', string>;
 
 /** The last sequence of the revocation stream: unchanged means nothing was published. */
 async function lastRevocationSequence(): Promise<number> {
@@ -32,37 +34,26 @@ async function expectNothingPublished(before: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  // relay: a service identity that may exchange (for the exchange replay below).
+  // relay: echo's identity (it receives tokens for echo); other: a service that receives billing's.
   secrets = await addClients(suite.mesh.env, {
-    relay: ['--scopes', 'authmesh:exchange', '--audiences', 'echo,echo-b'],
+    relay: ['--scopes', 'authmesh:exchange', '--audiences', 'echo,echo-b', '--serves', 'echo'],
+    other: ['--scopes', 'authmesh:exchange', '--audiences', 'echo,echo-b', '--serves', 'billing'],
   });
-  // bob may reach echo and echo-b: the audiences an exchange could mint for.
-  const bob = await runCli(
-    suite.mesh.env,
-    ['user', 'add', 'bob', '--scopes', 'echo:read', '--audiences', 'echo,echo-b'],
-    `${PASSWORD}\n`,
-  );
-  expect(bob.code, bob.stderr).toBe(0);
+  // bob may reach echo and echo-b: the audiences an exchange could mint for; root is also an admin.
+  for (const [name, scopes] of [
+    ['bob', 'echo:read'],
+    ['root', 'authmesh:admin,echo:read'],
+  ]) {
+    const r = await runCli(
+      suite.mesh.env,
+      ['user', 'add', name!, '--scopes', scopes!, '--audiences', 'echo,echo-b'],
+      `${PASSWORD}\n`,
+    );
+    expect(r.code, r.stderr).toBe(0);
+  }
 }, 30_000);
 
 describe('cross-audience replay to the auth service', () => {
-  it("an admin's token minted for audience echo, replayed to Revoke{all}: UNAUTHENTICATED, nothing published, the mesh keeps working", async () => {
-    const { mesh } = suite;
-    const alice = await mesh.login();
-    const echoAdmin = await mesh.clientToken('admin'); // what echo receives from an admin caller
-    expect([decodeJwt(echoAdmin).aud].flat()).toEqual(['echo']);
-    expect((await mesh.echo('WhoAmI', echoAdmin)).code).toBe(0);
-    const before = await lastRevocationSequence();
-    const r = await mesh.authCall('Revoke', { all: true, reason: 'replayed' }, echoAdmin);
-    expect(r.code, r.details).toBe(grpc.status.UNAUTHENTICATED);
-    await expectNothingPublished(before);
-    expect((await mesh.echo('WhoAmI', alice.access_token)).code).toBe(0);
-    // The same admin, with a token for the auth service itself, is still an admin (control).
-    const own = await mesh.adminToken();
-    const ok = await mesh.authCall<{ kind: string }>('Revoke', { jti: 'unused-jti', reason: 'control' }, own);
-    expect(ok.code, ok.details).toBe(0);
-  });
-
   it("another client's token for echo, replayed as the caller of ExchangeToken: UNAUTHENTICATED, nothing minted", async () => {
     const { mesh } = suite;
     const bob = await mesh.issue({ password: { username: 'bob', password: PASSWORD }, audience: ['echo'] });
@@ -82,32 +73,103 @@ describe('cross-audience replay to the auth service', () => {
   });
 });
 
-describe('admin authority through a delegated token', () => {
-  it('a genuine-signed token with act and scope authmesh:admin for the auth service cannot Revoke{all}: PERMISSION_DENIED, nothing published', async () => {
+/** A token exchange by client `id` (its own token for the auth service) of `subject_token`. */
+async function exchangeAs(
+  id: 'relay' | 'other',
+  subject_token: string,
+  audience: string,
+  scope: string[] = [],
+) {
+  const own = (await suite.mesh.issue({ client_credentials: { client_id: id, client_secret: secrets[id] } }))
+    .access_token;
+  return suite.mesh.authCall('ExchangeToken', { subject_token, audience, scope }, own);
+}
+
+const loginAs = (username: string, audience = ['echo']) =>
+  suite.mesh.issue({ password: { username, password: PASSWORD }, audience });
+
+describe('ExchangeToken: only tokens sent to the caller, only what both may have, never authmesh authority', () => {
+  it('control: relay (serves echo) exchanges a token for echo into one for echo-b, with the act chain', async () => {
+    const bob = await loginAs('bob');
+    const r = await exchangeAs('relay', bob.access_token, 'echo-b');
+    expect(r.code, r.details).toBe(0);
+    expect(decodeJwt(r.res!.access_token)).toMatchObject({
+      sub: 'bob',
+      aud: 'echo-b',
+      scope: 'echo:read',
+      act: { sub: 'relay' },
+    });
+  });
+
+  it('a subject token for an audience the caller does not serve: PERMISSION_DENIED', async () => {
+    const bob = await loginAs('bob'); // for echo; `other` serves billing only
+    const r = await exchangeAs('other', bob.access_token, 'echo-b');
+    expect(r.code, r.details).toBe(grpc.status.PERMISSION_DENIED);
+    // A token for the auth service itself is sent to no service: nobody may exchange it.
+    const own = await loginAs('bob', []);
+    const r2 = await exchangeAs('relay', own.access_token, 'echo-b');
+    expect(r2.code, r2.details).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it("an admin's token exchanged for audience authmesh: PERMISSION_DENIED (the default audience is no exchange target)", async () => {
+    const root = await loginAs('root');
+    const r = await exchangeAs('relay', root.access_token, 'authmesh', ['authmesh:admin']);
+    expect(r.code, r.details).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it('authmesh:* scopes never pass through an exchange, asked for or not', async () => {
+    const root = await loginAs('root');
+    expect(decodeJwt(root.access_token).scope).toContain('authmesh:admin');
+    for (const scope of [['authmesh:admin', 'echo:read'], []]) {
+      const r = await exchangeAs('relay', root.access_token, 'echo-b', scope);
+      expect(r.code, r.details).toBe(0);
+      expect(r.res!.scope).toBe('echo:read');
+      expect(decodeJwt(r.res!.access_token).scope).toBe('echo:read');
+    }
+  });
+
+  it('`client add --serves authmesh` is refused: no service receives tokens for the auth service', async () => {
+    const r = await runCli(suite.mesh.env, [
+      'client',
+      'add',
+      'greedy',
+      '--scopes',
+      'authmesh:exchange',
+      '--serves',
+      'echo,authmesh',
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--serves');
+  });
+
+  it('a certificate-bound subject token comes back bound to the same certificate (echo refuses it without that certificate)', async () => {
     const { mesh } = suite;
     const { kid, key } = await mesh.signingKey();
     const now = Math.floor(Date.now() / 1000);
-    // Everything about it verifies: issuer, audience, key, lifetime. Only the `act` makes it delegated.
-    const delegatedAdmin = jws(
+    const thumbprint = randomBytes(32).toString('base64url');
+    // What the auth service mints for svc over mTLS (RFC 8705 §3.1), signed with its real key.
+    const bound = jws(
       { alg: 'EdDSA', kid, typ: 'at+jwt' },
       {
         iss: ISSUER,
-        sub: 'admin',
-        aud: ['authmesh'],
+        sub: 'svc',
+        aud: ['echo'],
         iat: now,
         nbf: now,
         exp: now + 120,
         jti: randomBytes(16).toString('base64url'),
-        client_id: 'relay',
-        scope: 'authmesh:admin',
-        act: { sub: 'relay' },
+        client_id: 'svc',
+        scope: 'echo:read',
+        cnf: { 'x5t#S256': thumbprint },
       },
       signers.ed(key),
     );
-    const before = await lastRevocationSequence();
-    const r = await mesh.authCall('Revoke', { all: true, reason: 'delegated' }, delegatedAdmin);
-    expect(r.code, r.details).toBe(grpc.status.PERMISSION_DENIED);
-    await expectNothingPublished(before);
+    expect((await mesh.echo('WhoAmI', bound)).code).toBe(grpc.status.UNAUTHENTICATED); // no certificate
+    const r = await exchangeAs('relay', bound, 'echo');
+    expect(r.code, r.details).toBe(0);
+    expect(decodeJwt(r.res!.access_token).cnf).toEqual({ 'x5t#S256': thumbprint });
+    // Laundered into a bearer token it would pass here; bound, it does not.
+    expect((await mesh.echo('WhoAmI', r.res!.access_token)).code).toBe(grpc.status.UNAUTHENTICATED);
   });
 });
 
@@ -167,5 +229,53 @@ describe('Revoke without a caller token (RFC 7009: possession of the token)', ()
     }
     await expectNothingPublished(before);
     expect((await mesh.authCall('Refresh', { refresh_token: login.refresh_token })).code).toBe(0);
+  });
+});
+
+describe('admin authority through a delegated token', () => {
+  it('a genuine-signed token with act and scope authmesh:admin for the auth service cannot Revoke{all}: PERMISSION_DENIED, nothing published', async () => {
+    const { mesh } = suite;
+    const { kid, key } = await mesh.signingKey();
+    const now = Math.floor(Date.now() / 1000);
+    // Everything about it verifies: issuer, audience, key, lifetime. Only the `act` makes it delegated.
+    const delegatedAdmin = jws(
+      { alg: 'EdDSA', kid, typ: 'at+jwt' },
+      {
+        iss: ISSUER,
+        sub: 'admin',
+        aud: ['authmesh'],
+        iat: now,
+        nbf: now,
+        exp: now + 120,
+        jti: randomBytes(16).toString('base64url'),
+        client_id: 'relay',
+        scope: 'authmesh:admin',
+        act: { sub: 'relay' },
+      },
+      signers.ed(key),
+    );
+    const before = await lastRevocationSequence();
+    const r = await mesh.authCall('Revoke', { all: true, reason: 'delegated' }, delegatedAdmin);
+    expect(r.code, r.details).toBe(grpc.status.PERMISSION_DENIED);
+    await expectNothingPublished(before);
+  });
+});
+
+describe('cross-audience replay to the auth service: Revoke{all}', () => {
+  it("an admin's token minted for audience echo, replayed to Revoke{all}: UNAUTHENTICATED, nothing published, the mesh keeps working", async () => {
+    const { mesh } = suite;
+    const alice = await mesh.login();
+    const echoAdmin = await mesh.clientToken('admin'); // what echo receives from an admin caller
+    expect([decodeJwt(echoAdmin).aud].flat()).toEqual(['echo']);
+    expect((await mesh.echo('WhoAmI', echoAdmin)).code).toBe(0);
+    const before = await lastRevocationSequence();
+    const r = await mesh.authCall('Revoke', { all: true, reason: 'replayed' }, echoAdmin);
+    expect(r.code, r.details).toBe(grpc.status.UNAUTHENTICATED);
+    await expectNothingPublished(before);
+    expect((await mesh.echo('WhoAmI', alice.access_token)).code).toBe(0);
+    // The same admin, with a token for the auth service itself, is still an admin (control).
+    const own = await mesh.adminToken();
+    const ok = await mesh.authCall<{ kind: string }>('Revoke', { jti: 'unused-jti', reason: 'control' }, own);
+    expect(ok.code, ok.details).toBe(0);
   });
 });

@@ -26,13 +26,3 @@ export function grantScope(requested: readonly string[], allowed: readonly strin
   if (requested.length === 0) return [...permitted];
   return [...new Set(requested)].filter((s) => permitted.has(s));
 }
-
-/** The intersection of two audience lists, each widened by the default audience every subject has. */
-export function commonAudiences(
-  a: readonly string[],
-  b: readonly string[],
-  defaultAudience: string,
-): string[] {
-  const inB = new Set([defaultAudience, ...b]);
-  return [...new Set([defaultAudience, ...a])].filter((aud) => inB.has(aud));
-}

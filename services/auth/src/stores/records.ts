@@ -18,6 +18,11 @@ export interface ClientRecord {
   /** Audiences the client may get tokens for, besides the default audience. */
   audiences: string[];
   roles?: string[];
+  /**
+   * Audiences whose tokens this client's service receives (`client add --serves`): the subject tokens it
+   * may exchange. Absent on records written before `--serves` existed: such a client exchanges nothing.
+   */
+  serves?: string[];
 }
 
 const isStringArray = (v: unknown): v is string[] =>
@@ -47,6 +52,7 @@ export function isClientRecord(v: unknown): v is ClientRecord {
     typeof r.secret_hash === 'string' &&
     isStringArray(r.scopes) &&
     isStringArray(r.audiences) &&
-    (r.roles === undefined || isStringArray(r.roles))
+    (r.roles === undefined || isStringArray(r.roles)) &&
+    (r.serves === undefined || isStringArray(r.serves))
   );
 }
