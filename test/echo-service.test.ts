@@ -56,6 +56,8 @@ let echo: ServiceProcess;
 let echoB: ServiceProcess;
 let client: EchoClient;
 const exchanges: { subject: string; audience: string; caller: string }[] = [];
+/** What echo asked for in each client_credentials grant of its own identity. */
+const grants: { audience: string[]; scope: string[] }[] = [];
 
 async function startFakeIssuer(): Promise<string> {
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
@@ -63,6 +65,7 @@ async function startFakeIssuer(): Promise<string> {
     GetJwks: (_c, cb) => cb(null, { keys_json: JSON.stringify({ keys: [jwk] }) }),
     IssueToken: async (call, cb) => {
       if (call.request.grant !== 'client_credentials') return cb({ code: grpc.status.INVALID_ARGUMENT });
+      grants.push({ audience: call.request.audience, scope: call.request.scope });
       const t = await mint({ sub: 'echo-relay', client_id: 'echo-relay', aud: 'authmesh', scope: '' });
       cb(null, { access_token: t, token_type: 'Bearer', expires_in: 300 });
     },
@@ -224,6 +227,10 @@ describe('echo service', () => {
       act: [{ sub: 'echo-relay' }, { sub: 'gw' }],
     });
     expect(exchanges.at(-1)).toEqual({ subject: 'alice', audience: 'echo-b', caller: 'echo-relay' });
+    // Least privilege: echo's own identity asks for the exchange scope alone, for the auth service's
+    // default audience (none named), never for every scope its client is allowed.
+    expect(grants.length).toBeGreaterThan(0);
+    for (const g of grants) expect(g).toEqual({ audience: [], scope: ['authmesh:exchange'] });
     // The original token is not valid at echo-b.
     const b = new (echoGrpc().echo.v1.Echo)(echoB.grpc, grpc.credentials.createInsecure());
     try {

@@ -78,6 +78,9 @@ const ownToken =
         ...(authCredentials ? { credentials: authCredentials } : {}),
         clientId: config.clientId,
         clientSecret: config.clientSecret,
+        // Least privilege: this identity only exchanges tokens, at the auth service (whose own audience
+        // is the default one, so none is named): never echo's or anything else's scopes.
+        scope: 'authmesh:exchange',
       })
     : undefined;
 const relay = ownToken

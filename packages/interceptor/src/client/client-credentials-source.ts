@@ -10,8 +10,12 @@ export interface ClientCredentialsSourceOptions extends AuthConnectionOptions, R
   clientSecret: string;
   /** Audience(s) to request; default: the auth service's default audience. */
   audience?: string | readonly string[];
-  /** Scope to request (space-separated or a list); default: everything the client is allowed. */
-  scope?: string | readonly string[];
+  /**
+   * Scope to request (space-separated or a list): required, and what this service needs, no more. The
+   * auth service grants every scope a client is allowed when none is asked for, so a source that asked
+   * for nothing would carry all of them (least privilege, RFC 6749 §3.3).
+   */
+  scope: string | readonly string[];
 }
 
 /**
@@ -20,7 +24,8 @@ export interface ClientCredentialsSourceOptions extends AuthConnectionOptions, R
  * this grant (RFC 6749 §4.4.3), so renewal is a new grant.
  *
  * @example
- * const source = clientCredentialsSource({ authTarget: '127.0.0.1:50051', clientId: 'billing', clientSecret });
+ * const source = clientCredentialsSource({ authTarget: '127.0.0.1:50051', clientId: 'billing', clientSecret,
+ *   audience: 'echo', scope: 'echo:read' });
  * const echo = new Echo(target, grpc.credentials.createInsecure(), { interceptors: [authInterceptor(source)] });
  */
 export function clientCredentialsSource(options: ClientCredentialsSourceOptions): TokenSource {
@@ -31,12 +36,13 @@ export function clientCredentialsSource(options: ClientCredentialsSourceOptions)
   if (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0) {
     throw new TypeError(`${owner}: options.clientSecret must be a non-empty string`);
   }
+  const scope = parseScope(options.scope, owner);
   const timing = parseTiming(options, owner);
   const conn = connectAuth(options, owner);
   const request = {
     client_credentials: { client_id: options.clientId, client_secret: options.clientSecret },
     audience: toList(options.audience),
-    scope: toList(options.scope),
+    scope,
   };
   const cached = new CachedToken(
     async () => {
@@ -58,4 +64,17 @@ export function clientCredentialsSource(options: ClientCredentialsSourceOptions)
       conn.close();
     },
   };
+}
+
+/** The requested scope: at least one, since an empty request means "everything allowed" to the auth service. */
+function parseScope(value: unknown, owner: string): string[] {
+  const valid =
+    typeof value === 'string' || (Array.isArray(value) && value.every((s) => typeof s === 'string'));
+  const scope = valid ? toList(value as string | readonly string[]) : [];
+  if (scope.length === 0) {
+    throw new TypeError(
+      `${owner}: options.scope is required: the scopes this service needs (asking for none would grant every scope the client is allowed)`,
+    );
+  }
+  return scope;
 }

@@ -26,6 +26,7 @@ const cc = (extra: object = {}) =>
       authTarget: fake.target,
       clientId: 'svc',
       clientSecret: 's3cret-value',
+      scope: 'echo:read',
       now,
       random: () => 0.5,
       ...extra,
@@ -116,6 +117,7 @@ describe('clientCredentialsSource', () => {
         authTarget: '127.0.0.1:1',
         clientId: 'a',
         clientSecret: 'b',
+        scope: 'x',
         requestTimeoutMs: 500,
       }),
     );
@@ -137,14 +139,43 @@ describe('clientCredentialsSource', () => {
   });
 
   it('validates options at construction', () => {
-    expect(() => clientCredentialsSource({ authTarget: 'x:1', clientId: '', clientSecret: 's' })).toThrow(
-      /clientId/,
-    );
-    expect(() => clientCredentialsSource({ clientId: 'a', clientSecret: 's' })).toThrow(/authTarget/);
     expect(() =>
-      clientCredentialsSource({ authTarget: 'x:1', clientId: 'a', clientSecret: 's', refreshRatio: 2 }),
+      clientCredentialsSource({ authTarget: 'x:1', clientId: '', clientSecret: 's', scope: 'x' }),
+    ).toThrow(/clientId/);
+    expect(() => clientCredentialsSource({ clientId: 'a', clientSecret: 's', scope: 'x' })).toThrow(
+      /authTarget/,
+    );
+    expect(() =>
+      clientCredentialsSource({
+        authTarget: 'x:1',
+        clientId: 'a',
+        clientSecret: 's',
+        scope: 'x',
+        refreshRatio: 2,
+      }),
     ).toThrow(/refreshRatio/);
     expect(() => staticTokenSource('')).toThrow(TypeError);
+  });
+
+  it('requires the scope to ask for: asking for none would get every scope the client is allowed', () => {
+    for (const scope of [undefined, '', ' ', [], [''], [1]]) {
+      expect(
+        () =>
+          clientCredentialsSource({
+            authTarget: 'x:1',
+            clientId: 'a',
+            clientSecret: 's',
+            scope: scope as never,
+          }),
+        JSON.stringify(scope),
+      ).toThrow(/options\.scope is required/);
+    }
+  });
+
+  it('sends exactly the configured scope', async () => {
+    const source = cc({ scope: ['authmesh:exchange'] });
+    await source.getToken();
+    expect(fake.calls[0]!.request).toMatchObject({ scope: ['authmesh:exchange'], audience: [] });
   });
 });
 
@@ -196,17 +227,23 @@ describe('auth connection', () => {
   it('refuses plaintext to a non-loopback auth target unless credentials are given', async () => {
     const grpc = await import('@grpc/grpc-js');
     expect(() =>
-      clientCredentialsSource({ authTarget: 'auth.internal:50051', clientId: 'a', clientSecret: 's' }),
+      clientCredentialsSource({
+        authTarget: 'auth.internal:50051',
+        clientId: 'a',
+        clientSecret: 's',
+        scope: 'x',
+      }),
     ).toThrow(/credentials/);
     const s = clientCredentialsSource({
       authTarget: 'auth.internal:50051',
       clientId: 'a',
       clientSecret: 's',
+      scope: 'x',
       credentials: grpc.credentials.createInsecure(),
     });
     s.close?.();
     for (const t of ['localhost:1', '127.0.0.1:1', '[::1]:1', 'dns:///127.0.0.2:5']) {
-      clientCredentialsSource({ authTarget: t, clientId: 'a', clientSecret: 's' }).close?.();
+      clientCredentialsSource({ authTarget: t, clientId: 'a', clientSecret: 's', scope: 'x' }).close?.();
     }
   });
 });
