@@ -15,7 +15,8 @@ let client: AuthServiceClient;
 let env: Record<string, string>;
 const secrets: Record<string, string> = {};
 
-const cli = (args: string[], stdin = '') => runCli(env, args, stdin);
+// 60 s per CLI run: provisioning starts seven of them at once, slow on a loaded machine.
+const cli = (args: string[], stdin = '') => runCli(env, args, stdin, 60_000);
 
 async function startAuth(): Promise<void> {
   const started = await startAuthService(env);
@@ -85,7 +86,7 @@ beforeAll(async () => {
     secrets[clients[i - users.length]![0]] = secret;
   }
   await startAuth();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   client?.close();
