@@ -11,14 +11,24 @@ export type AnyServerCall =
   | { readonly metadata: grpc.Metadata };
 
 /*
- * Keyed by the very Metadata object the interceptor passed on: a client can send any header it
- * likes, but it cannot make its metadata be this object, so the principal cannot be spoofed.
+ * The principal is a property of the very Metadata object the interceptor passed on, under a
+ * module-private symbol. Headers live in the Metadata's own map and can only ever be string keys
+ * there, and no other code holds this symbol, so a client cannot spoof it. (A WeakMap did the same
+ * but cost a hash insertion and ephemeron GC work on every call.)
  */
-const principals = new WeakMap<grpc.Metadata, Principal>();
+const PRINCIPAL = Symbol('authmesh.principal');
+
+interface BoundMetadata {
+  [PRINCIPAL]?: Principal;
+}
 
 /** Internal: the interceptor records the verified principal of a call. */
 export function bindPrincipal(metadata: grpc.Metadata, principal: Principal): void {
-  principals.set(metadata, principal);
+  (metadata as BoundMetadata)[PRINCIPAL] = principal;
+}
+
+function principalOf(metadata: grpc.Metadata): Principal | undefined {
+  return (metadata as BoundMetadata)[PRINCIPAL];
 }
 
 /**
@@ -27,7 +37,7 @@ export function bindPrincipal(metadata: grpc.Metadata, principal: Principal): vo
  * @example const who = findPrincipal(call)?.sub ?? 'anonymous';
  */
 export function findPrincipal(call: AnyServerCall): Principal | undefined {
-  return principals.get(call.metadata);
+  return principalOf(call.metadata);
 }
 
 /**
@@ -37,7 +47,7 @@ export function findPrincipal(call: AnyServerCall): Principal | undefined {
  * @example const { sub, scopes } = getPrincipal(call);
  */
 export function getPrincipal(call: AnyServerCall): Principal {
-  const principal = principals.get(call.metadata);
+  const principal = principalOf(call.metadata);
   if (principal === undefined)
     throw new AuthError('ERR_TOKEN_MISSING', 'no authenticated principal on this call');
   return principal;

@@ -209,6 +209,19 @@ describe('createServerAuth over a real grpc-js server', () => {
     expect((await whoAmI(spoofOnly)).code).toBe(UNAUTHENTICATED);
   });
 
+  it('a principal cannot be spoofed with headers named like its internal slot on a public method', async () => {
+    const md = new grpc.Metadata();
+    for (const name of ['authmesh.principal', 'principal', '__proto__', 'internalrepr'])
+      md.set(name, '{"sub":"root"}');
+    expect(await ping(md)).toMatchObject({ code: OK, value: { message: 'anonymous' } });
+    // Metadata built from raw HTTP/2 headers, as grpc-js builds it for each call.
+    const raw = grpc.Metadata.fromHttp2Headers({
+      'Symbol(authmesh.principal)': '{"sub":"root"}',
+      'authmesh.principal': '{"sub":"root"}',
+    });
+    expect(findPrincipal({ metadata: raw })).toBeUndefined();
+  });
+
   it('runs before later interceptors (pinned order): they see only accepted calls, the principal, no x-authmesh-*', async () => {
     seen.length = 0;
     await whoAmI(new grpc.Metadata());

@@ -12,7 +12,7 @@ import {
   type TestKey,
 } from '../server/fixtures.test.js';
 import { createAuthenticator } from './authenticator.js';
-import { TokenCache, type CacheEntry } from './token-cache.js';
+import { CACHE_KEY_CHARS, SWEEP_INTERVAL_MS, TokenCache, type CacheEntry } from './token-cache.js';
 import { createVerifier, type Verifier } from './verifier.js';
 
 const key = { kid: 'k' } as VerificationKey;
@@ -40,6 +40,40 @@ describe('TokenCache', () => {
     expect(c.get('a', 100_000)).toBeUndefined();
     expect(c.size).toBe(0);
     c.set('b', entry(100), 100_000);
+    expect(c.size).toBe(0);
+  });
+
+  it('two tokens that share the key slice never share a verdict (whole-token equality)', () => {
+    const tail = 'S'.repeat(CACHE_KEY_CHARS);
+    const a = `header.payload-a.${tail}`;
+    const b = `header.payload-b.${tail}`;
+    const c = new TokenCache(10);
+    const ea = entry(100);
+    c.set(a, ea, 0);
+    expect(c.get(a, 0)).toBe(ea);
+    expect(c.get(b, 0)).toBeUndefined();
+    expect(c.get(`x${a}`, 0)).toBeUndefined(); // longer, same tail
+    c.delete(b); // deleting a colliding token leaves the stored one alone
+    expect(c.get(a, 0)).toBe(ea);
+    const eb = entry(100);
+    c.set(b, eb, 0); // the newer token takes the slot: a costs a re-verification, nothing more
+    expect(c.get(b, 0)).toBe(eb);
+    expect(c.get(a, 0)).toBeUndefined();
+    expect(c.size).toBe(1);
+  });
+
+  it('sweeps expired entries by itself, not only at the bound (frozen clock)', () => {
+    const c = new TokenCache(1000);
+    for (let i = 0; i < 100; i++) c.set(`short-lived-token-${i}`.padStart(40, '.'), entry(60), 0);
+    c.set('long-lived-token'.padStart(40, '.'), entry(3600), 0);
+    expect(c.size).toBe(101);
+    // Expired but within the sweep interval of the last sweep: still held (lookups refuse them).
+    expect(c.get('long-lived-token'.padStart(40, '.'), 60_000 - 1)).toBeDefined();
+    // Past the interval, an unrelated lookup sweeps every expired entry.
+    expect(c.get('no-such-token', 60_000 + SWEEP_INTERVAL_MS)).toBeUndefined();
+    expect(c.size).toBe(1);
+    expect(c.get('long-lived-token'.padStart(40, '.'), 60_000 + SWEEP_INTERVAL_MS)).toBeDefined();
+    expect(c.sweep(3_600_000)).toBe(1);
     expect(c.size).toBe(0);
   });
 
@@ -166,6 +200,36 @@ describe('createAuthenticator (cache + revocation + key epochs)', () => {
     vi.setSystemTime((t0 + 60) * 1000);
     expect(s.auth.cached(t)).toBeUndefined();
     await expect(s.auth.authenticate(t)).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
+    s.keys.close();
+  });
+
+  it("a forged token reusing a cached token's signature is verified, not served from the cache", async () => {
+    const s = await setup();
+    const t = await signToken(k, { sub: 'alice' });
+    await s.auth.authenticate(t);
+    const [h, p, sig] = t.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'root' })).toString('base64url')}.${sig}`;
+    expect(s.auth.cached(forged)).toBeUndefined();
+    await expect(s.auth.authenticate(forged)).rejects.toMatchObject({ code: 'ERR_TOKEN_SIGNATURE' });
+    expect(s.auth.cached(t)?.sub).toBe('alice'); // the genuine entry is untouched
+    s.keys.close();
+  });
+
+  it('expired verdicts are swept while other tokens stay warm (frozen clock)', async () => {
+    const t0 = 1_900_000_000;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(t0 * 1000);
+    const s = await setup();
+    const short = await Promise.all(
+      [1, 2, 3].map((i) => signToken(k, { iat: t0, nbf: t0, exp: t0 + 60 + i })),
+    );
+    const long = await signToken(k, { iat: t0, nbf: t0, exp: t0 + 3600 });
+    for (const t of [...short, long]) await s.auth.authenticate(t);
+    expect(s.auth.cache.size).toBe(4);
+    vi.setSystemTime((t0 + 64) * 1000 + SWEEP_INTERVAL_MS);
+    expect(s.auth.cached(long)).toBeDefined(); // a warm hit is enough to sweep
+    expect(s.auth.cache.size).toBe(1);
     s.keys.close();
   });
 
