@@ -3,7 +3,7 @@
 // calls each method once and prints one JSON line per call.
 import * as grpc from '@grpc/grpc-js';
 import { authInterceptor, passwordSource } from '@authmesh/interceptor/client';
-import { Billing } from './billing-proto.js';
+import { Billing, packageDefinition } from './billing-proto.js';
 
 const source = process.env.BILLING_USER
   ? passwordSource({
@@ -16,7 +16,8 @@ const source = process.env.BILLING_USER
 const billing = new Billing(
   process.env.BILLING_TARGET ?? '127.0.0.1:50071',
   grpc.credentials.createInsecure(),
-  source ? { interceptors: [authInterceptor(source)] } : {},
+  // retryable: methods marked idempotent in the proto are retried once with a fresh token after a revocation.
+  source ? { interceptors: [authInterceptor(source, { retryable: packageDefinition })] } : {},
 );
 
 for (const [method, request] of [

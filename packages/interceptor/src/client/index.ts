@@ -3,7 +3,12 @@
 export { type TokenSource, staticTokenSource } from './token-source.js';
 export { clientCredentialsSource, type ClientCredentialsSourceOptions } from './client-credentials-source.js';
 export { passwordSource, type PasswordSourceOptions } from './password-source.js';
-export { authInterceptor, callCredentials } from './client-interceptor.js';
+export {
+  authInterceptor,
+  callCredentials,
+  RETRYABLE_DETAILS,
+  type AuthInterceptorOptions,
+} from './client-interceptor.js';
 export { createTokenExchanger, type TokenExchanger, type TokenExchangerOptions } from './token-exchange.js';
 export { TokenSourceError, isTokenSourceError, type TokenSourceErrorCode } from './errors.js';
 export type { AuthConnectionOptions } from './auth-client.js';
