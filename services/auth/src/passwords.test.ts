@@ -84,6 +84,26 @@ describe('PasswordHasher', () => {
   });
 });
 
+describe('cost changes', () => {
+  it('says when a record was hashed with other parameters than the configured ones', async () => {
+    const hasher = new PasswordHasher({ cost: 1024 });
+    expect(hasher.needsRehash(await hasher.hash('pw'))).toBe(false);
+    expect(hasher.needsRehash(await new PasswordHasher({ cost: 2048 }).hash('pw'))).toBe(true);
+    expect(hasher.needsRehash(await new PasswordHasher({ cost: 1024, blockSize: 4 }).hash('pw'))).toBe(true);
+    expect(hasher.needsRehash('not a hash')).toBe(true);
+  });
+
+  it('checks unknown users at the parameters it is given, within the same bounds as stored hashes', async () => {
+    let hashes = 0;
+    const hasher = new PasswordHasher({ cost: 1024, onVerify: () => hashes++ });
+    expect(await hasher.verify('pw', undefined, 'scrypt$2048$8$1')).toBe(false);
+    // Out of bounds (a tampered record would be): the configured cost instead, never 2^30.
+    expect(await hasher.verify('pw', undefined, 'scrypt$1073741824$8$1')).toBe(false);
+    expect(await hasher.verify('pw', undefined, 'garbage')).toBe(false);
+    expect(hashes).toBe(3);
+  });
+});
+
 describe('client secrets', () => {
   it('are 256-bit random base64url, stored as SHA-256 and compared exactly', () => {
     const secret = newClientSecret();

@@ -114,6 +114,8 @@ export class PasswordHasher {
    * it (the result is discarded anyway); it only makes the failure cost one real scrypt.
    */
   private readonly dummy: ParsedHash;
+  /** Dummies at other parameters (those most user records have), by `scrypt$N$r$p`; bounded. */
+  private readonly dummies = new Map<string, ParsedHash>();
   private readonly slots: Slots;
   private readonly onVerify: () => void;
 
@@ -165,18 +167,47 @@ export class PasswordHasher {
 
   /**
    * True when `password` matches `stored`. With `stored` undefined (unknown user) it still runs one
-   * scrypt against a dummy hash of the same cost and returns false, so unknown users and wrong
-   * passwords fail alike in status and in time (user enumeration, OWASP ASVS 2.2).
+   * scrypt against a dummy hash and returns false, so unknown users and wrong passwords fail alike in
+   * status and in time (user enumeration, OWASP ASVS 2.2). `unknownLike` (`scrypt$N$r$p`, the
+   * parameters most stored records have) sets the dummy's cost, so that holds after a cost change too;
+   * without it the dummy has the configured cost.
    */
-  async verify(password: string, stored: string | undefined): Promise<boolean> {
+  async verify(password: string, stored: string | undefined, unknownLike?: string): Promise<boolean> {
     const parsed = stored === undefined ? undefined : parse(stored);
-    const target = parsed ?? this.dummy;
+    const target = parsed ?? this.dummyLike(unknownLike);
     const key = await this.slots.run(() => {
       this.onVerify();
       return scrypt(password, target.salt, target.n, target.r, target.p);
     });
     const same = timingSafeEqual(key, target.hash);
     return parsed !== undefined && same;
+  }
+
+  /** True when `stored` was hashed with other parameters than the configured ones (rehash it on login). */
+  needsRehash(stored: string): boolean {
+    const parsed = parse(stored);
+    return (
+      parsed === undefined ||
+      parsed.n !== this.cost ||
+      parsed.r !== this.blockSize ||
+      parsed.p !== this.parallelization
+    );
+  }
+
+  private dummyLike(params: string | undefined): ParsedHash {
+    if (params === undefined) return this.dummy;
+    let dummy = this.dummies.get(params);
+    if (dummy === undefined) {
+      // Parsed with the same bounds as stored hashes: a tampered record cannot ask for unbounded memory.
+      const fake = parse(
+        `${params}$${randomBytes(SALT_BYTES).toString('base64url')}$${randomBytes(HASH_BYTES).toString('base64url')}`,
+      );
+      if (fake === undefined) return this.dummy;
+      if (this.dummies.size >= 8) this.dummies.clear();
+      dummy = fake;
+      this.dummies.set(params, dummy);
+    }
+    return dummy;
   }
 }
 

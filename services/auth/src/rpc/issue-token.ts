@@ -59,13 +59,16 @@ async function passwordGrant(
   const reservation = await deps.throttle.reservePassword(username, from);
   if (!reservation.ok) throw throttled(deps, reservation, { sub: username, peer });
   const user = await deps.users.get(username);
-  // Unknown users are verified against a dummy hash: same status, similar time (no user enumeration).
-  const ok = await deps.passwords.verify(password, user?.password_hash);
+  // Unknown users are verified against a dummy hash at the cost most real records have: same status,
+  // the same time (no user enumeration, also after a cost change).
+  const ok = await deps.passwords.verify(password, user?.password_hash, deps.users.typicalHashParams());
   if (!ok || !user) {
     deps.ctx.audit?.record({ event: 'login_failed', sub: username, peer, reason: 'password grant' });
     throw unauthenticated(INVALID_CREDENTIALS);
   }
   await deps.throttle.succeeded(reservation);
+  if (deps.passwords.needsRehash(user.password_hash))
+    rehashInBackground(deps, user.username, user.password_hash, password);
   const aud = grantAudience(audience, user.audiences, deps.settings.defaultAudience);
   const granted = grantScope(scope, user.scopes);
   const clientId = deps.settings.passwordClientId;
@@ -141,6 +144,23 @@ async function clientCredentialsGrant(
     peer,
   });
   return tokenResponse(minted, granted);
+}
+
+/**
+ * A record hashed at another cost than the configured one is hashed again with the password just
+ * verified, after the answer (it takes one more hash; the login does not wait for it). Compare-and-set:
+ * a password changed meanwhile is kept.
+ */
+function rehashInBackground(deps: RpcDeps, username: string, oldHash: string, password: string): void {
+  void deps.passwords
+    .hash(password)
+    .then((newHash) => deps.users.rehash(username, oldHash, newHash))
+    .then((written) => {
+      if (written) deps.ctx.log.info({ sub: username }, 'password rehashed at the configured cost');
+    })
+    .catch((err: unknown) =>
+      deps.ctx.log.warn({ err: { name: (err as Error).name }, sub: username }, 'password rehash failed'),
+    );
 }
 
 /** RESOURCE_EXHAUSTED with `retry-after` (seconds) for a throttled attempt, which ran no hash. */

@@ -20,6 +20,7 @@ export class WatchedBucket<T> {
   private current = false;
   private closed = false;
   private rewatch: NodeJS.Timeout | undefined;
+  private changes = 0;
 
   private constructor(
     readonly kv: KV,
@@ -60,6 +61,7 @@ export class WatchedBucket<T> {
     if (this.watcher !== watcher) return;
     this.current = false;
     this.records.clear();
+    this.changes++;
     this.watcher = undefined;
     this.scheduleRewatch();
   }
@@ -76,6 +78,17 @@ export class WatchedBucket<T> {
     const value = entryJson<unknown>(entry);
     if (value !== undefined && this.validate(value)) this.records.set(entry.key, value);
     else this.records.delete(entry.key);
+    this.changes++;
+  }
+
+  /** Changes the copy has seen: a cheap way for a caller to know that something it derived is stale. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** The records in memory (empty while the watch is not current). */
+  values(): IterableIterator<T> {
+    return this.current ? this.records.values() : new Map<string, T>().values();
   }
 
   /**
