@@ -35,15 +35,29 @@ describe('echo logs', () => {
       {
         ECHO_GRPC_ADDR: '127.0.0.1:0',
         // Nothing listens on port 1: the service keeps waiting, having logged its start-up line.
-        NATS_URL: 'nats://svc:n4ts-s3cret-pw@127.0.0.1:1,nats://other:0ther-pw@127.0.0.1:2',
+        NATS_URL: 'nats://svc:n4ts-s3cret-pw@127.0.0.1:1,nats://svc:n4ts-s3cret-pw@127.0.0.1:2',
         AUTHMESH_AUTH_TARGET: '127.0.0.1:1',
       },
       (s) => s.includes('waiting for keys'),
     );
     expect(stderr).toContain('waiting for keys');
     expect(stderr).not.toContain('n4ts-s3cret-pw');
-    expect(stderr).not.toContain('0ther-pw');
     // Still says where it connects.
     expect(stderr).toContain('127.0.0.1:1');
+  });
+
+  it('refuses URLs with different credentials at start, naming neither password', async () => {
+    // One connection authenticates once: two sets of credentials cannot both be used.
+    const stderr = await startupStderr(
+      {
+        ECHO_GRPC_ADDR: '127.0.0.1:0',
+        NATS_URL: 'nats://svc:n4ts-s3cret-pw@127.0.0.1:1,nats://other:0ther-pw@127.0.0.1:2',
+        AUTHMESH_AUTH_TARGET: '127.0.0.1:1',
+      },
+      (s) => s.includes('same ones'),
+    );
+    expect(stderr).toContain('every URL that carries credentials must carry the same ones');
+    expect(stderr).not.toContain('n4ts-s3cret-pw');
+    expect(stderr).not.toContain('0ther-pw');
   });
 });
