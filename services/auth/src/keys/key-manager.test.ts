@@ -7,7 +7,15 @@ import { openBucket } from '../nats.js';
 import { createTokenMinter } from '../tokens/minter.js';
 import { Kek } from './kek.js';
 import { NatsKeyManager, RING_KEY, type KeyManagerOptions } from './key-manager.js';
-import { createRing, eventOnlyKeys, publicKeys, withdrawFromRing } from './ring.js';
+import {
+  createRing,
+  eventOnlyKeys,
+  kidsOf,
+  newKid,
+  publicKeys,
+  rotateRing,
+  withdrawFromRing,
+} from './ring.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -163,6 +171,30 @@ describe('NatsKeyManager', () => {
     // retainMs (the longest token lifetime) plus the stream's extra minute.
     expect(eventOnlyKeys(withdrawn, 1000 + 60_000 + 59_999, 60_000).map((k) => k.kid)).toEqual([cur]);
     expect(eventOnlyKeys(withdrawn, 1000 + 60_000 + 60_000, 60_000)).toEqual([]);
+  });
+
+  it('kids are short (8 characters, 48 random bits) and never reuse one the ring holds or withdrew', () => {
+    const kek = new Kek(randomBytes(32));
+    let ring = createRing('EdDSA', kek, 0);
+    const seen = new Set<string>();
+    for (let i = 1; i <= 6; i++) {
+      for (const k of ring.keys) {
+        expect(k.kid).toMatch(/^[A-Za-z0-9_-]{8}$/);
+        expect(k.publicJwk.kid).toBe(k.kid);
+      }
+      expect(kidsOf(ring).size).toBe(ring.keys.length + (ring.withdrawn?.length ?? 0));
+      for (const kid of kidsOf(ring)) seen.add(kid);
+      ring =
+        i % 2 === 0
+          ? withdrawFromRing(ring, ring.keys.find((k) => k.state === 'next')!.kid, 'EdDSA', kek, i, 60_000)!
+          : rotateRing(ring, 'EdDSA', kek, i, 60_000);
+    }
+    expect(seen.size).toBeGreaterThan(6);
+    // A draw that collides is drawn again; one that cannot avoid a collision fails loudly.
+    const taken = new Set([newKid(new Set())]);
+    expect(taken.has(newKid(taken))).toBe(false);
+    const everything = { has: () => true } as unknown as ReadonlySet<string>;
+    expect(() => newKid(everything)).toThrow(/unused kid/);
   });
 
   it('generates ES256 (P-256) keys when selected, and the minter signs with them', async () => {

@@ -49,12 +49,39 @@ export interface StoredRing {
  */
 const STREAM_EXTRA_MS = 60_000;
 
-/** A fresh key pair, its private half sealed. */
-export function generateKey(alg: SigningAlg, kek: Kek, now: number): StoredKey {
+/**
+ * Random bytes in a new `kid` (8 base64url characters). The kid is in every token's header, paid on
+ * every call: it only has to tell apart the keys one ring ever holds at once, plus its withdrawn ones,
+ * and `newKid` checks against exactly those (the ring is replaced only by compare-and-set, so two
+ * replicas generating at the same instant cannot both land). 48 random bits say nothing about the key.
+ */
+const KID_BYTES = 6;
+
+/** A kid none of `taken` uses. */
+export function newKid(taken: ReadonlySet<string>): string {
+  for (let i = 0; i < 8; i++) {
+    const kid = randomBytes(KID_BYTES).toString('base64url');
+    if (!taken.has(kid)) return kid;
+  }
+  // 8 collisions in a row among a handful of 48-bit values: the random source is broken.
+  throw new Error('key ring: could not draw an unused kid');
+}
+
+/** Every kid the ring holds or has withdrawn. */
+export function kidsOf(ring: Pick<StoredRing, 'keys' | 'withdrawn'> | undefined): Set<string> {
+  return new Set([...(ring?.keys ?? []), ...(ring?.withdrawn ?? [])].map((k) => k.kid));
+}
+
+/** A fresh key pair, its private half sealed; its kid differs from every one in `taken`. */
+export function generateKey(
+  alg: SigningAlg,
+  kek: Kek,
+  now: number,
+  taken: ReadonlySet<string> = new Set(),
+): StoredKey {
   const { privateKey, publicKey } =
     alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  // 128 random bits: unique across replicas generating at the same instant, and says nothing about the key.
-  const kid = randomBytes(16).toString('base64url');
+  const kid = newKid(taken);
   const publicJwk: JWK = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
   const sealed = kek.seal(kid, JSON.stringify(privateKey.export({ format: 'jwk' })));
   return { kid, alg, state: 'next', createdAt: now, publicJwk, sealed };
@@ -63,7 +90,7 @@ export function generateKey(alg: SigningAlg, kek: Kek, now: number): StoredKey {
 /** A new ring: a current key and a pre-published next one. */
 export function createRing(alg: SigningAlg, kek: Kek, now: number): StoredRing {
   const current: StoredKey = { ...generateKey(alg, kek, now), state: 'current', activatedAt: now };
-  return { v: 1, rotatedAt: now, keys: [current, generateKey(alg, kek, now)] };
+  return { v: 1, rotatedAt: now, keys: [current, generateKey(alg, kek, now, new Set([current.kid]))] };
 }
 
 /**
@@ -92,8 +119,13 @@ export function rotateRing(
     }
   }
   // A ring without a next key (never written by us, but be total): the fresh key signs at once.
-  if (!promoted) keys.unshift({ ...generateKey(alg, kek, now), state: 'current', activatedAt: now });
-  keys.push(generateKey(alg, kek, now));
+  const taken = kidsOf(ring);
+  if (!promoted) {
+    const fresh = generateKey(alg, kek, now, taken);
+    taken.add(fresh.kid);
+    keys.unshift({ ...fresh, state: 'current', activatedAt: now });
+  }
+  keys.push(generateKey(alg, kek, now, taken));
   return prune({ v: 1, rotatedAt: now, keys, ...withdrawnOf(ring) }, now, retainMs);
 }
 
@@ -113,7 +145,10 @@ export function withdrawFromRing(
   if (!key) return undefined;
   let next = key.state === 'current' ? rotateRing(ring, alg, kek, now, retainMs) : ring;
   const keys = next.keys.filter((k) => k.kid !== kid);
-  if (!keys.some((k) => k.state === 'next')) keys.push(generateKey(alg, kek, now));
+  if (!keys.some((k) => k.state === 'next'))
+    keys.push(
+      generateKey(alg, kek, now, kidsOf({ keys: [...ring.keys, ...next.keys], withdrawn: next.withdrawn })),
+    );
   const withdrawn = [
     ...(next.withdrawn ?? []).filter((w) => w.kid !== kid),
     { kid, alg: key.alg, publicJwk: key.publicJwk, withdrawnAt: now },

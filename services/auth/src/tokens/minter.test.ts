@@ -48,12 +48,48 @@ describe('createTokenMinter', () => {
         act: { sub: 'svc' },
       });
       expect(payload.exp! - payload.iat!).toBe(300);
-      expect(payload.nbf).toBe(payload.iat);
+      expect(payload.nbf).toBeUndefined(); // it would equal iat: left out (README, "Access tokens")
       expect(payload.jti).toBe(t.jti);
       expect(Buffer.from(t.jti, 'base64url').length).toBeGreaterThanOrEqual(16);
       expect(t.kid).toBe(key.kid);
     });
   }
+
+  it('a typical password-grant token: RFC 9068 claims, no nbf, no empty scope/roles; jti 128 random bits', async () => {
+    const { key } = keyFor('EdDSA');
+    const minter = createTokenMinter({
+      issuer: 'https://auth.authmesh.internal',
+      accessTtlSec: 300,
+      keys: { current: () => ({ ...key, kid: 'AbCdEfGh' }) },
+    });
+    const req = { sub: 'alice', clientId: 'echo-cli', aud: ['echo'], scope: ['echo:read', 'echo:write'] };
+    const t = await minter.mint({ ...req, roles: ['user'], sid: 'lKatEXg-OOqe1rKgcLQSMg' });
+    const claims = JSON.parse(Buffer.from(t.token.split('.')[1]!, 'base64url').toString()) as object;
+    expect(Object.keys(claims)).toEqual([
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'jti',
+      'client_id',
+      'scope',
+      'roles',
+      'sid',
+    ]);
+    // 505 characters before (22-character kid, nbf); see README "Access tokens".
+    expect(t.token.length).toBeLessThanOrEqual(463);
+    const bare = await minter.mint({ ...req, scope: [], roles: [] });
+    const bareClaims = JSON.parse(Buffer.from(bare.token.split('.')[1]!, 'base64url').toString()) as object;
+    expect(Object.keys(bareClaims)).toEqual(['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']);
+    const jtis = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const { jti } = await minter.mint({ ...req, roles: [] });
+      expect(Buffer.from(jti, 'base64url')).toHaveLength(16);
+      jtis.add(jti);
+    }
+    expect(jtis.size).toBe(300);
+  });
 
   it('follows the current key and honours ttlSec; rejects bad requests with a TypeError', async () => {
     let { key } = keyFor('EdDSA');

@@ -43,18 +43,20 @@ export function createTokenMinter(options: MinterOptions): TokenMinter {
       const exp = iat + (req.ttlSec ?? accessTtlSec);
       // 128 random bits: unguessable and unique without coordination between replicas (RFC 7519 §4.1.7).
       const jti = nextJti();
+      // Every byte here is carried (and Huffman-decoded) on every call to every service, so claims that
+      // say nothing are left out: `nbf` would equal `iat` (RFC 9068 does not require it, and validators
+      // treat a missing nbf as no restriction), an empty `scope` or `roles` grants nothing.
       const claims: Record<string, unknown> = {
         iss: issuer,
         sub: req.sub,
         aud: req.aud.length === 1 ? req.aud[0] : req.aud,
         exp,
         iat,
-        nbf: iat,
         jti,
         client_id: req.clientId,
-        scope: req.scope.join(' '),
-        roles: req.roles,
       };
+      if (req.scope.length > 0) claims.scope = req.scope.join(' ');
+      if (req.roles.length > 0) claims.roles = req.roles;
       if (req.sid !== undefined) claims.sid = req.sid;
       if (req.act !== undefined) claims.act = req.act;
       if (req.certThumbprint !== undefined) claims.cnf = { 'x5t#S256': req.certThumbprint };
