@@ -95,12 +95,23 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
   });
   const stopAuth = onCleanup(() => auth.stop());
   const echoes = [];
+  const extraAuths = [];
   const mesh = {
     nats,
     auth,
     secrets,
     env,
     echoes,
+    /** Starts one more auth replica on the same NATS and KEK, with `extraEnv` (e.g. another scrypt cost). */
+    async addAuth(extraEnv = {}) {
+      const replica = await ServiceProcess.start({
+        name: `auth-${extraAuths.length + 2}`,
+        args: [authBin, 'serve'],
+        env: { ...env, ...authEnv, ...extraEnv },
+      });
+      extraAuths.push(onCleanup(() => replica.stop()));
+      return replica;
+    },
     /** Starts `n` more echo instances (in batches, so 20 processes don't all boot at once on 2 cores). */
     async addEchoes(n, batch = 4) {
       for (let i = 0; i < n; i += batch) {
@@ -127,6 +138,7 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
     },
     async stop() {
       await Promise.all(echoes.map((e) => e.stop()));
+      await Promise.all(extraAuths.map((stop) => stop()));
       await stopAuth();
       await stopNats();
     },

@@ -152,6 +152,9 @@ async function clientCredentialsGrant(
  * a password changed meanwhile is kept.
  */
 function rehashInBackground(deps: RpcDeps, username: string, oldHash: string, password: string): void {
+  // One rehash per record at a time in this process: a burst of logins of one user costs one extra hash.
+  if (rehashing.has(oldHash)) return;
+  rehashing.add(oldHash);
   void deps.passwords
     .hash(password)
     .then((newHash) => deps.users.rehash(username, oldHash, newHash))
@@ -160,8 +163,12 @@ function rehashInBackground(deps: RpcDeps, username: string, oldHash: string, pa
     })
     .catch((err: unknown) =>
       deps.ctx.log.warn({ err: { name: (err as Error).name }, sub: username }, 'password rehash failed'),
-    );
+    )
+    .finally(() => rehashing.delete(oldHash));
 }
+
+/** Records (by their old hash) being rehashed by this process. */
+const rehashing = new Set<string>();
 
 /** RESOURCE_EXHAUSTED with `retry-after` (seconds) for a throttled attempt, which ran no hash. */
 function throttled(
