@@ -56,12 +56,13 @@ describe('password hashing after a cost change', () => {
       unknown.push(await failedLoginMs(nobody));
       if (i % 2 === 1) known.push(await failedLoginMs(name));
     }
-    const ratio = median(unknown) / median(known);
+    // The fastest of each: other load on the machine only ever adds time, so minimums show the work done.
+    const ratio = Math.min(...unknown) / Math.min(...known);
     console.log(
-      `[enumeration] failed login, median of 5: real user (N=${OLD_COST}) ${median(known).toFixed(1)} ms, unknown user ${median(unknown).toFixed(1)} ms, ratio ${ratio.toFixed(2)}`,
+      `[enumeration] failed login, fastest of 5: real user (N=${OLD_COST}) ${Math.min(...known).toFixed(1)} ms, unknown user ${Math.min(...unknown).toFixed(1)} ms, ratio ${ratio.toFixed(2)} (medians ${median(known).toFixed(1)} / ${median(unknown).toFixed(1)} ms)`,
     );
-    // N=16384 costs 16x N=1024: before the fix the ratio was ~0.1.
-    expect(ratio).toBeGreaterThan(0.35);
+    // N=16384 costs 16x N=1024: before the fix the ratio was below 0.2.
+    expect(ratio).toBeGreaterThan(0.5);
   });
 
   it('a successful login rehashes the record at the configured cost, and the password still works', async () => {
