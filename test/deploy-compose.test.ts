@@ -3,7 +3,7 @@
 // its own NATS user; without a KEK, or without any one password, it is refused.
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NATS_USERS } from './support/deploy-nats.js';
+import { ECHO_RELAY_CLIENT_ARGS, NATS_USERS } from './support/deploy-nats.js';
 import {
   composeConfig,
   composeFixture,
@@ -78,6 +78,8 @@ describe.each(composeTools)('docker-compose.yml under $name', (tool) => {
     expect(natsUser(s.echo!)).toBe(NATS_USERS.service.user);
     expect(natsUser(s['echo-b']!)).toBe(NATS_USERS.service.user);
     expect(secretNames(s.echo!)).toEqual([]);
+    // provision registers the echo client exactly as test/deploy-mesh.test.ts does (and Relay then works).
+    expect(String(s.provision!.command)).toContain(ECHO_RELAY_CLIENT_ARGS.join(' '));
   });
 
   it('is refused without a KEK, naming AUTHMESH_KEK_FILE (a KEK in AUTHMESH_KEK is no fallback)', async () => {

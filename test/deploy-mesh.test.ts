@@ -1,9 +1,10 @@
 // The real processes under deploy/nats-server.conf, each with its own NATS user as docker-compose.yml
 // gives them (NATS_URL=nats://user:password@host): the auth service as `authmesh-auth`, the CLI as
-// `authmesh-operator`, echo as `authmesh-service`, and the KEK from a file (AUTHMESH_KEK_FILE) as compose
-// mounts it. Login, call echo, revoke (through the auth service and
-// through the CLI), echo rejects; and nats-server logged no permission violation of anyone on the way,
-// so the configuration grants everything these processes really do.
+// `authmesh-operator`, echo and echo-b as `authmesh-service`, and the KEK from a file (AUTHMESH_KEK_FILE)
+// as compose mounts it. Login, call echo, Relay, revoke (through the auth service and through the CLI),
+// echo rejects; a key rotation; and nats-server logged no permission violation of anyone on the way, so
+// the configuration grants everything these processes really do.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthServiceClient, EchoClient, TokenResponse__Output } from '@authmesh/proto';
 import type { ServiceProcess } from '@authmesh/testing';
-import { startDeployNats, type DeployNats } from './support/deploy-nats.js';
+import { ECHO_RELAY_CLIENT_ARGS, startDeployNats, type DeployNats } from './support/deploy-nats.js';
 import {
   PASSWORD,
   call,
@@ -31,6 +32,7 @@ describe('auth service, CLI and echo as processes with their least-privilege NAT
   let kekDir: string | undefined;
   let auth: { proc: ServiceProcess; client: AuthServiceClient };
   let echo: { proc: ServiceProcess; client: EchoClient };
+  let echoB: { proc: ServiceProcess; client: EchoClient };
 
   const login = async () => {
     const r = await call<TokenResponse__Output>(auth.client, 'IssueToken', {
@@ -52,31 +54,52 @@ describe('auth service, CLI and echo as processes with their least-privilege NAT
     cliEnv = { ...authEnv, NATS_URL: d.url('operator') };
     const added = await runCli(
       cliEnv,
-      ['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'],
+      ['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo,echo-b'],
       `${PASSWORD}\n`,
     );
     expect(added.code, added.stderr).toBe(0);
+    // The echo services' own client, registered as docker-compose.yml's `provision` does.
+    const relaySecret = randomBytes(32).toString('base64url');
+    const relay = await runCli(cliEnv, ECHO_RELAY_CLIENT_ARGS, `${relaySecret}\n`);
+    expect(relay.code, relay.stderr).toBe(0);
     auth = await startAuthService(authEnv);
-    echo = await startEchoService({
-      issuer: ISSUER,
-      authTarget: auth.proc.grpc,
-      natsUrl: d.url('service'),
-    });
+    const echoEnv = { AUTHMESH_CLIENT_ID: 'echo-relay', AUTHMESH_CLIENT_SECRET: relaySecret };
+    [echo, echoB] = await Promise.all(
+      ['echo', 'echo-b'].map((audience) =>
+        startEchoService({
+          name: audience,
+          audience,
+          issuer: ISSUER,
+          authTarget: auth.proc.grpc,
+          natsUrl: d.url('service'),
+          env: echoEnv,
+        }),
+      ),
+    );
   }, 90_000);
   afterAll(async () => {
     (auth?.client as unknown as { close(): void } | undefined)?.close();
-    (echo?.client as unknown as { close(): void } | undefined)?.close();
-    await echo?.proc.stop();
+    for (const e of [echo, echoB]) (e?.client as unknown as { close(): void } | undefined)?.close();
+    await Promise.all([echo?.proc.stop(), echoB?.proc.stop()]);
     await auth?.proc.stop();
     await d?.nats.stop();
     if (kekDir) rmSync(kekDir, { recursive: true, force: true });
   });
 
-  it('login, call echo, logout through the auth service: echo rejects the revoked token', async () => {
+  it('login, call echo, Relay to echo-b, logout through the auth service: echo rejects the revoked token', async () => {
     const token = await login();
     const ok = await whoAmI(token);
     expect(ok.code, ok.details).toBe(0);
     expect(ok.res!.sub).toBe('alice');
+    // Relay: echo exchanges alice's token for echo-b with its own client credentials.
+    const relayed = await call<{ sub: string; aud: string[]; act: { sub: string }[] }>(
+      echo.client,
+      'Relay',
+      { target: echoB.proc.grpc, audience: 'echo-b' },
+      token,
+    );
+    expect(relayed.code, relayed.details).toBe(0);
+    expect(relayed.res).toMatchObject({ sub: 'alice', aud: ['echo-b'], act: [{ sub: 'echo-relay' }] });
     // Self-logout by possession of the token (RFC 7009 style, no caller token).
     const r = await call(auth.client, 'Revoke', { token });
     expect(r.code, r.details).toBe(0);

@@ -16,6 +16,20 @@ export const NATS_USERS = {
 
 export type NatsRole = keyof typeof NATS_USERS;
 
+/** How docker-compose.yml's `provision` registers the echo services' own client (secret on stdin). */
+export const ECHO_RELAY_CLIENT_ARGS = [
+  'client',
+  'add',
+  'echo-relay',
+  '--scopes',
+  'authmesh:exchange',
+  '--audiences',
+  'echo,echo-b',
+  '--serves',
+  'echo,echo-b',
+  '--secret-stdin',
+];
+
 /** The running server and each role's credentials. */
 export interface DeployNats {
   nats: NatsServer;
