@@ -312,9 +312,12 @@ export class Mesh {
       const kv = await nc.jetstream().views.kv('AUTHMESH_KEYS');
       const entry = await kv.get('ring');
       if (!entry) throw new Error('no key ring in AUTHMESH_KEYS');
-      const ring = JSON.parse(Buffer.from(entry.value).toString()) as {
-        keys: { kid: string; alg: string; state: string; sealed?: string }[];
-      };
+      // Stored sealed with its record MAC: {"v":1,"mac":…,"record":<the ring>} (services/auth/src/stores/record-mac.ts).
+      const ring = (
+        JSON.parse(Buffer.from(entry.value).toString()) as {
+          record: { keys: { kid: string; alg: string; state: string; sealed?: string }[] };
+        }
+      ).record;
       const cur = ring.keys.find((k) => k.state === 'current')!;
       const raw = Buffer.from(cur.sealed!, 'base64url');
       const d = createDecipheriv(

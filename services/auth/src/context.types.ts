@@ -7,6 +7,7 @@ import type { TokenMinter } from './tokens/minter.types.js';
 import type { Audit } from './audit.js';
 import type { AuthConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
+import type { RecordIntegrity } from './stores/record-mac.js';
 
 /** What every part of the running auth service shares, built once by ./server.ts. */
 export interface AuthServiceContext {
@@ -17,6 +18,8 @@ export interface AuthServiceContext {
   readonly keys: KeyManager;
   /** The key-encryption key; stores derive their own keys from it (`deriveKey`). */
   readonly kek: Kek;
+  /** Seals and checks the records read back from NATS (users, clients, sessions): ./stores/record-mac.ts. */
+  readonly records: RecordIntegrity;
   readonly minter: TokenMinter;
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;

@@ -17,14 +17,34 @@ export interface AuthMetrics {
   event(name: string): void;
   /** One password hash computed to check a login (real or dummy record), so throttled attempts can be seen not to hash. */
   passwordChecked(): void;
+  /** A record read back from NATS failed its integrity check and was refused (by bucket). */
+  recordRefused(bucket: string): void;
   /** 1 while NATS is connected (sampled at scrape time). */
   trackNats(connected: () => boolean): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
+/** Options of `createAuthMetrics`. */
+export interface AuthMetricsOptions {
+  /** `AUTHMESH_ENV` in effect, exposed as `authmesh_auth_mode{mode}` 1. */
+  mode: string;
+}
+
 /** A registry of its own (not the global one), so several services in one test process don't collide. */
-export function createAuthMetrics(): AuthMetrics {
+export function createAuthMetrics(options: AuthMetricsOptions): AuthMetrics {
   const registry = new Registry();
+  new Gauge({
+    name: 'authmesh_auth_mode',
+    help: 'The mode the auth service runs in (AUTHMESH_ENV): 1 for the one in effect',
+    labelNames: ['mode'],
+    registers: [registry],
+  }).set({ mode: options.mode }, 1);
+  const refused = new Counter({
+    name: 'authmesh_records_refused_total',
+    help: 'Records read back from NATS that failed their integrity check (not written under this KEK) and were refused, by bucket',
+    labelNames: ['bucket'],
+    registers: [registry],
+  });
   collectDefaultMetrics({ register: registry, prefix: 'authmesh_auth_' });
   const minted = new Counter({
     name: 'authmesh_tokens_issued_total',
@@ -76,6 +96,7 @@ export function createAuthMetrics(): AuthMetrics {
     keyRingChanged: () => ring.inc(),
     event: (name) => events.inc({ event: name }),
     passwordChecked: () => passwordChecks.inc(),
+    recordRefused: (bucket) => refused.inc({ bucket }),
     trackNats: (connected) => (natsUp = connected),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

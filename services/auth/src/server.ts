@@ -20,7 +20,9 @@ import { NatsKeyManager } from './keys/key-manager.js';
 import { countAuditEvents, createAudit } from './audit.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
+import { recordIntegrity } from './stores/record-mac.js';
 import {
+  BUCKETS,
   connectNats,
   ensureRevocationStream,
   KEYS_ROTATED_SUBJECT,
@@ -70,7 +72,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     }
   };
 
-  const metrics = createAuthMetrics();
+  const metrics = createAuthMetrics({ mode: config.env });
   try {
     const nc = await connectNats(config.natsServers, { name: 'authmesh-auth' });
     cleanup.push(() => nc.drain());
@@ -101,9 +103,16 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
 
     const kekBytes =
       config.kek ?? (await loadDevKek(buckets.keys, options.warn ?? ((m) => process.stderr.write(m))));
+    // Every record read back from NATS that grants authority is checked under the KEK: one a NATS
+    // writer made or changed is refused, counted and logged (where, never what), never trusted.
+    const records = recordIntegrity(kekBytes, (refused) => {
+      metrics.recordRefused(refused.bucket);
+      log.error(refused, 'record refused: it fails its integrity check (not written under this KEK)');
+    });
     const kek = new Kek(kekBytes);
+    const keysBucket = records.wrap(buckets.keys, BUCKETS.keys);
     const keys = await NatsKeyManager.open({
-      kv: buckets.keys,
+      kv: keysBucket,
       kek,
       alg: config.signingAlg,
       accessTtlSec: config.accessTtlSec,
@@ -139,6 +148,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
         keys,
         issuer: () => issuer,
         readiness: () => ({ nats: natsConnected(), keys: true, revocations: guardReady() }),
+        mode: config.env,
         metrics: () => metrics.render(),
       }),
     );
@@ -153,7 +163,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       }
     }
     const effective: AuthConfig = Object.freeze({ ...config, issuer });
-    await recordIssuer(buckets.keys, issuer);
+    await recordIssuer(keysBucket, issuer);
 
     const minter = metrics.countMints(createTokenMinter({ issuer, accessTtlSec: config.accessTtlSec, keys }));
     const guard = await createGuard({
@@ -179,6 +189,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       jsm,
       keys,
       kek,
+      records,
       minter,
       guard,
       log,

@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { connectNats, openBuckets } from '../nats.js';
 import { hashClientSecret, newClientSecret } from '../passwords.js';
 import { putClient } from '../stores/clients.js';
+import { cliKek, cliRecords } from './kek.js';
 import { checkName, parseList, readSecret, UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh client add`. */
@@ -54,8 +55,9 @@ export async function clientAdd(argv: string[], io: CommandIo): Promise<number> 
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const js = nc.jetstream();
-    await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    await putClient(js, {
+    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
+    const records = cliRecords(await cliKek(config, buckets.keys, io), io);
+    await putClient(js, records, {
       client_id: clientId,
       secret_hash: hashClientSecret(secret),
       scopes,

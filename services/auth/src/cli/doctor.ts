@@ -1,13 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { JetStreamManager, KV, KvEntry, NatsConnection } from 'nats';
 import { channelCredentials, tlsFromEnv } from '@authmesh/interceptor';
 import { loadConfig, type AuthConfig } from '../config.js';
 import { DEV_KEK_KEY } from '../keys/dev-kek.js';
 import { Kek } from '../keys/kek.js';
 import { RING_KEY } from '../keys/key-manager.js';
-import type { StoredRing } from '../keys/ring.js';
+import { parseRing } from '../keys/ring.js';
+import { RecordMac, unverifiedBody } from '../stores/record-mac.js';
 import { BUCKETS, connectNats, REVOCATION_STREAM, REVOCATION_SUBJECTS } from '../nats.js';
 import { unexpectedArgument, type Command } from './command.js';
 
@@ -177,22 +178,38 @@ async function storageChecks(
 }
 
 async function keyChecks(nc: NatsConnection, config: AuthConfig, report: (c: Check) => void): Promise<void> {
+  let kv: KV;
   try {
-    const kv = await nc.jetstream().views.kv(BUCKETS.keys, { bindOnly: true });
-    let kek = config.kek;
-    if (kek === undefined) {
-      const dev = await kv.get(DEV_KEK_KEY);
-      if (!dev || dev.operation !== 'PUT') {
-        report({
-          check: 'keys',
-          ok: false,
-          detail: 'no AUTHMESH_KEK and no development KEK stored',
-          fix: 'set AUTHMESH_KEK',
-        });
-        return;
-      }
-      kek = Buffer.from(dev.string(), 'base64url');
+    kv = await nc.jetstream().views.kv(BUCKETS.keys, { bindOnly: true });
+  } catch (err) {
+    report({
+      check: 'keys',
+      ok: false,
+      detail: (err as Error).message,
+      fix: 'start the auth service once: it creates the keys bucket and ring',
+    });
+    return;
+  }
+  let kek = config.kek;
+  if (kek === undefined) {
+    const dev = await kv.get(DEV_KEK_KEY);
+    if (!dev || dev.operation !== 'PUT') {
+      report({
+        check: 'keys',
+        ok: false,
+        detail: 'no AUTHMESH_KEK and no development KEK stored',
+        fix: 'set AUTHMESH_KEK',
+      });
+      return;
     }
+    kek = Buffer.from(dev.string(), 'base64url');
+  }
+  await ringCheck(kv, kek, report);
+  await recordChecks(nc, kek, report);
+}
+
+async function ringCheck(kv: KV, kek: Buffer, report: (c: Check) => void): Promise<void> {
+  try {
     const entry = await kv.get(RING_KEY);
     if (!entry || entry.operation !== 'PUT') {
       report({
@@ -203,15 +220,27 @@ async function keyChecks(nc: NatsConnection, config: AuthConfig, report: (c: Che
       });
       return;
     }
-    const ring = JSON.parse(entry.string()) as StoredRing;
+    const body = new RecordMac(kek).open(BUCKETS.keys, RING_KEY, entry.value);
+    // Open the private keys first (even of a ring that fails its MAC): a KEK that opens nothing is
+    // the wrong KEK, which is the likelier mistake and the one to name.
+    const ring = parseRing(body ?? unverifiedBody(entry.value));
     const sealed = ring.keys.filter((k) => k.state !== 'retired' && k.sealed !== undefined);
     const box = new Kek(kek);
     for (const k of sealed) box.open(k.kid, k.sealed!);
+    if (body === undefined) {
+      report({
+        check: 'keys',
+        ok: false,
+        detail: `the key ring (${BUCKETS.keys}/${RING_KEY}) fails its integrity check: the service refuses it`,
+        fix: 'it was not written by the auth service under this KEK (older authmesh, or someone with NATS access): restore it from a backup, or delete it and restart the service to create a new ring (every token is then invalid)',
+      });
+      return;
+    }
     const current = ring.keys.find((k) => k.state === 'current');
     report({
       check: 'keys',
       ok: current !== undefined,
-      detail: `${ring.keys.length} key(s), current ${current?.kid ?? 'none'}, ${sealed.length} private key(s) open with the KEK`,
+      detail: `${ring.keys.length} key(s), current ${current?.kid ?? 'none'}, ${sealed.length} private key(s) open with the KEK, ring integrity ok`,
       ...(current === undefined ? { fix: 'run `authmesh keys rotate`' } : {}),
     });
   } catch (err) {
@@ -226,6 +255,75 @@ async function keyChecks(nc: NatsConnection, config: AuthConfig, report: (c: Che
           : 'start the auth service once: it creates the keys bucket and ring',
     });
   }
+}
+
+/** Most records read per bucket by the integrity scan (sessions and refresh tokens can be many). */
+const SCAN_LIMIT = 100_000;
+/** Records named in the report; the rest are counted. */
+const NAMED_LIMIT = 20;
+
+/**
+ * Reads every record that grants authority and checks its MAC the way the service does: each one that
+ * fails is one the service refuses (users cannot log in, sessions end, a forged key is never used).
+ */
+async function recordChecks(nc: NatsConnection, kek: Buffer, report: (c: Check) => void): Promise<void> {
+  const mac = new RecordMac(kek);
+  const refused: string[] = [];
+  let checked = 0;
+  let truncated = false;
+  for (const bucket of Object.values(BUCKETS)) {
+    let kv: KV;
+    try {
+      kv = await nc.jetstream().views.kv(bucket, { bindOnly: true });
+    } catch {
+      continue; // the bucket checks above already name a missing bucket
+    }
+    const entries = await initialEntries(kv, SCAN_LIMIT);
+    truncated ||= entries.truncated;
+    for (const entry of entries.values) {
+      // The development KEK is the one record that cannot carry a MAC (it is the key).
+      if (bucket === BUCKETS.keys && entry.key === DEV_KEK_KEY) continue;
+      checked++;
+      if (mac.open(bucket, entry.key, entry.value) === undefined) refused.push(`${bucket}/${entry.key}`);
+    }
+  }
+  const named = refused.slice(0, NAMED_LIMIT).join(', ');
+  const more = refused.length > NAMED_LIMIT ? ` and ${refused.length - NAMED_LIMIT} more` : '';
+  report({
+    check: 'record integrity',
+    ok: refused.length === 0,
+    detail:
+      refused.length === 0
+        ? `${checked} record(s) checked, all written under this KEK${truncated ? ` (first ${SCAN_LIMIT} per bucket)` : ''}`
+        : `${refused.length} of ${checked} record(s) fail their integrity check and are refused: ${named}${more}`,
+    ...(refused.length > 0
+      ? {
+          fix: 'they were not written by authmesh under this KEK (older authmesh, or someone with NATS access): re-create users and clients with `authmesh user add` / `authmesh client add`; refused sessions and refresh tokens need a new login',
+        }
+      : {}),
+  });
+}
+
+/** The live entries of a bucket (its watch's initial values), at most `limit`. */
+async function initialEntries(kv: KV, limit: number): Promise<{ values: KvEntry[]; truncated: boolean }> {
+  const values: KvEntry[] = [];
+  let done!: () => void;
+  const initialized = new Promise<void>((resolve) => (done = resolve));
+  const watch = await kv.watch({ ignoreDeletes: true, initializedFn: () => done() });
+  let truncated = false;
+  const timer = setTimeout(() => done(), 10_000);
+  void initialized.then(() => watch.stop());
+  for await (const entry of watch) {
+    if (entry.operation === 'PUT') values.push(entry);
+    if (values.length >= limit) {
+      truncated = true;
+      break;
+    }
+    if (entry.delta === 0) break; // the last of the initial values
+  }
+  clearTimeout(timer);
+  watch.stop();
+  return { values, truncated };
 }
 
 async function authChecks(env: NodeJS.ProcessEnv, report: (c: Check) => void): Promise<void> {

@@ -3,9 +3,9 @@ import type { AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
 import { createAudit } from '../audit.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
-import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { BUCKETS, connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import type { CommandIo } from './command.js';
-import { cliKek } from './kek.js';
+import { cliKek, cliRecords } from './kek.js';
 
 /**
  * Runs `fn` with the shared key ring opened the way the service opens it (same env, same KEK), without
@@ -22,7 +22,7 @@ export async function withKeyRing<T>(
     const audit = createAudit({ nc });
     const kek = await cliKek(config, buckets.keys, io);
     const keys = await NatsKeyManager.open({
-      kv: buckets.keys,
+      kv: cliRecords(kek, io).wrap(buckets.keys, BUCKETS.keys),
       kek: new Kek(kek),
       alg: config.signingAlg,
       accessTtlSec: config.accessTtlSec,

@@ -4,13 +4,13 @@ import type { RevokeResponse } from '@authmesh/interceptor/proto';
 import { loadConfig, type AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
-import { connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { BUCKETS, connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
 import { resolveIssuer } from '../issuer.js';
 import { RevocationPublisher } from '../revocations.js';
 import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
 import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
-import { cliKek } from './kek.js';
+import { cliKek, cliRecords } from './kek.js';
 import { createAudit } from '../audit.js';
 
 /** Usage line of `authmesh revoke`. */
@@ -71,8 +71,10 @@ async function revokeWithConfig(
     const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
     const kekBytes = await cliKek(config, buckets.keys, io);
     const kek = new Kek(kekBytes);
+    const records = cliRecords(kekBytes, io);
+    const keysBucket = records.wrap(buckets.keys, BUCKETS.keys);
     const keys = await NatsKeyManager.open({
-      kv: buckets.keys,
+      kv: keysBucket,
       kek,
       alg: config.signingAlg,
       accessTtlSec: config.accessTtlSec,
@@ -89,7 +91,7 @@ async function revokeWithConfig(
         jsm,
         keys,
         // The running service may follow a port-0 HTTP address: sign with the issuer it recorded.
-        issuer: await resolveIssuer(config, buckets.keys),
+        issuer: await resolveIssuer(config, keysBucket),
         maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
         replicas: config.natsReplicas,
       });
@@ -97,6 +99,7 @@ async function revokeWithConfig(
         idleTtlSec: config.refreshIdleTtlSec,
         absoluteTtlSec: config.refreshAbsoluteTtlSec,
         successorKey: kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
+        integrity: records,
       });
       const done = await applyRevocation(
         { sessions, keys, revocations, settings: grantSettings(config), log },

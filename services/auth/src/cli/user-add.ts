@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { connectNats, openBuckets } from '../nats.js';
 import { PasswordHasher } from '../passwords.js';
 import { putUser } from '../stores/users.js';
+import { cliKek, cliRecords } from './kek.js';
 import { checkName, parseList, readSecret, UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh user add`. */
@@ -31,8 +32,9 @@ export async function userAdd(argv: string[], io: CommandIo): Promise<number> {
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const js = nc.jetstream();
-    await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    await putUser(js, { username, password_hash: passwordHash, roles, scopes, audiences });
+    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
+    const records = cliRecords(await cliKek(config, buckets.keys, io), io);
+    await putUser(js, records, { username, password_hash: passwordHash, roles, scopes, audiences });
   } finally {
     await nc.close();
   }

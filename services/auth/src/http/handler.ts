@@ -9,6 +9,8 @@ export interface HttpDeps {
   issuer: () => string;
   /** Named readiness checks; `/readyz` is 200 only when all are true. */
   readiness: () => Record<string, boolean>;
+  /** `AUTHMESH_ENV` in effect, shown by `/readyz` (`"mode":"production"`). */
+  mode?: string;
   /** Prometheus text exposition; `/metrics` is 404 without it. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
 }
@@ -45,7 +47,11 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
       send(
         res,
         ready ? 200 : 503,
-        JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }),
+        JSON.stringify({
+          status: ready ? 'ready' : 'not ready',
+          ...(deps.mode !== undefined ? { mode: deps.mode } : {}),
+          checks,
+        }),
         'application/json',
         head,
       );

@@ -1,5 +1,6 @@
 import type { JSONWebKeySet, JWK } from 'jose';
-import type { KV, KvEntry } from 'nats';
+import type { KvEntry } from 'nats';
+import type { RecordBucket } from '../stores/record-mac.js';
 import type { Kek } from './kek.js';
 import type { KeyManager, SigningAlg, SigningKey } from './key-manager.types.js';
 import {
@@ -20,8 +21,11 @@ export const RING_KEY = 'ring';
 
 /** Options of `NatsKeyManager.open`. */
 export interface KeyManagerOptions {
-  /** The `AUTHMESH_KEYS` bucket. */
-  kv: KV;
+  /**
+   * The `AUTHMESH_KEYS` bucket, authenticated (../stores/record-mac.ts) in the service and the CLI: a
+   * ring a NATS writer made or changed reads as missing, so no key of theirs is ever published or used.
+   */
+  kv: RecordBucket;
   kek: Kek;
   /** Algorithm of keys generated from now on (existing keys keep theirs). */
   alg: SigningAlg;
@@ -48,6 +52,9 @@ export interface KeyManagerOptions {
 }
 
 const CAS_ATTEMPTS = 8;
+/** A ring that exists but reads as missing: deleted meanwhile, or refused by its integrity check. */
+const RING_UNREADABLE =
+  'the key ring in AUTHMESH_KEYS is missing or fails its integrity check (written without this KEK: by other code or by someone with NATS access); see `authmesh doctor`';
 const WRONG_LAST_SEQUENCE = 10071;
 
 /**
@@ -98,7 +105,7 @@ export class NatsKeyManager implements KeyManager {
         entry = await options.kv.get(RING_KEY);
       }
     }
-    if (!entry || entry.operation !== 'PUT') throw new Error('key ring vanished while being created');
+    if (!entry || entry.operation !== 'PUT') throw new Error(RING_UNREADABLE);
     m.#apply(entry);
     if (options.watch !== false) await m.#startWatch();
     m.#schedule();
@@ -194,7 +201,7 @@ export class NatsKeyManager implements KeyManager {
     const { kv } = this.options;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const entry = await kv.get(RING_KEY);
-      if (!entry || entry.operation !== 'PUT') throw new Error('key ring entry is missing');
+      if (!entry || entry.operation !== 'PUT') throw new Error(RING_UNREADABLE);
       this.#apply(entry);
       const next = change(this.#ring, this.#now());
       if (!next) return false;

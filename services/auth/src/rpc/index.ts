@@ -46,13 +46,14 @@ export async function createAuthHandlers(
 ): Promise<{ handlers: AuthServiceHandlers; close(): Promise<void> }> {
   const { config } = ctx;
   const [users, clients, sessions, throttle, revocations] = await Promise.all([
-    UserStore.open(ctx.js),
-    ClientStore.open(ctx.js),
+    UserStore.open(ctx.js, ctx.records),
+    ClientStore.open(ctx.js, ctx.records),
     SessionStore.open(ctx.js, {
       idleTtlSec: config.refreshIdleTtlSec,
       absoluteTtlSec: config.refreshAbsoluteTtlSec,
       successorKey: ctx.kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
       retryGraceSec: config.refreshRetryGraceSec,
+      integrity: ctx.records,
     }),
     LoginThrottle.open(ctx.js, {
       maxFailures: config.loginMaxFailures,

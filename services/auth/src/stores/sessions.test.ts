@@ -3,13 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
+import { recordIntegrity } from './record-mac.js';
 import { SessionStore } from './sessions.js';
+
+const integrity = recordIntegrity(randomBytes(32), () => undefined);
 
 let server: NatsServer;
 let nc: NatsConnection;
 let sessions: SessionStore;
 const successorKey = randomBytes(32);
-const ttls = { idleTtlSec: 60, absoluteTtlSec: 3600 };
+const ttls = { idleTtlSec: 60, absoluteTtlSec: 3600, integrity };
 
 beforeAll(async () => {
   server = await NatsServer.start();
@@ -148,6 +151,7 @@ describe('SessionStore', () => {
       absoluteTtlSec: 100,
       successorKey,
       now: () => now,
+      integrity,
     });
     const s = await store.start(grant);
     expect(s.refreshExpiresIn).toBe(10);

@@ -1,4 +1,4 @@
-import type { JetStreamClient, KV, KvEntry } from 'nats';
+import type { JetStreamClient, KvEntry } from 'nats';
 import {
   bindBucket,
   entryJson,
@@ -8,6 +8,7 @@ import {
   REFRESH_BUCKET,
   SESSIONS_BUCKET,
 } from './kv.js';
+import type { RecordBucket, RecordIntegrity } from './record-mac.js';
 import {
   isRefreshTokenShape,
   newRefreshToken,
@@ -69,6 +70,11 @@ export interface SessionStoreOptions {
   retryGraceSec?: number;
   /** Clock, unix seconds; default from `Date.now`. */
   now?: () => number;
+  /**
+   * Seals and checks every session, marker and refresh-token record (./record-mac.ts): a record a NATS
+   * writer made or changed is refused, never trusted.
+   */
+  integrity: RecordIntegrity;
 }
 
 /** A fresh refresh token of a session. */
@@ -114,9 +120,9 @@ export class SessionStore {
   private readonly now: () => number;
 
   private constructor(
-    private readonly sessions: KV,
-    private readonly refresh: KV,
-    private readonly options: Readonly<Required<Omit<SessionStoreOptions, 'now'>>>,
+    private readonly sessions: RecordBucket,
+    private readonly refresh: RecordBucket,
+    private readonly options: Readonly<Required<Omit<SessionStoreOptions, 'now' | 'integrity'>>>,
     now: (() => number) | undefined,
   ) {
     this.now = now ?? (() => Math.floor(Date.now() / 1000));
@@ -135,8 +141,8 @@ export class SessionStore {
     if (!Number.isInteger(retryGraceSec) || retryGraceSec < 0)
       throw new TypeError('SessionStore: options.retryGraceSec must be a non-negative integer (seconds)');
     const [sessions, refresh] = await Promise.all([
-      bindBucket(js, SESSIONS_BUCKET),
-      bindBucket(js, REFRESH_BUCKET),
+      bindBucket(js, SESSIONS_BUCKET).then((kv) => options.integrity.wrap(kv, SESSIONS_BUCKET)),
+      bindBucket(js, REFRESH_BUCKET).then((kv) => options.integrity.wrap(kv, REFRESH_BUCKET)),
     ]);
     const settings = {
       idleTtlSec: options.idleTtlSec,

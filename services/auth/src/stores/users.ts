@@ -10,6 +10,7 @@ import {
   USERS_BUCKET,
 } from './kv.js';
 import { isUserRecord, type UserRecord } from './records.js';
+import type { RecordIntegrity } from './record-mac.js';
 import { WatchedBucket } from './watched-bucket.js';
 
 export type { UserRecord } from './records.js';
@@ -20,9 +21,13 @@ export class UserStore {
 
   private constructor(private readonly bucket: WatchedBucket<UserRecord>) {}
 
-  /** Binds the bucket and loads every user (resolves once the copy is current). */
-  static async open(js: JetStreamClient): Promise<UserStore> {
-    return new UserStore(await WatchedBucket.open(await bindBucket(js, USERS_BUCKET), isUserRecord));
+  /**
+   * Binds the bucket and loads every user (resolves once the copy is current). Records are checked
+   * with `integrity`: one that fails is refused (reported, and read as missing).
+   */
+  static async open(js: JetStreamClient, integrity: RecordIntegrity): Promise<UserStore> {
+    const kv = integrity.wrap(await bindBucket(js, USERS_BUCKET), USERS_BUCKET);
+    return new UserStore(await WatchedBucket.open(kv, isUserRecord));
   }
 
   /** The user named `username`, if any. */
@@ -83,9 +88,13 @@ export class UserStore {
   }
 }
 
-/** Writes (creates or replaces) a user record: the CLI's `user add`. */
-export async function putUser(js: JetStreamClient, user: UserRecord): Promise<void> {
+/** Writes (creates or replaces, sealed with its MAC) a user record: the CLI's `user add`. */
+export async function putUser(
+  js: JetStreamClient,
+  integrity: RecordIntegrity,
+  user: UserRecord,
+): Promise<void> {
   await assertNameFree(js, user.username, CLIENTS_BUCKET);
-  const kv = await bindBucket(js, USERS_BUCKET);
+  const kv = integrity.wrap(await bindBucket(js, USERS_BUCKET), USERS_BUCKET);
   await kv.put(nameKey(user.username), jsonValue(user));
 }

@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
 import { ClientStore, putClient } from './clients.js';
 import { nameKey } from './kv.js';
+import { recordIntegrity } from './record-mac.js';
 import { putUser, UserStore } from './users.js';
+
+const integrity = recordIntegrity(randomBytes(32), () => undefined);
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -22,19 +26,19 @@ afterAll(async () => {
 
 describe('UserStore / ClientStore', () => {
   it('serve records from a watched copy, including names that are not valid KV keys', async () => {
-    const users = await UserStore.open(nc.jetstream());
-    const clients = await ClientStore.open(nc.jetstream());
+    const users = await UserStore.open(nc.jetstream(), integrity);
+    const clients = await ClientStore.open(nc.jetstream(), integrity);
     try {
       const name = 'ünïcode user.with*wild>cards';
       expect(nameKey(name)).toMatch(/^[A-Za-z0-9_-]+$/);
-      await putUser(nc.jetstream(), {
+      await putUser(nc.jetstream(), integrity, {
         username: name,
         password_hash: 'h',
         roles: ['r'],
         scopes: ['s'],
         audiences: [],
       });
-      await putClient(nc.jetstream(), {
+      await putClient(nc.jetstream(), integrity, {
         client_id: 'svc',
         secret_hash: 'x',
         scopes: ['s'],
@@ -44,7 +48,7 @@ describe('UserStore / ClientStore', () => {
       expect((await clients.get('svc'))?.audiences).toEqual(['echo']);
       expect(await users.get('nobody')).toBeUndefined();
       // Updates arrive through the watch.
-      await putUser(nc.jetstream(), {
+      await putUser(nc.jetstream(), integrity, {
         username: name,
         password_hash: 'h',
         roles: ['r2'],

@@ -1,5 +1,8 @@
-import type { KV, KvEntry, QueuedIterator } from 'nats';
+import type { KvEntry } from 'nats';
 import { entryJson } from './kv.js';
+import type { RecordBucket } from './record-mac.js';
+
+type Watcher = Awaited<ReturnType<RecordBucket['watch']>>;
 
 /** Delay before a watch that ended on its own is started again, ms. */
 const REWATCH_DELAY_MS = 1000;
@@ -15,7 +18,7 @@ const INITIAL_LOAD_TIMEOUT_MS = 10_000;
  */
 export class WatchedBucket<T> {
   private readonly records = new Map<string, T>();
-  private watcher: QueuedIterator<KvEntry> | undefined;
+  private watcher: Watcher | undefined;
   private loop: Promise<void> | undefined;
   private current = false;
   private closed = false;
@@ -23,12 +26,15 @@ export class WatchedBucket<T> {
   private changes = 0;
 
   private constructor(
-    readonly kv: KV,
+    readonly kv: RecordBucket,
     private readonly validate: (value: unknown) => value is T,
   ) {}
 
   /** Starts the watch and resolves once the bucket's current values are loaded. */
-  static async open<T>(kv: KV, validate: (value: unknown) => value is T): Promise<WatchedBucket<T>> {
+  static async open<T>(
+    kv: RecordBucket,
+    validate: (value: unknown) => value is T,
+  ): Promise<WatchedBucket<T>> {
     const bucket = new WatchedBucket<T>(kv, validate);
     await bucket.start();
     return bucket;
@@ -57,7 +63,7 @@ export class WatchedBucket<T> {
     clearTimeout(timer);
   }
 
-  private ended(watcher: QueuedIterator<KvEntry>): void {
+  private ended(watcher: Watcher): void {
     if (this.watcher !== watcher) return;
     this.current = false;
     this.records.clear();

@@ -1,0 +1,175 @@
+// A writer to NATS is not the auth service (DESIGN.md, "The auth service's own trust boundary"): with a
+// raw nats client and no KEK, an attacker adds a user, widens a user's scopes, appends a signing key to
+// the ring, and moves a live refresh-token record under a token of their own. Every record that grants
+// authority carries a MAC under a key derived from the KEK with its bucket and key as context
+// (services/auth/src/stores/record-mac.ts), so each forgery is refused, counted, logged and listed by
+// `authmesh doctor`. Real nats-server, the auth service and echo as processes.
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { decodeJwt, SignJWT } from 'jose';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsServer } from '@authmesh/testing';
+import { Mesh, PASSWORD, runCli, until } from '../support/mesh.js';
+
+const ISSUER = 'http://auth.nats-writer.test';
+let nats: NatsServer;
+let mesh: Mesh;
+let nc: NatsConnection;
+
+const nameKey = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
+const bucket = (name: string): Promise<KV> => nc.jetstream().views.kv(name, { bindOnly: true });
+
+/** A stored record as the attacker sees it: the record itself, sealed (`{v,mac,record}`) or not. */
+async function readRecord<T>(kv: KV, key: string): Promise<{ record: T; sealed?: { v: 1; mac: string } }> {
+  const entry = await kv.get(key);
+  if (!entry || entry.operation !== 'PUT') throw new Error(`no record at ${key}`);
+  const parsed = entry.json<{ v?: number; mac?: string; record?: T }>();
+  return parsed.mac !== undefined
+    ? { record: parsed.record as T, sealed: { v: 1, mac: parsed.mac } }
+    : { record: parsed as T };
+}
+
+/**
+ * The forms an attacker without the KEK can write: the bare record (as authmesh wrote records before
+ * they had a MAC), and the record inside an envelope reusing the MAC of an authentic one.
+ */
+function forgeries(record: object, mac?: string): Uint8Array[] {
+  const bare = Buffer.from(JSON.stringify(record));
+  const stolenMac = mac ?? randomBytes(32).toString('base64url');
+  return [bare, Buffer.from(JSON.stringify({ v: 1, mac: stolenMac, record }))];
+}
+
+async function metric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://${mesh.auth.http}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+const login = (username: string, scope: string[] = []) =>
+  mesh.authCall('IssueToken', { password: { username, password: PASSWORD }, audience: ['echo'], scope });
+
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  mesh = await Mesh.start({ natsUrl: nats.url, issuer: ISSUER });
+  nc = await connect({ servers: nats.url });
+}, 60_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await mesh?.stop();
+  await nats?.stop();
+});
+
+describe('a NATS writer without the KEK', () => {
+  it('adds a user with an admin scope: the login is refused (in every form they can write)', async () => {
+    const users = await bucket('AUTHMESH_USERS');
+    // The attacker knows alice's password (their own account, say) and copies her password hash.
+    const { record: alice } = await readRecord<{ password_hash: string }>(users, nameKey('alice'));
+    expect((await login('alice')).code).toBe(0);
+    for (const forged of forgeries({
+      username: 'mallory',
+      password_hash: alice.password_hash,
+      roles: ['admin'],
+      scopes: ['authmesh:admin', 'echo:admin'],
+      audiences: ['echo'],
+    })) {
+      await users.put(nameKey('mallory'), forged);
+      // Long enough for the service's watch to have seen the record (it is then refused there too).
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await login('mallory', ['authmesh:admin']);
+      expect(r.code, `forged user record ${Buffer.from(forged).toString().slice(0, 40)}`).toBe(
+        grpc.status.UNAUTHENTICATED,
+      );
+    }
+    expect(await metric('authmesh_records_refused_total', 'bucket="AUTHMESH_USERS"')).toBeGreaterThan(0);
+    // Logged with where, never what (no password hash in the log).
+    expect(mesh.auth.output).toMatch(/record refused.*AUTHMESH_USERS.*bWFsbG9yeQ|bWFsbG9yeQ.*record refused/);
+    expect(mesh.auth.output).not.toContain(alice.password_hash);
+  });
+
+  it('adds a scope to an existing user: no token gets it; `user add` again restores the user', async () => {
+    const users = await bucket('AUTHMESH_USERS');
+    const { record, sealed } = await readRecord<{ scopes: string[] }>(users, nameKey('alice'));
+    for (const forged of forgeries({ ...record, scopes: [...record.scopes, 'echo:admin'] }, sealed?.mac)) {
+      await users.put(nameKey('alice'), forged);
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await login('alice', ['echo:read', 'echo:admin']);
+      // Refused outright (the record is not trusted at all), and in no case with the added scope.
+      expect(r.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(JSON.stringify(r.res ?? {})).not.toContain('echo:admin');
+    }
+    // Records written by older authmesh (no MAC) are refused alike; the operator re-writes them.
+    const restored = await runCli(
+      mesh.env,
+      ['user', 'add', 'alice', '--roles', 'dev', '--scopes', 'echo:read', '--audiences', 'echo'],
+      `${PASSWORD}\n`,
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    await until(async () => (await login('alice')).code === 0, 5000, 'alice restored');
+    const r = await login('alice', ['echo:read', 'echo:admin']);
+    expect(r.code).toBe(0);
+    expect((r.res as { scope: string }).scope).toBe('echo:read');
+  });
+
+  it('moves a live refresh-token record under a token of their own: the refresh is refused', async () => {
+    const session = await mesh.login();
+    const refresh = await bucket('AUTHMESH_REFRESH');
+    const victimKey = createHash('sha256').update(session.refresh_token).digest('base64url');
+    const bytes = (await refresh.get(victimKey))!.value;
+    const own = randomBytes(32).toString('base64url');
+    await refresh.put(createHash('sha256').update(own).digest('base64url'), bytes);
+    const stolen = await mesh.authCall('Refresh', { refresh_token: own });
+    expect(stolen.code).toBe(grpc.status.UNAUTHENTICATED);
+    // The victim's own token still works: nothing was changed where it lives.
+    expect((await mesh.authCall('Refresh', { refresh_token: session.refresh_token })).code).toBe(0);
+  });
+
+  it('appends a signing key to the ring: never in the JWKS, tokens signed with it are refused', async () => {
+    const keys = await bucket('AUTHMESH_KEYS');
+    const { record: ring, sealed } = await readRecord<{ keys: object[] }>(keys, 'ring');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const kid = `attacker-${randomUUID()}`;
+    const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' };
+    const genuine = decodeJwt((await mesh.login()).access_token);
+    const forgedToken = await new SignJWT({ ...genuine, scope: 'echo:read echo:admin', jti: randomUUID() })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .sign(privateKey);
+    const original = (await keys.get('ring'))!.value;
+    try {
+      for (const forged of forgeries(
+        {
+          ...ring,
+          keys: [...ring.keys, { kid, alg: 'EdDSA', state: 'next', createdAt: Date.now(), publicJwk }],
+        },
+        sealed?.mac,
+      )) {
+        await keys.put('ring', forged);
+        await new Promise((r) => setTimeout(r, 500));
+        const jwks = await (await fetch(`http://${mesh.auth.http}/.well-known/jwks.json`)).text();
+        expect(jwks).not.toContain(kid);
+        // echo fetches the JWKS again for an unknown kid: the key is not there either.
+        expect((await mesh.echo('Admin', forgedToken)).code).toBe(grpc.status.UNAUTHENTICATED);
+        expect((await mesh.echo('WhoAmI', forgedToken)).code).toBe(grpc.status.UNAUTHENTICATED);
+      }
+      expect(await metric('authmesh_records_refused_total', 'bucket="AUTHMESH_KEYS"')).toBeGreaterThan(0);
+      // The service keeps signing with the ring it trusts.
+      expect((await mesh.echo('WhoAmI', (await mesh.login()).access_token)).code).toBe(0);
+
+      // `authmesh doctor` names every refused record (and fails).
+      const doctor = await runCli(mesh.env, ['doctor', '--json']);
+      expect(doctor.code).toBe(1);
+      const checks = doctor.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { check: string; ok: boolean; detail: string });
+      const integrity = checks.find((c) => c.check === 'record integrity');
+      expect(integrity?.ok).toBe(false);
+      expect(integrity?.detail).toContain('AUTHMESH_KEYS/ring');
+      expect(integrity?.detail).toContain(`AUTHMESH_USERS/${nameKey('mallory')}`);
+      expect(checks.find((c) => c.check === 'keys')?.detail).toMatch(/fails its integrity check/);
+    } finally {
+      await keys.put('ring', original); // the authentic ring, for the service's shutdown
+    }
+  });
+});
