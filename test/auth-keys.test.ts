@@ -99,8 +99,12 @@ describe('auth service keys, cross-process', () => {
     });
     const ready = await fetch(`http://${auth!.http}/readyz`);
     expect(ready.status).toBe(200);
+    // The mode is visible to probes and scrapes: production, the default.
+    expect(await ready.json()).toMatchObject({ status: 'ready', mode: 'production' });
     const metrics = await (await fetch(`http://${auth!.http}/metrics`)).text();
     expect(metrics).toMatch(/^authmesh_tokens_issued_total\{kid="[\w-]+"\} [1-9]/m);
+    expect(metrics).toMatch(/^authmesh_auth_mode\{mode="production"\} 1$/m);
+    expect(metrics).toMatch(/^# TYPE authmesh_records_refused_total counter$/m);
     expect(metrics).not.toContain(token);
 
     const inspected = await cli(['token', 'inspect', '-'], token);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer, freePort } from '@authmesh/testing';
+import { startDeployNats } from './support/deploy-nats.js';
 import { Mesh, runCli } from './support/mesh.js';
 
 let nats: NatsServer;
@@ -34,13 +35,21 @@ const checks = (stdout: string) =>
     .map((l) => JSON.parse(l) as Check);
 
 describe('authmesh doctor', () => {
-  it('passes every check on a healthy installation', async () => {
+  it('passes every check on a healthy installation, but an open NATS fails in production', async () => {
     const r = await runCli(env, ['doctor', '--json']);
     const all = checks(r.stdout);
-    expect(all.filter((c) => !c.ok)).toEqual([]);
-    expect(r.code).toBe(0);
+    // The test nats-server has no users: doctor says so (and fails in production, the default).
+    expect(all.filter((c) => !c.ok).map((c) => c.check)).toEqual(['NATS authentication']);
+    expect(all.find((c) => c.check === 'NATS authentication')).toMatchObject({
+      detail: expect.stringMatching(/^NOT required/),
+      fix: expect.stringContaining('deploy/nats-server.conf'),
+    });
+    expect(all.find((c) => c.check === 'mode')?.detail).toBe('production');
+    expect(all.find((c) => c.check === 'record integrity')).toMatchObject({ ok: true });
+    expect(r.code).toBe(1);
     expect(all.map((c) => c.check)).toEqual(
       expect.arrayContaining([
+        'mode',
         'configuration',
         'NATS',
         'JetStream',
@@ -52,9 +61,28 @@ describe('authmesh doctor', () => {
         `auth HTTP ${env.AUTHMESH_ISSUER}/.well-known/openid-configuration`,
       ]),
     );
-    const human = await runCli(env, ['doctor']);
-    expect(human.code).toBe(0);
+    // In development (explicitly) an open NATS is reported, not failed: every other check passes.
+    const human = await runCli({ ...env, AUTHMESH_ENV: 'development' }, ['doctor']);
+    expect(human.stdout).toMatch(
+      /ok {4}mode: development \(AUTHMESH_ENV=development\): the KEK is kept in NATS/,
+    );
+    expect(human.code, human.stdout).toBe(0);
     expect(human.stdout).toContain('all checks passed');
+  });
+
+  it('sees that a NATS with users requires authentication', async () => {
+    const deploy = await startDeployNats();
+    try {
+      const r = await runCli({ ...env, NATS_URL: deploy.url('operator') }, ['doctor', '--json']);
+      expect(checks(r.stdout).find((c) => c.check === 'NATS authentication')).toEqual({
+        check: 'NATS authentication',
+        ok: true,
+        detail: 'required by the server',
+      });
+      expect(r.stdout).not.toContain(deploy.creds('operator').pass);
+    } finally {
+      await deploy.nats.stop();
+    }
   });
 
   it('a wrong KEK fails the keys check, without printing either KEK', async () => {

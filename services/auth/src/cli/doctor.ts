@@ -57,6 +57,7 @@ export const doctor: Command = {
 };
 
 async function runChecks(env: NodeJS.ProcessEnv, report: (c: Check) => void): Promise<void> {
+  report(modeCheck(env));
   let config: AuthConfig;
   try {
     config = loadConfig(env);
@@ -82,6 +83,7 @@ async function runChecks(env: NodeJS.ProcessEnv, report: (c: Check) => void): Pr
       timeoutMs: 3000,
     });
     report({ check: 'NATS', ok: true, detail: `connected to ${nc.getServer()}` });
+    report(natsAuthCheck(nc, config));
   } catch (err) {
     report({
       check: 'NATS',
@@ -114,6 +116,35 @@ async function runChecks(env: NodeJS.ProcessEnv, report: (c: Check) => void): Pr
     await nc.close();
   }
   await authChecks(env, report);
+}
+
+/** The mode in effect (`AUTHMESH_ENV`, production unless development is set by name). */
+function modeCheck(env: NodeJS.ProcessEnv): Check {
+  const mode = env.AUTHMESH_ENV?.trim() || 'production';
+  return mode === 'development'
+    ? {
+        check: 'mode',
+        ok: true,
+        detail:
+          'development (AUTHMESH_ENV=development): the KEK is kept in NATS, so anyone who can read NATS can sign tokens and forge records; never in production',
+      }
+    : { check: 'mode', ok: true, detail: `${mode}${env.AUTHMESH_ENV?.trim() ? '' : ' (the default)'}` };
+}
+
+/**
+ * Whether NATS requires clients to authenticate (the server's INFO `auth_required`). An open NATS lets
+ * anyone who reaches it delete records and read password hashes; in production that is a failure.
+ */
+function natsAuthCheck(nc: NatsConnection, config: AuthConfig): Check {
+  const required = nc.info?.auth_required === true;
+  if (required) return { check: 'NATS authentication', ok: true, detail: 'required by the server' };
+  return {
+    check: 'NATS authentication',
+    ok: config.env !== 'production',
+    detail:
+      'NOT required: anyone who reaches NATS can read the buckets (password hashes), delete records and flood the revocation subjects',
+    fix: 'run NATS with users and least-privilege permissions (deploy/nats-server.conf, docs/OPERATIONS.md "NATS permissions") and put the credentials in NATS_URL',
+  };
 }
 
 async function storageChecks(
