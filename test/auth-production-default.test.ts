@@ -96,7 +96,7 @@ describe('production by default', () => {
     }
     // Neither a development KEK nor a ring nor any bucket was created on the way.
     expect(await streams()).toEqual([]);
-  });
+  }, 120_000); // several CLI and service processes: generous on a loaded machine
 
   it('reading public key data needs no KEK and creates nothing; without a ring it says so', async () => {
     const r = await runCli(bare(), ['keys', 'list']);
@@ -137,7 +137,7 @@ describe('production by default', () => {
     } finally {
       await auth.stop();
     }
-  });
+  }, 120_000); // several CLI and service processes: generous on a loaded machine
 });
 
 describe('AUTHMESH_KEK_FILE', () => {
@@ -165,5 +165,5 @@ describe('AUTHMESH_KEK_FILE', () => {
     } finally {
       await fresh.stop();
     }
-  });
+  }, 120_000); // several CLI and service processes: generous on a loaded machine
 });

@@ -24,14 +24,12 @@ describe('nats', () => {
     );
   });
 
-  it('keeps refresh and session records only for the absolute refresh lifetime, also on existing buckets', async () => {
+  it('keeps refresh and session records for the absolute refresh lifetime; a limit is only ever raised', async () => {
     const nc = await connect({ servers: server.url });
     try {
       const js = nc.jetstream();
       const jsm = await nc.jetstreamManager();
       const maxAge = async (name: string) => (await jsm.streams.info(`KV_${name}`)).config.max_age;
-      await openBuckets(js, 1); // created without a limit, as before this setting existed
-      expect(await maxAge(BUCKETS.sessions)).toBe(0);
       await openBuckets(js, 1, 3600);
       expect(await maxAge(BUCKETS.sessions)).toBe(3600 * 1e9);
       expect(await maxAge(BUCKETS.refresh)).toBe(3600 * 1e9);
@@ -39,12 +37,16 @@ describe('nats', () => {
       for (const name of [BUCKETS.users, BUCKETS.clients, BUCKETS.keys]) expect(await maxAge(name)).toBe(0);
       await openBuckets(js, 1, 7200);
       expect(await maxAge(BUCKETS.refresh)).toBe(7200 * 1e9);
+      // A process with a shorter setting (a CLI from another shell) never lowers it.
+      await openBuckets(js, 1, 60);
+      expect(await maxAge(BUCKETS.refresh)).toBe(7200 * 1e9);
+      expect(await maxAge(BUCKETS.sessions)).toBe(7200 * 1e9);
     } finally {
       await nc.close();
     }
   });
 
-  it('creates every bucket (history 1) and the revocation stream idempotently, updating its max age', async () => {
+  it('creates every bucket (history 1) and the revocation stream idempotently; its max age is only raised', async () => {
     const nc = await connect({ servers: server.url });
     try {
       const js = nc.jetstream();
@@ -60,10 +62,13 @@ describe('nats', () => {
       let info = await jsm.streams.info(REVOCATION_STREAM);
       expect(info.config.subjects).toEqual(['authmesh.revoked.>']);
       expect(info.config.max_age).toBe(390 * 1e9);
+      expect(info.config.duplicate_window).toBe(120 * 1e9);
       await ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 10 });
       info = await jsm.streams.info(REVOCATION_STREAM);
-      expect(info.config.max_age).toBe(70 * 1e9);
-      expect(info.config.duplicate_window).toBe(70 * 1e9);
+      expect(info.config.max_age).toBe(390 * 1e9);
+      await ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 3600 });
+      info = await jsm.streams.info(REVOCATION_STREAM);
+      expect(info.config.max_age).toBe(3660 * 1e9);
     } finally {
       await nc.close();
     }

@@ -90,7 +90,9 @@ export function redactUrl(url: string): string {
 /**
  * Opens one KV bucket, creating it with `replicas` and history 1 when missing: compare-and-set works on the
  * last revision, so no older values are needed (and none linger: deleted secrets are gone). With
- * `maxAgeSec`, entries older than that are dropped by JetStream, and an existing bucket's limit is updated.
+ * `maxAgeSec`, entries older than that are dropped by JetStream; an existing bucket's limit is only ever
+ * raised to it, never lowered (a process with a shorter setting must not drop what the running service
+ * still needs), and a bucket without a limit keeps none.
  */
 export async function openBucket(
   js: JetStreamClient,
@@ -101,13 +103,19 @@ export async function openBucket(
   const ttl = maxAgeSec === undefined ? undefined : maxAgeSec * 1000;
   const kv = await js.views.kv(name, { replicas, history: 1, ...(ttl !== undefined ? { ttl } : {}) });
   if (ttl !== undefined) {
-    // views.kv only binds to an existing bucket: bring its max age to the configured one.
+    // views.kv only binds to an existing bucket: raise its max age when it is shorter.
     const jsm = await js.jetstreamManager();
     const info = await jsm.streams.info(`KV_${name}`);
-    if (info.config.max_age !== nanos(ttl))
-      await jsm.streams.update(info.config.name, { ...info.config, max_age: nanos(ttl) });
+    const raised = raisedMaxAge(info.config.max_age, nanos(ttl));
+    if (raised !== info.config.max_age)
+      await jsm.streams.update(info.config.name, { ...info.config, max_age: raised });
   }
   return kv;
+}
+
+/** A max age (ns; 0 = unlimited) raised to `wanted`, never lowered. */
+export function raisedMaxAge(current: number, wanted: number): number {
+  return current === 0 ? 0 : Math.max(current, wanted);
 }
 
 /**
@@ -150,9 +158,11 @@ export interface RevocationStreamOptions {
 }
 
 /**
- * Creates the revocation stream, or updates its limits when it exists (idempotent; replicas racing here is
+ * Creates the revocation stream, or raises its limits when it exists (idempotent; replicas racing here is
  * harmless). Max age = the longest token lifetime + a minute, so replaying the stream from the start yields
- * exactly the revocations that can still matter (DESIGN.md, "Revocation over NATS").
+ * exactly the revocations that can still matter (DESIGN.md, "Revocation over NATS"). An existing stream's
+ * max age and replicas are only ever raised: a process configured with a shorter TTL (a CLI run from
+ * another shell, a replica with other settings) must never age out revocations the service still needs.
  */
 export async function ensureRevocationStream(
   jsm: JetStreamManager,
@@ -172,8 +182,14 @@ export async function ensureRevocationStream(
   };
   try {
     const info = await jsm.streams.info(REVOCATION_STREAM);
-    if (info.config.max_age !== config.max_age || info.config.num_replicas !== config.num_replicas) {
-      await jsm.streams.update(REVOCATION_STREAM, { ...info.config, ...config });
+    const maxAge = raisedMaxAge(info.config.max_age, config.max_age);
+    const replicas = Math.max(info.config.num_replicas, config.num_replicas);
+    if (maxAge !== info.config.max_age || replicas !== info.config.num_replicas) {
+      await jsm.streams.update(REVOCATION_STREAM, {
+        ...info.config,
+        max_age: maxAge,
+        num_replicas: replicas,
+      });
     }
   } catch (err) {
     if ((err as Error).message !== 'stream not found') throw err;

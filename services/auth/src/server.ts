@@ -20,6 +20,7 @@ import { NatsKeyManager } from './keys/key-manager.js';
 import { countAuditEvents, createAudit } from './audit.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
+import { lifetimesOf, publishLifetimes, sameLifetimes } from './lifetimes.js';
 import { recordIntegrity } from './stores/record-mac.js';
 import {
   BUCKETS,
@@ -111,12 +112,24 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     });
     const kek = new Kek(kekBytes);
     const keysBucket = records.wrap(buckets.keys, BUCKETS.keys);
+    // The lifetimes retention depends on, stored (raised, never lowered) for every other process: the
+    // CLI and other replicas keep the stream, the buckets and retired keys as long as this service needs.
+    const own = lifetimesOf(config);
+    const lifetimes = await publishLifetimes(keysBucket, own);
+    if (!sameLifetimes(lifetimes, own)) {
+      await openBuckets(js, config.natsReplicas, lifetimes.refreshAbsoluteTtlSec);
+      await ensureRevocationStream(jsm, {
+        replicas: config.natsReplicas,
+        maxTokenLifetimeSec: lifetimes.accessTtlSec + lifetimes.clockSkewSec,
+      });
+    }
     const keys = await NatsKeyManager.open({
       kv: keysBucket,
       kek,
       alg: config.signingAlg,
-      accessTtlSec: config.accessTtlSec,
-      clockSkewSec: config.clockSkewSec,
+      // Retired keys stay published for the longest token lifetime of any replica (the stored one).
+      accessTtlSec: lifetimes.accessTtlSec,
+      clockSkewSec: lifetimes.clockSkewSec,
       rotationIntervalSec: config.keyRotationIntervalSec,
       announce: (event) => {
         nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ ...event, at: Math.floor(Date.now() / 1000) }));

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { connectNats, openBuckets } from '../nats.js';
+import { connectNats } from '../nats.js';
 import { hashClientSecret, newClientSecret } from '../passwords.js';
 import { putClient } from '../stores/clients.js';
-import { cliKek, cliRecords } from './kek.js';
+import { openCliStore } from './store.js';
 import { checkName, parseList, readSecret, UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh client add`. */
@@ -55,8 +55,7 @@ export async function clientAdd(argv: string[], io: CommandIo): Promise<number> 
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const js = nc.jetstream();
-    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    const records = cliRecords(await cliKek(config, buckets.keys, io), io);
+    const { records } = await openCliStore(nc, config, io);
     await putClient(js, records, {
       client_id: clientId,
       secret_hash: hashClientSecret(secret),

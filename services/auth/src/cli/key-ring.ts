@@ -3,13 +3,13 @@ import type { AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
 import { createAudit } from '../audit.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
-import { BUCKETS, connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { connectNats, KEYS_ROTATED_SUBJECT } from '../nats.js';
 import type { CommandIo } from './command.js';
-import { cliKek, cliRecords } from './kek.js';
+import { openCliStore, storedLifetimes } from './store.js';
 
 /**
- * Runs `fn` with the shared key ring opened the way the service opens it (same env, same KEK), without
- * a watch or schedule, and never creating it (only the auth service does); announces changes on `authmesh.keys.rotated`, flushes and closes NATS after.
+ * Runs `fn` with the shared key ring opened the way the service opens it (same KEK, the lifetimes the
+ * service stored), without a watch or schedule, and never creating it (only the auth service does); announces changes on `authmesh.keys.rotated`, flushes and closes NATS after.
  */
 export async function withKeyRing<T>(
   config: AuthConfig,
@@ -18,15 +18,16 @@ export async function withKeyRing<T>(
 ): Promise<T> {
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
-    const buckets = await openBuckets(nc.jetstream(), config.natsReplicas, config.refreshAbsoluteTtlSec);
+    const store = await openCliStore(nc, config, io);
+    // Retired keys are pruned after the service's token lifetime, not this shell's AUTHMESH_ACCESS_TTL.
+    const lifetimes = storedLifetimes(store);
     const audit = createAudit({ nc });
-    const kek = await cliKek(config, buckets.keys, io);
     const keys = await NatsKeyManager.open({
-      kv: cliRecords(kek, io).wrap(buckets.keys, BUCKETS.keys),
-      kek: new Kek(kek),
+      kv: store.keys,
+      kek: new Kek(store.kek),
       alg: config.signingAlg,
-      accessTtlSec: config.accessTtlSec,
-      clockSkewSec: config.clockSkewSec,
+      accessTtlSec: lifetimes.accessTtlSec,
+      clockSkewSec: lifetimes.clockSkewSec,
       rotationIntervalSec: 0,
       create: false,
       watch: false,

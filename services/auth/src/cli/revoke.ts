@@ -4,13 +4,13 @@ import type { RevokeResponse } from '@authmesh/interceptor/proto';
 import { loadConfig, type AuthConfig } from '../config.js';
 import { Kek } from '../keys/kek.js';
 import { NatsKeyManager } from '../keys/key-manager.js';
-import { BUCKETS, connectNats, KEYS_ROTATED_SUBJECT, openBuckets } from '../nats.js';
+import { connectNats, KEYS_ROTATED_SUBJECT } from '../nats.js';
 import { resolveIssuer } from '../issuer.js';
 import { RevocationPublisher } from '../revocations.js';
 import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
 import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
-import { cliKek, cliRecords } from './kek.js';
+import { openCliStore, storedLifetimes } from './store.js';
 import { createAudit } from '../audit.js';
 
 /** Usage line of `authmesh revoke`. */
@@ -68,17 +68,18 @@ async function revokeWithConfig(
   try {
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
-    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    const kekBytes = await cliKek(config, buckets.keys, io);
-    const kek = new Kek(kekBytes);
-    const records = cliRecords(kekBytes, io);
-    const keysBucket = records.wrap(buckets.keys, BUCKETS.keys);
+    const store = await openCliStore(nc, config, io);
+    // Key pruning, the stream's max age and the event's lifetime follow what the service runs with
+    // (stored in KV), never this shell's AUTHMESH_ACCESS_TTL / AUTHMESH_CLOCK_SKEW.
+    const lifetimes = storedLifetimes(store);
+    const { records, keys: keysBucket } = store;
+    const kek = new Kek(store.kek);
     const keys = await NatsKeyManager.open({
       kv: keysBucket,
       kek,
       alg: config.signingAlg,
-      accessTtlSec: config.accessTtlSec,
-      clockSkewSec: config.clockSkewSec,
+      accessTtlSec: lifetimes.accessTtlSec,
+      clockSkewSec: lifetimes.clockSkewSec,
       rotationIntervalSec: 0,
       create: false,
       watch: false,
@@ -92,7 +93,7 @@ async function revokeWithConfig(
         keys,
         // The running service may follow a port-0 HTTP address: sign with the issuer it recorded.
         issuer: await resolveIssuer(config, keysBucket),
-        maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
+        maxTokenLifetimeSec: lifetimes.accessTtlSec + lifetimes.clockSkewSec,
         replicas: config.natsReplicas,
       });
       const sessions = await SessionStore.open(js, {
@@ -102,7 +103,13 @@ async function revokeWithConfig(
         integrity: records,
       });
       const done = await applyRevocation(
-        { sessions, keys, revocations, settings: grantSettings(config), log },
+        {
+          sessions,
+          keys,
+          revocations,
+          settings: { ...grantSettings(config), ...lifetimes },
+          log,
+        },
         target,
         reason,
       );

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { connectNats, openBuckets } from '../nats.js';
+import { connectNats } from '../nats.js';
 import { PasswordHasher } from '../passwords.js';
 import { putUser } from '../stores/users.js';
-import { cliKek, cliRecords } from './kek.js';
+import { openCliStore } from './store.js';
 import { checkName, parseList, readSecret, UsageError, type CommandIo } from './grant-args.js';
 
 /** Usage line of `authmesh user add`. */
@@ -32,8 +32,7 @@ export async function userAdd(argv: string[], io: CommandIo): Promise<number> {
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   try {
     const js = nc.jetstream();
-    const buckets = await openBuckets(js, config.natsReplicas, config.refreshAbsoluteTtlSec);
-    const records = cliRecords(await cliKek(config, buckets.keys, io), io);
+    const { records } = await openCliStore(nc, config, io);
     await putUser(js, records, { username, password_hash: passwordHash, roles, scopes, audiences });
   } finally {
     await nc.close();
