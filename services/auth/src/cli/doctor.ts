@@ -288,6 +288,18 @@ async function ringCheck(kv: KV, kek: Buffer, report: (c: Check) => void): Promi
   }
 }
 
+/**
+ * The buckets whose records carry a MAC: every one that grants authority. Not `AUTHMESH_THROTTLE`: its
+ * counters grant nothing (a NATS writer can raise or reset them, as it can delete any record).
+ */
+const AUTHENTICATED_BUCKETS = [
+  BUCKETS.keys,
+  BUCKETS.users,
+  BUCKETS.clients,
+  BUCKETS.sessions,
+  BUCKETS.refresh,
+];
+
 /** Most records read per bucket by the integrity scan (sessions and refresh tokens can be many). */
 const SCAN_LIMIT = 100_000;
 /** Records named in the report; the rest are counted. */
@@ -302,7 +314,7 @@ async function recordChecks(nc: NatsConnection, kek: Buffer, report: (c: Check) 
   const refused: string[] = [];
   let checked = 0;
   let truncated = false;
-  for (const bucket of Object.values(BUCKETS)) {
+  for (const bucket of AUTHENTICATED_BUCKETS) {
     let kv: KV;
     try {
       kv = await nc.jetstream().views.kv(bucket, { bindOnly: true });
