@@ -9,8 +9,9 @@ import * as grpc from '@grpc/grpc-js';
 import { decodeJwt, SignJWT } from 'jose';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '@authmesh/testing';
-import { Mesh, PASSWORD, runCli, until } from '../support/mesh.js';
+import { authGrpc, type AuthServiceClient } from '@authmesh/proto';
+import { NatsServer, ServiceProcess } from '@authmesh/testing';
+import { authBin, call, Mesh, PASSWORD, runCli, until } from '../support/mesh.js';
 
 const ISSUER = 'http://auth.nats-writer.test';
 let nats: NatsServer;
@@ -172,4 +173,55 @@ describe('a NATS writer without the KEK', () => {
       await keys.put('ring', original); // the authentic ring, for the service's shutdown
     }
   });
+});
+
+describe('in development mode (the KEK stored in NATS)', () => {
+  it('records are sealed and checked the same way: a forged user is refused, a CLI-added one logs in', async () => {
+    const devNats = await NatsServer.start();
+    const env = {
+      NATS_URL: devNats.url,
+      AUTHMESH_ENV: 'development',
+      AUTHMESH_KEK: '',
+      AUTHMESH_KEK_FILE: '',
+      AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
+      AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
+      AUTHMESH_ISSUER: 'http://auth.nats-writer-dev.test',
+      AUTHMESH_SCRYPT_N: '1024',
+      LOG_LEVEL: 'warn',
+    };
+    const auth = await ServiceProcess.start({ args: [authBin, 'serve'], env, name: 'auth-dev' });
+    const client = new (authGrpc().authmesh.v1.AuthService)(
+      auth.grpc,
+      grpc.credentials.createInsecure(),
+    ) as unknown as AuthServiceClient;
+    const devNc = await connect({ servers: devNats.url });
+    try {
+      const added = await runCli(env, ['user', 'add', 'carol', '--scopes', 'echo:read'], `${PASSWORD}\n`);
+      expect(added.code, added.stderr).toBe(0);
+      const users = await devNc.jetstream().views.kv('AUTHMESH_USERS', { bindOnly: true });
+      const carol = (await users.get(nameKey('carol')))!.json<{ record: { password_hash: string } }>();
+      await users.put(
+        nameKey('mallory'),
+        Buffer.from(
+          JSON.stringify({
+            username: 'mallory',
+            password_hash: carol.record.password_hash,
+            roles: [],
+            scopes: ['authmesh:admin'],
+            audiences: [],
+          }),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const login = (username: string) =>
+        call(client, 'IssueToken', { password: { username, password: PASSWORD } });
+      expect((await login('mallory')).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await login('carol')).code).toBe(0);
+    } finally {
+      await devNc.close();
+      (client as unknown as grpc.Client).close();
+      await auth.stop();
+      await devNats.stop();
+    }
+  }, 120_000);
 });
