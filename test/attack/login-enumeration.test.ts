@@ -38,7 +38,9 @@ async function storedHash(username: string): Promise<string> {
   try {
     const kv = await nc.jetstream().views.kv('AUTHMESH_USERS');
     const entry = await kv.get(Buffer.from(username).toString('base64url'));
-    return (JSON.parse(Buffer.from(entry!.value).toString()) as { password_hash: string }).password_hash;
+    // Records are stored sealed: {"v":1,"mac":…,"record":{…}} (services/auth/src/stores/record-mac.ts).
+    const stored = JSON.parse(Buffer.from(entry!.value).toString()) as { record: { password_hash: string } };
+    return stored.record.password_hash;
   } finally {
     await nc.close();
   }
