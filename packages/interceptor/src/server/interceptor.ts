@@ -28,6 +28,7 @@ export interface InterceptorContext {
 }
 
 const BEARER = 'bearer ';
+const BEARER_AS_SENT = 'Bearer ';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The bearer token of the call, undefined when none was sent; throws when the header is unusable. */
@@ -41,7 +42,11 @@ export function bearerToken(metadata: grpc.Metadata, maxTokenBytes: number): str
   if (value.length > maxTokenBytes + 64)
     throw new AuthError('ERR_TOKEN_MALFORMED', 'authorization value too large');
   // RFC 6750 §2.1: "Bearer" 1*SP b64token; the scheme name is case-insensitive (RFC 9110 §11.1).
-  if (value.length <= BEARER.length || value.slice(0, BEARER.length).toLowerCase() !== BEARER) {
+  // `Bearer ` as every client writes it is checked without allocating a lower-cased copy.
+  if (
+    value.length <= BEARER.length ||
+    (!value.startsWith(BEARER_AS_SENT) && value.slice(0, BEARER.length).toLowerCase() !== BEARER)
+  ) {
     throw new AuthError('ERR_TOKEN_MALFORMED', 'not a bearer token');
   }
   const token = value.slice(BEARER.length).trim();
