@@ -49,3 +49,17 @@ export async function benchRevocationFeed({ publicJwk, issuer, natsUrl }) {
   const feed = createRevocationFeed({ servers: natsUrl, keys, issuer });
   return { keys, feed };
 }
+
+/**
+ * The internal pieces of the interceptor's warm path, from the built dist (not part of the package's
+ * API): the bearer-token parser, the verified-token cache behind `createAuthenticator`, and the
+ * principal's binding to a call's Metadata.
+ */
+export async function warmPathParts() {
+  const [{ createAuthenticator }, { bindPrincipal, findPrincipal }, { bearerToken }] = await Promise.all([
+    import(dist('verify/authenticator.js')),
+    import(dist('server/principal.js')),
+    import(dist('server/interceptor.js')),
+  ]);
+  return { createAuthenticator, bindPrincipal, findPrincipal, bearerToken };
+}

@@ -74,6 +74,10 @@ export async function h2loadRun({
       'content-type: application/grpc',
       '-H',
       'te: trailers',
+      // No HPACK dynamic table: every header goes literal on every request, as `authorization` does
+      // from any client (RFC 7541 §7.1.3: it is never indexed). Otherwise h2load indexes a control
+      // header after the first request and sends 2 bytes where the token costs ~400.
+      '--encoder-header-table-size=0',
       `--log-file=${log}`,
     ];
     if (token) args.push('-H', `authorization: Bearer ${token}`);

@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { serveCommands } from '../lib/child.mjs';
-import { tokenSigner } from '../lib/keys.mjs';
+import { tokenSigner, transportControlHeader, transportControlValue } from '../lib/keys.mjs';
 import { pingMessage } from '../lib/bench-proto.mjs';
 
 const identity = (b) => b;
@@ -23,9 +23,17 @@ function client(target) {
   return c;
 }
 
+/**
+ * The transport control: headers as long as `authorization: Bearer <token>`, 64 distinct values used in
+ * turn. The client's HPACK encoder never indexes `authorization` but would index a repeated header
+ * and then send 2 bytes; with more distinct values than its 4 KiB table holds, each goes literal.
+ */
+let pads = [];
+
 function metadataFor(mode, poolState) {
   const md = new grpc.Metadata();
   if (mode === 'warm') md.set('authorization', `Bearer ${warmToken}`);
+  else if (mode === 'pad') md.set(transportControlHeader, pads[poolState.i++ % pads.length]);
   else if (mode === 'cold') {
     if (poolState.i >= pool.length) {
       poolState.i = 0;
@@ -84,6 +92,7 @@ serveCommands(
     init({ privateJwk }) {
       signer = tokenSigner(privateJwk);
       warmToken = signer.sign();
+      pads = Array.from({ length: 64 }, () => transportControlValue(warmToken));
       return { warmToken };
     },
     /** Signs `count` fresh tokens (distinct jti) for the next cold run; returns the signing rate. */

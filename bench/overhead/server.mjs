@@ -1,7 +1,8 @@
 // The overhead bench's server process: one grpc-js Server per interceptor variant, all serving
 // bench.v1.Bench (Public + Authed, same messages), on 127.0.0.1:0. Driven over IPC by run.mjs:
-// `start` → addresses, `snapshot` → {cpuUs, calls} so the parent can compute CPU µs per call.
+// `start` → addresses, `snapshot` → {cpuUs, calls, gcMs} so the parent can compute CPU µs per call.
 import * as grpc from '@grpc/grpc-js';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { importJWK } from 'jose';
 import { loadProto } from '@authmesh/proto';
 import { serveCommands } from '../lib/child.mjs';
@@ -14,6 +15,11 @@ const packageDefinition = loadProto(benchProtoFile);
 const service = grpc.loadPackageDefinition(packageDefinition).bench.v1.Bench.service;
 
 let calls = 0;
+/** Time spent in GC pauses so far, ms (PerformanceObserver 'gc' entries: the pauses the main thread took). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 const echo = (call, cb) => {
   calls++;
   cb(null, call.request);
@@ -90,7 +96,7 @@ serveCommands(
     },
     snapshot() {
       const u = process.cpuUsage();
-      return { cpuUs: u.user + u.system, calls, rssBytes: process.memoryUsage().rss };
+      return { cpuUs: u.user + u.system, calls, gcMs, rssBytes: process.memoryUsage().rss };
     },
   },
   async () => {

@@ -1,12 +1,17 @@
 // Suite 1: per-call overhead. A server process (overhead/server.mjs) with one grpc-js server per
-// variant, a load process (overhead/load.mjs), rounds interleaved across variants so drift hits
-// every variant alike; then h2load against the same servers; then single-core verify rates.
+// variant, a load process (overhead/load.mjs) and h2load. Every figure comes from at least 16 paired
+// short windows (lib/paired.mjs): each pass measures every variant once, in an order rotated by one,
+// and ratios are taken within a pass and reported with their spread (min–max over passes). Server CPU
+// per call is read three ways: the main thread from /proc/<pid>/task/<pid>/schedstat (what slows the
+// event loop), every thread from schedstat, and process.cpuUsage(); GC pauses per call beside them.
 import { fileURLToPath } from 'node:url';
 import { Child } from '../lib/child.mjs';
-import { newSigningKey } from '../lib/keys.mjs';
+import { newSigningKey, transportControlHeader, transportControlValue } from '../lib/keys.mjs';
 import { ensureRevocationStream } from '../lib/stream.mjs';
 import { findH2load, h2loadHint, h2loadRun } from '../lib/h2load.mjs';
-import { median, ratio } from '../lib/stats.mjs';
+import { median } from '../lib/stats.mjs';
+import { MIN_PAIRS, pairedWindows, perPair, spread } from '../lib/paired.mjs';
+import { allThreadsCpuUs, mainThreadCpuUs } from '../lib/proc-cpu.mjs';
 import { pingMessage } from '../lib/bench-proto.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -14,24 +19,61 @@ const AUTHED = '/bench.v1.Bench/Authed';
 const PUBLIC = '/bench.v1.Bench/Public';
 
 /**
- * The variants: which server, which method, which token. The baseline sends the same warm token
- * (so the only difference is the interceptor), but no interceptor reads it.
+ * The variants: which server, which method, which token. Two controls in every table: `bare` (no
+ * interceptor, no token: what a call costs at all) and `publicPadded` (authmesh's public method sent a
+ * literal header as long as `authorization: Bearer <token>`: what carrying the token costs, so that
+ * warm − publicPadded is the interceptor's own work). `quick` variants run in --quick.
  */
 const variants = [
-  { name: 'none', server: 'none', path: AUTHED, mode: 'warm', label: 'no interceptor (baseline)' },
-  { name: 'public', server: 'authmesh', path: PUBLIC, mode: 'none', label: 'authmesh, public method' },
-  // A control (h2load only): the public call with a header as large as `authorization: Bearer <token>`,
-  // so that warm vs this isolates the token check from the cost of carrying the header at all.
+  {
+    name: 'bare',
+    server: 'none',
+    path: AUTHED,
+    mode: 'none',
+    quick: true,
+    label: 'no interceptor, no token',
+  },
+  {
+    name: 'none',
+    server: 'none',
+    path: AUTHED,
+    mode: 'warm',
+    quick: true,
+    label: 'no interceptor, token sent',
+  },
+  {
+    name: 'public',
+    server: 'authmesh',
+    path: PUBLIC,
+    mode: 'none',
+    quick: true,
+    label: 'authmesh, public method, no token',
+  },
   {
     name: 'publicPadded',
     server: 'authmesh',
     path: PUBLIC,
     mode: 'pad',
-    h2loadOnly: true,
-    label: 'authmesh, public method + token-sized header',
+    quick: true,
+    label: 'authmesh, public method + same-length literal header (transport control)',
   },
-  { name: 'warm', server: 'authmesh', path: AUTHED, mode: 'warm', label: 'authmesh, warm token (cache hit)' },
-  { name: 'cold', server: 'authmesh', path: AUTHED, mode: 'cold', label: 'authmesh, new token every call' },
+  {
+    name: 'warm',
+    server: 'authmesh',
+    path: AUTHED,
+    mode: 'warm',
+    quick: true,
+    label: 'authmesh, warm token (cache hit)',
+  },
+  {
+    name: 'cold',
+    server: 'authmesh',
+    path: AUTHED,
+    mode: 'cold',
+    quick: true,
+    grpcOnly: true,
+    label: 'authmesh, new token every call',
+  },
   {
     name: 'warmFeed',
     server: 'authmeshFeed',
@@ -43,14 +85,75 @@ const variants = [
   { name: 'fastjwt', server: 'fastjwt', path: AUTHED, mode: 'warm', label: 'peer: fast-jwt with its cache' },
 ];
 
+/** Which pair figures each row reports: [key, other variant, what the ratio column calls it]. */
+export const comparisons = [
+  ['vsBare', 'bare', 'no token'],
+  ['vsPublic', 'public', 'public'],
+  ['vsControl', 'publicPadded', 'control'],
+  ['vsNone', 'none', 'no interceptor'],
+];
+
+/** Per-call figures of one window from two server snapshots. */
+function perCall(s0, s1) {
+  const served = s1.calls - s0.calls;
+  const per = (a, b) => (served > 0 ? (b - a) / served : NaN);
+  return {
+    served,
+    cpuPerCall: per(s0.cpuUs, s1.cpuUs),
+    mainPerCall: per(s0.mainUs, s1.mainUs),
+    threadsPerCall: per(s0.allUs, s1.allUs),
+    gcPerCall: per(s0.gcMs * 1000, s1.gcMs * 1000),
+  };
+}
+
+/** Medians over windows, pair figures against the controls, and the windows themselves. */
+function summarize(samples, names, labelOf, extra = {}) {
+  const out = {};
+  for (const name of names) {
+    const rs = samples[name];
+    const f = { label: labelOf(name), windows: rs.length, ...extra };
+    for (const k of ['rate', 'p50', 'p99', 'cpuPerCall', 'mainPerCall', 'threadsPerCall', 'gcPerCall'])
+      f[k] = median(rs.map((r) => r[k]));
+    for (const [key, other] of comparisons) {
+      if (other === name || !samples[other]) continue;
+      f[key] = perPair(rs, samples[other], (a, b) => a.rate / b.rate);
+      f[`main${key.slice(2)}`] = perPair(rs, samples[other], (a, b) => a.mainPerCall - b.mainPerCall);
+    }
+    f.perWindow = rs.map((r) => ({
+      rate: r.rate,
+      p99: r.p99,
+      mainPerCall: r.mainPerCall,
+      cpuPerCall: r.cpuPerCall,
+      gcPerCall: r.gcPerCall,
+    }));
+    out[name] = f;
+  }
+  return out;
+}
+
 /** Runs suite 1; `nats` (optional) is a NatsServer for the feed variant. */
-export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
-  const concurrencies = quick ? [64] : [1, 16, 64];
+export async function runOverhead({ rounds, durationMs, quick, nats, log, into = {} }) {
+  const concurrencies = quick ? [64] : [1, 64];
+  const pairs = Math.max(MIN_PAIRS, rounds);
+  // Short windows: many pairs beat few long rounds on a machine whose load moves by the second.
+  const windowMs = Math.min(durationMs, quick ? 500 : 1000);
   const key = newSigningKey();
   const server = new Child(here('./server.mjs'));
   const load = new Child(here('./load.mjs'));
   const verifier = new Child(here('./verify-rate.mjs'));
-  const result = { concurrencies, variants: {}, h2load: {}, verify: {}, notes: [] };
+  const result = Object.assign(into, {
+    concurrencies,
+    pairs,
+    windowMs,
+    variants: {},
+    h2load: {},
+    verify: {},
+    notes: [],
+  });
+  const snapshot = async () => {
+    const s = await server.call('snapshot');
+    return { ...s, mainUs: mainThreadCpuUs(server.pid), allUs: allThreadsCpuUs(server.pid) };
+  };
   try {
     if (nats) await ensureRevocationStream(nats.url);
     const { addrs, unavailable } = await server.call('start', {
@@ -59,72 +162,48 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
     });
     for (const [k, v] of Object.entries(unavailable)) result.notes.push(`${k} variant skipped: ${v}`);
     const { warmToken } = await load.call('init', { privateJwk: key.privateJwk });
-    const active = variants.filter((v) => addrs[v.server] && !v.h2loadOnly);
-    const h2variants = variants.filter((v) => addrs[v.server] && v.mode !== 'cold');
-    const samples = Object.fromEntries(
-      active.map((v) => [v.name, Object.fromEntries(concurrencies.map((c) => [c, []]))]),
-    );
+    result.tokenChars = warmToken.length;
+    const chosen = variants.filter((v) => addrs[v.server] && (!quick || v.quick));
+    const grpcVariants = chosen;
+    const h2variants = chosen.filter((v) => !v.grpcOnly);
+    const labelOf = (name) => variants.find((v) => v.name === name).label;
     const lastRate = {};
 
-    const measure = async (v, c, ms) => {
+    const measureGrpc = (c) => async (v) => {
       if (v.mode === 'cold') {
         // Every call must carry a token the server has never seen: size the pool well above the
         // best rate seen so far (a reused token would be a cache hit; reuse is counted and noted).
         const best = Math.max(8000, ...Object.values(lastRate));
-        const need = Math.ceil((best * ms * 2) / 1000) + 2000;
-        await load.call('presign', { count: need });
+        await load.call('presign', { count: Math.ceil((best * windowMs * 2) / 1000) + 2000 });
       }
-      const s0 = await server.call('snapshot');
+      const s0 = await snapshot();
       const r = await load.call('run', {
         target: addrs[v.server],
         path: v.path,
         concurrency: c,
-        durationMs: ms,
+        durationMs: windowMs,
         mode: v.mode,
       });
-      const s1 = await server.call('snapshot');
+      const s1 = await snapshot();
       if (v.mode === 'cold') lastRate[c] = Math.max(lastRate[c] ?? 0, r.rate);
-      const served = s1.calls - s0.calls;
-      return { ...r, cpuPerCall: served ? (s1.cpuUs - s0.cpuUs) / served : NaN, served };
+      if (r.wrapped) result.notes.push(`cold c=${c}: token pool reused ${r.wrapped}×`);
+      return { ...r, ...perCall(s0, s1) };
     };
 
-    log(`overhead: warm-up of ${active.length} variants`);
-    for (const v of active) await measure(v, 16, Math.min(500, durationMs));
-    for (let round = 0; round < rounds; round++) {
-      for (const c of concurrencies) {
-        for (const v of active) {
-          const r = await measure(v, c, durationMs);
-          samples[v.name][c].push(r);
-          const errs = Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : '';
-          log(
-            `  round ${round + 1} c=${c} ${v.name}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(2)} ms, ${r.cpuPerCall.toFixed(0)} µs CPU/call${errs}`,
-          );
-          if (r.wrapped) result.notes.push(`cold c=${c} round ${round + 1}: token pool reused ${r.wrapped}×`);
-        }
-      }
-    }
-    for (const v of active) {
-      result.variants[v.name] = { label: v.label, byConcurrency: {} };
-      for (const c of concurrencies) {
-        const rs = samples[v.name][c];
-        result.variants[v.name].byConcurrency[c] = {
-          rate: median(rs.map((r) => r.rate)),
-          p50: median(rs.map((r) => r.p50)),
-          p99: median(rs.map((r) => r.p99)),
-          cpuPerCall: median(rs.map((r) => r.cpuPerCall)),
-          errors: rs.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0),
-          perRound: rs.map((r) => ({ rate: r.rate, p50: r.p50, p99: r.p99, cpuPerCall: r.cpuPerCall })),
-        };
-      }
-    }
+    log(`overhead: warm-up of ${grpcVariants.length} variants`);
+    for (const v of grpcVariants) await measureGrpc(16)(v);
     for (const c of concurrencies) {
-      const base = result.variants.none?.byConcurrency[c];
-      const pub = result.variants.public?.byConcurrency[c];
-      for (const v of active) {
-        const f = result.variants[v.name].byConcurrency[c];
-        f.vsNone = ratio(f.rate, base?.rate);
-        f.vsPublic = ratio(f.rate, pub?.rate);
-        f.cpuOverNone = f.cpuPerCall - (base?.cpuPerCall ?? NaN);
+      log(`overhead grpc-js c=${c}: ${pairs} passes × ${grpcVariants.length} windows of ${windowMs} ms`);
+      const samples = await pairedWindows(grpcVariants, pairs, measureGrpc(c));
+      const errs = (name) =>
+        samples[name].reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0);
+      const s = summarize(samples, Object.keys(samples), labelOf);
+      for (const [name, f] of Object.entries(s)) {
+        f.errors = errs(name);
+        (result.variants[name] ??= { label: f.label, byConcurrency: {} }).byConcurrency[c] = f;
+        log(
+          `  c=${c} ${name}: ${Math.round(f.rate)}/s, main ${f.mainPerCall.toFixed(1)} µs/call, process ${f.cpuPerCall.toFixed(1)} µs/call${f.errors ? `, ${f.errors} errors` : ''}`,
+        );
       }
     }
 
@@ -135,52 +214,33 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
       log(h2loadHint);
     } else {
       const streams = 64;
-      const h2 = h2variants;
-      const pad = { 'x-bench-pad': 'x'.repeat(`Bearer ${warmToken}`.length) };
-      const hs = Object.fromEntries(h2.map((v) => [v.name, []]));
-      for (let round = 0; round < rounds; round++) {
-        for (const v of h2) {
-          const s0 = await server.call('snapshot');
-          const r = await h2loadRun({
-            bin,
-            target: addrs[v.server],
-            path: v.path,
-            message: pingMessage,
-            token: v.mode === 'warm' ? warmToken : undefined,
-            headers: v.mode === 'pad' ? pad : {},
-            streams,
-            durationS: durationMs / 1000,
-            warmupS: quick ? 0.25 : 0.5,
-          });
-          const s1 = await server.call('snapshot');
-          const served = s1.calls - s0.calls;
-          // Every request must have reached the handler: h2load cannot see gRPC errors itself.
-          r.served = served;
-          r.cpuPerCall = served ? (s1.cpuUs - s0.cpuUs) / served : NaN;
-          hs[v.name].push(r);
-          log(
-            `  h2load round ${round + 1} ${v.name}: ${Math.round(r.rate)}/s p99 ${r.p99.toFixed(2)} ms, ${r.cpuPerCall.toFixed(0)} µs CPU/call, served ${served}/${r.done}`,
-          );
-        }
-      }
-      for (const v of h2) {
-        const rs = hs[v.name];
-        result.h2load[v.name] = {
-          label: v.label,
+      const pad = { [transportControlHeader]: transportControlValue(warmToken) };
+      const measureH2 = async (v) => {
+        const s0 = await snapshot();
+        const r = await h2loadRun({
+          bin,
+          target: addrs[v.server],
+          path: v.path,
+          message: pingMessage,
+          token: v.mode === 'warm' ? warmToken : undefined,
+          headers: v.mode === 'pad' ? pad : {},
           streams,
-          rate: median(rs.map((r) => r.rate)),
-          p50: median(rs.map((r) => r.p50)),
-          p99: median(rs.map((r) => r.p99)),
-          cpuPerCall: median(rs.map((r) => r.cpuPerCall)),
-          rejected: rs.reduce((n, r) => n + Math.max(0, r.done - r.served), 0),
-          perRound: rs.map((r) => ({ rate: r.rate, p50: r.p50, p99: r.p99, cpuPerCall: r.cpuPerCall })),
-        };
-      }
-      for (const v of h2) {
-        const f = result.h2load[v.name];
-        f.vsNone = ratio(f.rate, result.h2load.none?.rate);
-        f.vsPublic = ratio(f.rate, result.h2load.public?.rate);
-        f.cpuOverNone = f.cpuPerCall - (result.h2load.none?.cpuPerCall ?? NaN);
+          durationS: windowMs / 1000,
+          warmupS: 0.1,
+        });
+        const s1 = await snapshot();
+        return { ...r, ...perCall(s0, s1) };
+      };
+      for (const v of h2variants) await measureH2(v); // connection set-up, JIT
+      log(`overhead h2load: ${pairs} passes × ${h2variants.length} windows of ${windowMs} ms`);
+      const samples = await pairedWindows(h2variants, pairs, measureH2);
+      result.h2load = summarize(samples, Object.keys(samples), labelOf, { streams });
+      for (const [name, f] of Object.entries(result.h2load)) {
+        // Every request must have reached the handler: h2load cannot see gRPC errors itself.
+        f.rejected = samples[name].reduce((n, r) => n + Math.max(0, r.done - r.served), 0);
+        log(
+          `  h2load ${name}: ${Math.round(f.rate)}/s, main ${f.mainPerCall.toFixed(2)} µs/call, process ${f.cpuPerCall.toFixed(2)} µs/call, GC ${f.gcPerCall.toFixed(2)} µs/call`,
+        );
       }
     }
 
@@ -188,8 +248,9 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
     const vi = await verifier.call('init', { privateJwk: key.privateJwk, publicJwk: key.publicJwk });
     if (!vi.authmesh) result.notes.push(`in-process authmesh verify skipped: ${vi.authError}`);
     const vr = [];
-    for (let round = 0; round < rounds; round++) {
-      vr.push(await verifier.call('round', { ms: quick ? 500 : 1000 }));
+    const verifyRounds = Math.max(rounds, 5);
+    for (let round = 0; round < verifyRounds; round++) {
+      vr.push(await verifier.call('round', { ms: quick ? 300 : 1000 }));
       log(
         `  verify round ${round + 1}: ${Object.entries(vr.at(-1))
           .map(([k, v]) => `${k} ${Math.round(v.rate)}/s ${v.cpuUs.toFixed(1)} µs CPU`)
@@ -198,6 +259,13 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log }) {
     }
     for (const k of Object.keys(vr[0]))
       result.verify[k] = { rate: median(vr.map((r) => r[k].rate)), cpuUs: median(vr.map((r) => r[k].cpuUs)) };
+    const wp = await verifier.call('warmPath', { passes: pairs, n: quick ? 100_000 : 300_000 });
+    if (wp) {
+      result.verify.warmPath = spread(wp.deltas);
+      log(`  warm path in-process: ${wp.deltas.map((d) => d.toFixed(2)).join(' ')} µs/call over its control`);
+    }
+    if (result.verify.authmeshCold)
+      result.verify.coldPerCpuSecond = spread(vr.map((r) => r.cryptoVerify.cpuUs / r.authmeshCold.cpuUs));
     return result;
   } finally {
     await Promise.allSettled([server.stop(), load.stop(), verifier.stop()]);

@@ -1,12 +1,15 @@
 // Verification rates on one core, in a process of their own: node:crypto Ed25519 verify (the floor
 // the cold path is judged against), jose jwtVerify, and authmesh's ServerAuth.verify on distinct
-// tokens (cold: full verification) and on one token (warm: cache hit).
+// tokens (cold: full verification) and on one token (warm: cache hit); and the interceptor's warm path
+// itself, in main-thread CPU per call over parsing the same call's metadata.
+import * as grpc from '@grpc/grpc-js';
 import { createPublicKey, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { importJWK, jwtVerify } from 'jose';
 import { loadProto } from '@authmesh/proto';
 import { serveCommands } from '../lib/child.mjs';
-import { benchServerAuth } from '../lib/authmesh.mjs';
+import { benchServerAuth, warmPathParts } from '../lib/authmesh.mjs';
 import { benchProtoFile } from '../lib/bench-proto.mjs';
 import { benchAudience, benchIssuer, tokenSigner } from '../lib/keys.mjs';
 
@@ -15,6 +18,47 @@ let keyObject;
 let joseKey;
 let auth;
 let authError;
+let warmPath;
+
+/** CPU time of this process's main thread so far, ns (schedstat; NaN off Linux). */
+function mainThreadNs() {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The interceptor's warm work on one call, as it runs it: `authorization` parsed from the call's
+ * Metadata, the verified-token cache hit (a fresh token string per call, as grpc-js hands each call
+ * one), the principal bound to the Metadata and read back by the handler. Its control builds the same
+ * Metadata from the same fresh header and stops there.
+ */
+async function setUpWarmPath(token) {
+  const parts = await warmPathParts();
+  const key = {};
+  const principal = await auth.verify(token);
+  const stubKeys = { epoch: 0, get: () => key };
+  const noRevocations = { epoch: 0, isRevoked: () => false };
+  const cache = parts.createAuthenticator(async () => ({ principal, key }), stubKeys, noRevocations, 10_000);
+  await cache.authenticate(token);
+  const header = Buffer.from(`Bearer ${token}`);
+  const metadataOfCall = () => grpc.Metadata.fromHttp2Headers({ authorization: header.toString('latin1') });
+  let seen = 0;
+  const control = (n) => {
+    for (let i = 0; i < n; i++) if (metadataOfCall()) seen++;
+  };
+  const warm = (n) => {
+    for (let i = 0; i < n; i++) {
+      const md = metadataOfCall();
+      const p = cache.cached(parts.bearerToken(md, 8192));
+      parts.bindPrincipal(md, p);
+      if (parts.findPrincipal({ metadata: md }) === p) seen++;
+    }
+  };
+  return { control, warm, seen: () => seen };
+}
 
 /**
  * Runs `fn(i)` for up to `ms` or `max` iterations, `inFlight` at a time when async; returns ops/s
@@ -55,7 +99,27 @@ serveCommands(
       } catch (err) {
         authError = String(err.message ?? err).split('\n')[0];
       }
+      if (auth) warmPath = await setUpWarmPath(signer.sign());
       return { authmesh: !!auth, authError };
+    },
+    /**
+     * The warm path's main-thread CPU µs per call over its control: `passes` pairs, the order
+     * alternating, `n` calls per window. Returns the per-pair differences.
+     */
+    warmPath({ passes, n }) {
+      if (!warmPath) return undefined;
+      const time = (fn) => {
+        const t0 = mainThreadNs();
+        fn(n);
+        return (mainThreadNs() - t0) / n / 1000;
+      };
+      for (let i = 0; i < 3; i++) (time(warmPath.warm), time(warmPath.control)); // JIT
+      const deltas = [];
+      for (let p = 0; p < passes; p++) {
+        if (p % 2) deltas.push(-time(warmPath.control) + time(warmPath.warm));
+        else deltas.push(time(warmPath.warm) - time(warmPath.control));
+      }
+      return { deltas, checked: warmPath.seen() > 0 };
     },
     /** One round of every rate; `ms` per measurement. */
     async round({ ms }) {
