@@ -4,11 +4,11 @@
 // itself, in main-thread CPU per call over parsing the same call's metadata.
 import * as grpc from '@grpc/grpc-js';
 import { createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { importJWK, jwtVerify } from 'jose';
 import { loadProto } from '@authmesh/proto';
 import { serveCommands } from '../lib/child.mjs';
+import { mainThreadCpuUs } from '../lib/proc-cpu.mjs';
 import { benchServerAuth, warmPathParts } from '../lib/authmesh.mjs';
 import { benchProtoFile } from '../lib/bench-proto.mjs';
 import { benchAudience, benchIssuer, tokenSigner } from '../lib/keys.mjs';
@@ -19,15 +19,6 @@ let joseKey;
 let auth;
 let authError;
 let warmPath;
-
-/** CPU time of this process's main thread so far, ns (schedstat; NaN off Linux). */
-function mainThreadNs() {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
-  } catch {
-    return NaN;
-  }
-}
 
 /**
  * The interceptor's warm work on one call, as it runs it: `authorization` parsed from the call's
@@ -109,9 +100,9 @@ serveCommands(
     warmPath({ passes, n }) {
       if (!warmPath) return undefined;
       const time = (fn) => {
-        const t0 = mainThreadNs();
+        const t0 = mainThreadCpuUs(process.pid);
         fn(n);
-        return (mainThreadNs() - t0) / n / 1000;
+        return (mainThreadCpuUs(process.pid) - t0) / n;
       };
       for (let i = 0; i < 3; i++) (time(warmPath.warm), time(warmPath.control)); // JIT
       const deltas = [];
