@@ -72,7 +72,10 @@ export async function connectNats(
       name: options.name,
       timeout: options.timeoutMs ?? 5000,
       maxReconnectAttempts: options.reconnectForever === false ? 0 : -1,
-      reconnectTimeWait: 500,
+      // Back within about half a second of the server; a server that stays down sees one attempt per
+      // 250–500 ms from each process, spread by the jitter rather than in lockstep.
+      reconnectTimeWait: 250,
+      reconnectJitter: 250,
     });
   } catch (cause) {
     const code = (cause as { code?: string }).code ?? (cause as Error).message;

@@ -66,6 +66,24 @@ describe('revocation event codec', () => {
     }
   });
 
+  it('accepts only the low-S form of an ES256 signature (no second encoding of one event)', async () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    for (let i = 0; i < 8; i++) {
+      const jws = await signRevocationEvent({ ...claims, value: `v${i}` }, ecKey, ISS);
+      const dot = jws.lastIndexOf('.');
+      const sig = Buffer.from(jws.slice(dot + 1), 'base64url');
+      const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+      expect(s <= N >> 1n).toBe(true); // the signer normalizes
+      // (r, n − s) verifies mathematically; it must be refused.
+      Buffer.from((N - s).toString(16).padStart(64, '0'), 'hex').copy(sig, 32);
+      const high = `${jws.slice(0, dot + 1)}${sig.toString('base64url')}`;
+      expect(await verifyRevocationEvent(jws, store(), ISS)).toMatchObject({ value: `v${i}` });
+      await expect(verifyRevocationEvent(high, store(), ISS)).rejects.toMatchObject({
+        code: 'ERR_EVENT_SIGNATURE',
+      });
+    }
+  });
+
   it('accepts a key known only after a refresh (resolve)', async () => {
     const late = generateKeyPairSync('ed25519');
     const ks = keyStore([], [vk('new', 'EdDSA', late.publicKey)]);

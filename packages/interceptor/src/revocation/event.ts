@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader } from 'jose';
+import { isLowS, toLowS } from '../verify/low-s.js';
 import { verifyCompactSignature } from '../verify/signature.js';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -83,9 +84,13 @@ export async function signRevocationEvent(
     throw new TypeError('key.kid must be a non-empty string');
   if (typeof issuer !== 'string' || issuer === '') throw new TypeError('issuer must be a non-empty string');
   const payload = new TextEncoder().encode(JSON.stringify({ ...claims, iss: issuer }));
-  return new CompactSign(payload)
+  const jws = await new CompactSign(payload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: REVOCATION_EVENT_TYP })
     .sign(key.privateKey);
+  if (key.alg !== 'ES256') return jws;
+  // Verifiers accept the low-S form only (see verify/low-s.ts).
+  const dot = jws.lastIndexOf('.');
+  return `${jws.slice(0, dot + 1)}${Buffer.from(toLowS(Buffer.from(jws.slice(dot + 1), 'base64url'))).toString('base64url')}`;
 }
 
 /**
@@ -121,7 +126,11 @@ export async function verifyRevocationEvent(
     throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg does not match its key');
   const dot = jws.indexOf('.');
   const lastDot = jws.lastIndexOf('.');
-  if (!COMPACT_JWS.test(jws) || !verifyCompactSignature(key.alg, key.key, jws, lastDot)) {
+  if (
+    !COMPACT_JWS.test(jws) ||
+    (key.alg === 'ES256' && !isLowS(Buffer.from(jws.slice(lastDot + 1), 'base64url'))) ||
+    !verifyCompactSignature(key.alg, key.key, jws, lastDot)
+  ) {
     throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify');
   }
   const payload = Buffer.from(jws.slice(dot + 1, lastDot), 'base64url');

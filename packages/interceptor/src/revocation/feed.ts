@@ -60,6 +60,9 @@ export interface NatsRevocationFeed extends RevocationFeed {
   readonly droppedEvents: number;
 }
 
+/** After a reconnect, the consumer and stream check are retried this often, this many times. */
+const RESUME_RETRY_MS = 100;
+const RESUME_ATTEMPTS = 50;
 /** Parked events kept per class (see ParkedEvents). */
 const PARK_LIMITS = { announced: 256, other: 4096 };
 /** Without a key store that reports its loads, a parked event is given up after this long, ms. */
@@ -229,10 +232,7 @@ class Feed implements NatsRevocationFeed {
       if (!this.o.connection) await nc.close();
       return;
     }
-    this.stopWatching = watchReconnects(nc, () => {
-      if (this.consumer?.started) void this.consumer.restart(this.progress.consumed + 1, true);
-      void this.check();
-    });
+    this.stopWatching = watchReconnects(nc, () => void this.resume());
     // Fast path for live events: a core subscription sees each publish at once, even while the JetStream
     // consumer is being re-created (a cluster electing a leader). The stream stays the source of truth
     // (replay, resume, no gap); an event seen here first is verified once and skipped there.
@@ -368,19 +368,37 @@ class Feed implements NatsRevocationFeed {
     this.settle();
   }
 
-  /** Periodic cheap check (stream info): keeps the staleness clock, follows a recreated or aged stream, unsticks the consumer. */
-  private async check(): Promise<void> {
-    if (this.checking || this.closed || !this.jsm || !this.consumer) return;
+  /**
+   * After a reconnect: re-create the consumer from where we are and check the stream at once, retrying
+   * every 100 ms for a few seconds while JetStream is not answering yet (a restarted server, a cluster
+   * electing a leader), so the feed is current again within a fraction of a second of NATS being back.
+   */
+  private async resume(): Promise<void> {
+    let consumerOk = !this.consumer?.started;
+    let checked = false;
+    for (let i = 0; i < RESUME_ATTEMPTS && !this.closed && !(consumerOk && checked); i++) {
+      if (i > 0) await delay(RESUME_RETRY_MS);
+      if (!consumerOk) consumerOk = await this.consumer!.restart(this.progress.consumed + 1, true);
+      if (!checked) checked = await this.check();
+    }
+  }
+
+  /**
+   * Periodic cheap check (stream info): keeps the staleness clock, follows a recreated or aged stream,
+   * unsticks the consumer. True when the stream answered.
+   */
+  private async check(): Promise<boolean> {
+    if (this.checking || this.closed || !this.jsm || !this.consumer) return false;
     this.retryParked();
     this.checking = true;
     const t = performance.now();
     try {
       const info = await this.jsm.streams.info(this.o.stream);
-      if (this.closed) return;
+      if (this.closed) return true;
       const { first_seq: first, last_seq: last } = info.state;
       if (this.identity.isNew(info, this.progress.consumed)) {
         this.recreated(info, t);
-        return;
+        return true;
       }
       this.identity.adopt(info);
       this.agedOut(first);
@@ -388,11 +406,13 @@ class Feed implements NatsRevocationFeed {
       this.settle();
       if (this.progress.caughtUp(last)) {
         this.behindSince = undefined;
-        return;
+        return true;
       }
       if (this.progress.consumed < last) await this.notDelivered(last, t);
+      return true;
     } catch {
       // NATS unreachable or the stream missing: the feed is not known current; staleness grows.
+      return false;
     } finally {
       this.checking = false;
     }

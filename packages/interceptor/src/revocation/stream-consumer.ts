@@ -14,7 +14,7 @@ export class StreamConsumer {
   restarts = 0;
   private generation = 0;
   private messages: ConsumerMessages | undefined;
-  private restarting: { since: number; done: Promise<void> } | undefined;
+  private restarting: { since: number; done: Promise<boolean> } | undefined;
   private stopped = false;
 
   constructor(
@@ -49,15 +49,20 @@ export class StreamConsumer {
     if (this.stopped) this.messages.stop();
   }
 
-  /** Re-creates the consumer from `fromSeq`; one at a time, a stuck attempt is superseded. Never rejects. */
-  restart(fromSeq: number, force = false): Promise<void> {
+  /**
+   * Re-creates the consumer from `fromSeq`; one at a time, a stuck attempt is superseded. Resolves
+   * whether it was created; never rejects.
+   */
+  restart(fromSeq: number, force = false): Promise<boolean> {
     const now = performance.now();
     if (!force && this.restarting && now - this.restarting.since < RESTART_SUPERSEDE_MS)
       return this.restarting.done;
     this.restarts++;
     const done = this.start(fromSeq)
+      .then(() => true)
       .catch(() => {
-        // Not reachable yet (e.g. a cluster electing a new leader): the feed's periodic check retries.
+        // Not reachable yet (e.g. a cluster electing a new leader): the feed retries.
+        return false;
       })
       .finally(() => {
         if (this.restarting?.done === done) this.restarting = undefined;
