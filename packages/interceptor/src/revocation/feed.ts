@@ -14,7 +14,7 @@ import type {
   RevocationSubject,
 } from './revocation.types.js';
 import { StalenessClock } from './staleness-clock.js';
-import { API_TIMEOUT_MS, nextStoredSequence, StreamConsumer } from './stream-consumer.js';
+import { nextStoredSequence, StreamConsumer } from './stream-consumer.js';
 import { StreamIdentity } from './stream-identity.js';
 import { REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
 import { KeysRotatedListener } from './keys-rotated.js';
@@ -60,6 +60,8 @@ export interface NatsRevocationFeed extends RevocationFeed {
   readonly droppedEvents: number;
 }
 
+/** Timeout of stream info and message reads, ms. */
+const CHECK_TIMEOUT_MS = 750;
 /** After a reconnect, the consumer and stream check are retried this often, this many times. */
 const RESUME_RETRY_MS = 100;
 const RESUME_ATTEMPTS = 50;
@@ -252,7 +254,9 @@ class Feed implements NatsRevocationFeed {
     for (;;) {
       if (this.closed) return;
       try {
-        this.jsm ??= await nc.jetstreamManager({ timeout: API_TIMEOUT_MS });
+        // Stream info and message reads answer in milliseconds; a request lost to a restarting server
+        // should be retried soon rather than waited for (the check runs every second anyway).
+        this.jsm ??= await nc.jetstreamManager({ timeout: CHECK_TIMEOUT_MS });
         t = performance.now();
         info = await this.jsm.streams.info(this.o.stream);
         break;
@@ -378,8 +382,12 @@ class Feed implements NatsRevocationFeed {
     let checked = false;
     for (let i = 0; i < RESUME_ATTEMPTS && !this.closed && !(consumerOk && checked); i++) {
       if (i > 0) await delay(RESUME_RETRY_MS);
-      if (!consumerOk) consumerOk = await this.consumer!.restart(this.progress.consumed + 1, true);
-      if (!checked) checked = await this.check();
+      // Side by side: a consumer create lost to a server still starting must not delay the check
+      // that makes the feed current again (live events meanwhile arrive on the core subscription).
+      [consumerOk, checked] = await Promise.all([
+        consumerOk || this.consumer!.restart(this.progress.consumed + 1, true),
+        checked || this.check(),
+      ]);
     }
   }
 
