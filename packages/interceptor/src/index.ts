@@ -63,3 +63,12 @@ export {
   type TlsSettings,
 } from './tls.js';
 export { authmeshMetrics, type AuthmeshMetrics, type AuthmeshMetricsOptions } from './metrics.js';
+export {
+  parseAnnouncement,
+  PACKAGE_VERSION,
+  MESH_SUBJECT_PREFIX,
+  MESH_ANNOUNCE_SUBJECT,
+  MESH_GOODBYE_SUBJECT,
+  MAX_ANNOUNCE_PERIOD_MS,
+  type MeshAnnouncement,
+} from './mesh/index.js';

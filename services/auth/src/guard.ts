@@ -55,6 +55,8 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     keys: keyStore,
     issuer,
     name: 'authmesh-auth-revocations',
+    // The auth service enforces revocations on its own callers too: it is an instance of the mesh.
+    audience: options.audience,
   });
   const auth = createServerAuth({
     issuer,

@@ -21,6 +21,11 @@ export interface AuthMetrics {
   recordRefused(bucket: string): void;
   /** 1 while NATS is connected (sampled at scrape time). */
   trackNats(connected: () => boolean): void;
+  /**
+   * Mesh gauges, sampled at scrape time: live instances per audience and the worst lag (stream last
+   * sequence minus the lowest applied sequence of a live instance).
+   */
+  trackMesh(source: MeshGaugeSource): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -28,6 +33,12 @@ export interface AuthMetrics {
 export interface AuthMetricsOptions {
   /** `AUTHMESH_ENV` in effect, exposed as `authmesh_auth_mode{mode}` 1. */
   mode: string;
+}
+
+/** What the mesh gauges read (the live set and the stream), at scrape time only. */
+export interface MeshGaugeSource {
+  instances(): { audience?: string; applied_sequence?: unknown }[];
+  streamLastSequence(): Promise<number>;
 }
 
 /** A registry of its own (not the global one), so several services in one test process don't collide. */
@@ -83,8 +94,36 @@ export function createAuthMetrics(options: AuthMetricsOptions): AuthMetrics {
       this.set(natsUp() ? 1 : 0);
     },
   });
+  let mesh: MeshGaugeSource | undefined;
+  new Gauge({
+    name: 'authmesh_mesh_live_instances',
+    help: 'Live protected-service instances heard on authmesh.mesh.>, by audience',
+    labelNames: ['audience'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const i of mesh?.instances() ?? [])
+        counts.set(i.audience ?? '', (counts.get(i.audience ?? '') ?? 0) + 1);
+      for (const [audience, n] of counts) this.set({ audience }, n);
+    },
+  });
+  new Gauge({
+    name: 'authmesh_mesh_worst_lag',
+    help: 'Revocation-stream events the furthest-behind live instance has not applied',
+    registers: [registry],
+    async collect() {
+      if (!mesh) return this.set(0);
+      const instances = mesh.instances();
+      const last = await mesh.streamLastSequence().catch(() => undefined);
+      if (last === undefined || instances.length === 0) return this.set(0);
+      const lowest = Math.min(...instances.map((i) => Number(i.applied_sequence ?? 0)));
+      this.set(Math.max(0, last - lowest));
+    },
+  });
   return {
     registry,
+    trackMesh: (source) => (mesh = source),
     countMints: (minter) => ({
       async mint(request) {
         const t = await minter.mint(request);

@@ -28,6 +28,7 @@ import {
   ensureRevocationStream,
   KEYS_ROTATED_SUBJECT,
   openBuckets,
+  REVOCATION_STREAM,
   retryJetStreamSetup,
   trackConnection,
 } from './nats.js';
@@ -211,6 +212,10 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     });
     const rpc = await createAuthHandlers(context);
     cleanup.push(() => rpc.close());
+    metrics.trackMesh({
+      instances: () => rpc.mesh.instances(),
+      streamLastSequence: async () => (await jsm.streams.info(REVOCATION_STREAM)).state.last_seq,
+    });
 
     const server = new grpc.Server({ interceptors: [guard.interceptor] });
     server.addService(authGrpc().authmesh.v1.AuthService.service, rpc.handlers);

@@ -21,6 +21,8 @@ export interface EchoConfig {
   allowInsecureTransport: boolean;
   /** `ECHO_METRICS_ADDR`: where `GET /metrics` (Prometheus) is served; unset: no metrics endpoint. */
   metricsAddr: string | undefined;
+  /** `AUTHMESH_MESH_ANNOUNCE_MS`: period of this instance's mesh announcements (50..2000, default 2000). */
+  meshAnnounceMs: number;
 }
 
 /** Parses the environment; a bad value throws an Error naming the variable. */
@@ -46,7 +48,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchoConfig {
   if (!['', 'true', 'false', '1', '0'].includes(insecure)) {
     throw new Error(`AUTHMESH_ALLOW_INSECURE_TRANSPORT must be true or false, got "${insecure}"`);
   }
+  const meshAnnounceMs = num('AUTHMESH_MESH_ANNOUNCE_MS', 2000);
+  if (meshAnnounceMs < 50 || meshAnnounceMs > 2000)
+    throw new Error(`AUTHMESH_MESH_ANNOUNCE_MS must be from 50 to 2000 (ms), got "${meshAnnounceMs}"`);
   return {
+    meshAnnounceMs,
     grpcAddr: env.ECHO_GRPC_ADDR || '127.0.0.1:50061',
     audience: env.AUTHMESH_AUDIENCE || 'echo',
     issuer: env.AUTHMESH_ISSUER || 'http://127.0.0.1:8080',

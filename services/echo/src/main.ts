@@ -55,6 +55,9 @@ const feed = createRevocationFeed({
   issuer: config.issuer,
   maxStalenessMs: config.maxStalenessMs,
   stalePolicy: config.stalePolicy,
+  // Announced on authmesh.mesh.> so `authmesh revoke --wait` and `mesh status` can name this service.
+  audience: config.audience,
+  announceIntervalMs: config.meshAnnounceMs,
 });
 metrics.watchFeed(feed);
 // Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto.

@@ -22,3 +22,12 @@ export type {
   MethodRule as MethodRuleMessage,
   MethodRule__Output as MethodRuleMessage__Output,
 } from './gen/authmesh/v1/MethodRule.js';
+export type { MeshInstance, MeshInstance__Output } from './gen/authmesh/v1/MeshInstance.js';
+export type {
+  GetMeshStatusRequest,
+  GetMeshStatusRequest__Output,
+} from './gen/authmesh/v1/GetMeshStatusRequest.js';
+export type {
+  GetMeshStatusResponse,
+  GetMeshStatusResponse__Output,
+} from './gen/authmesh/v1/GetMeshStatusResponse.js';

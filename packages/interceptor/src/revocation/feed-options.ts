@@ -1,5 +1,10 @@
 import type { NatsConnection } from 'nats';
 import type { KeyStore } from '../jwks/key-store.types.js';
+import {
+  MAX_ANNOUNCE_PERIOD_MS,
+  MAX_ANNOUNCEMENT_FIELD,
+  MIN_ANNOUNCE_PERIOD_MS,
+} from '../mesh/announcement.js';
 import { natsServersWithCredentials, type NatsServersWithCredentials } from './nats-url.js';
 
 /** Options of {@link createRevocationFeed}. */
@@ -42,6 +47,13 @@ export interface RevocationFeedOptions {
    * token matches one). Bounds the CPU and NATS requests the verification takes.
    */
   pendingVerifyPerSec?: number;
+  /**
+   * The audience the service accepts (`AUTHMESH_AUDIENCE`), announced on `authmesh.mesh.>` so the auth
+   * service can report which services applied a revocation (default '': unnamed).
+   */
+  audience?: string;
+  /** Period of the mesh announcements, ms (default 2000, at most 2000; tests use less). */
+  announceIntervalMs?: number;
 }
 
 /** Options after defaults and validation. */
@@ -59,6 +71,8 @@ export interface ParsedFeedOptions {
   coreFastPath: boolean;
   graceSec: number;
   pendingVerifyPerSec: number;
+  audience: string;
+  announceIntervalMs: number;
 }
 
 /** Validates once, at construction: a bad option is a TypeError naming it. */
@@ -124,7 +138,21 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
   const pendingVerifyPerSec = o.pendingVerifyPerSec ?? 2000;
   if (!Number.isFinite(pendingVerifyPerSec) || pendingVerifyPerSec < 0)
     throw new TypeError('pendingVerifyPerSec must be a number >= 0');
+  const audience = o.audience ?? '';
+  if (typeof audience !== 'string' || audience.length > MAX_ANNOUNCEMENT_FIELD)
+    throw new TypeError(`audience must be a string of at most ${MAX_ANNOUNCEMENT_FIELD} characters`);
+  const announceIntervalMs = o.announceIntervalMs ?? MAX_ANNOUNCE_PERIOD_MS;
+  if (
+    !Number.isInteger(announceIntervalMs) ||
+    announceIntervalMs < MIN_ANNOUNCE_PERIOD_MS ||
+    announceIntervalMs > MAX_ANNOUNCE_PERIOD_MS
+  )
+    throw new TypeError(
+      `announceIntervalMs must be an integer from ${MIN_ANNOUNCE_PERIOD_MS} to ${MAX_ANNOUNCE_PERIOD_MS}`,
+    );
   return {
+    audience,
+    announceIntervalMs,
     graceSec,
     pendingVerifyPerSec,
     coreFastPath,

@@ -18,6 +18,7 @@ import { nextStoredSequence, StreamConsumer } from './stream-consumer.js';
 import { StreamIdentity } from './stream-identity.js';
 import { REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
 import { KeysRotatedListener } from './keys-rotated.js';
+import { MeshAnnouncer } from '../mesh/announcer.js';
 
 export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } from './subjects.js';
 
@@ -113,9 +114,20 @@ class Feed implements NatsRevocationFeed {
   private readyFlag = false;
   private startedAt = 0;
   private replayMs: number | undefined;
+  /** Tells the auth service (authmesh.mesh.>) what this feed has applied; see ../mesh/announcer.ts. */
+  private readonly announcer: MeshAnnouncer;
 
   constructor(private readonly o: ParsedFeedOptions) {
     this.stalePolicy = o.stalePolicy;
+    this.announcer = new MeshAnnouncer({
+      audience: o.audience,
+      periodMs: o.announceIntervalMs,
+      state: {
+        appliedSequence: () => this.progress.applied,
+        isStale: () => this.clock.isStale(),
+        epoch: () => this.set.epoch,
+      },
+    });
     this.clock = new StalenessClock(o.maxStalenessMs);
     this.set = new RevocationSet({
       graceSec: o.graceSec,
@@ -209,6 +221,7 @@ class Feed implements NatsRevocationFeed {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.announcer.close();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.verifier.stop();
@@ -271,6 +284,7 @@ class Feed implements NatsRevocationFeed {
     this.consumer = new StreamConsumer(nc, this.o.stream, (m) => this.onMessage(m));
     await this.consumer.start(1);
     this.settle();
+    this.announcer.start(nc);
     this.timer = setInterval(() => void this.check(), this.o.checkIntervalMs);
     this.timer.unref();
   }
@@ -322,6 +336,7 @@ class Feed implements NatsRevocationFeed {
 
   /** After progress: caught up with the latest mark → current; the first time → ready. */
   private settle(): void {
+    this.announcer.changed();
     if (this.closed || !this.progress.caughtUp(this.clock.end)) return;
     this.clock.caughtUp();
     if (this.readyFlag || !this.consumer?.started) return;

@@ -3,6 +3,7 @@ import { CLIENT_ADD_USAGE, clientAdd } from './client-add.js';
 import { doctor } from './doctor.js';
 import { keysList } from './keys-list.js';
 import { keysRotate } from './keys-rotate.js';
+import { meshStatus } from './mesh-status.js';
 import { REVOKE_USAGE, revokeCommand } from './revoke.js';
 import { serve } from './serve.js';
 import { tokenInspect } from './token-inspect.js';
@@ -27,10 +28,12 @@ export const commands: readonly Command[] = [
   keysList,
   {
     name: 'revoke',
-    summary: 'revoke a subject, session, token id, key or everything, and broadcast it',
+    summary:
+      'revoke a subject, session, token id, key or everything, and broadcast it (--wait: until the mesh applied it)',
     usage: `usage: ${REVOKE_USAGE}`,
     run: revokeCommand,
   },
+  meshStatus,
   tokenInspect,
   doctor,
 ];

@@ -12,10 +12,12 @@ import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
 import { openCliStore, storedLifetimes } from './store.js';
 import { createAudit } from '../audit.js';
+import { knownMesh } from '../mesh/known-mesh.js';
+import { MAX_REVOKE_WAIT_MS } from '../mesh/mesh-view.js';
 
 /** Usage line of `authmesh revoke`. */
 export const REVOKE_USAGE =
-  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]';
+  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R] [--wait MS]';
 
 /**
  * `authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]`: the same path
@@ -33,6 +35,7 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
       key: { type: 'string' },
       all: { type: 'boolean' },
       reason: { type: 'string' },
+      wait: { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument\nusage: ${REVOKE_USAGE}`);
@@ -51,10 +54,27 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   const reason = values.reason ?? 'revoked by operator';
   if (reason.length > 200) throw new UsageError('--reason is too long (max 200 characters)');
 
+  let waitMs = 0;
+  if (values.wait !== undefined) {
+    waitMs = Number(values.wait);
+    if (!Number.isInteger(waitMs) || waitMs < 1 || waitMs > MAX_REVOKE_WAIT_MS)
+      throw new UsageError(`--wait must be a number of milliseconds from 1 to ${MAX_REVOKE_WAIT_MS}`);
+  }
+
   const config = loadConfig(io.env);
-  const response = await revokeWithConfig(config, target, reason, io);
+  const response = await revokeWithConfig(config, target, reason, io, waitMs);
   io.stdout.write(`${JSON.stringify({ event: 'revoked', ...response })}\n`);
-  return 0;
+  if (waitMs === 0) return 0;
+  const seq = Number(response.sequence);
+  io.stderr.write(`applied by ${response.applied?.length ?? 0} instance(s) within ${waitMs} ms\n`);
+  for (const p of response.pending ?? []) {
+    const lag = seq - Number(p.applied_sequence ?? 0);
+    io.stderr.write(
+      `pending: ${p.instance_id} audience=${p.audience || '-'} label=${p.label || '-'} applied_sequence=${String(p.applied_sequence)} lag=${lag}\n`,
+    );
+  }
+  // Non-zero: some instance that was live did not confirm the revocation in time.
+  return (response.pending?.length ?? 0) > 0 ? 1 : 0;
 }
 
 async function revokeWithConfig(
@@ -62,10 +82,19 @@ async function revokeWithConfig(
   target: RevocationTarget,
   reason: string,
   io: CommandIo,
+  waitMs: number,
 ): Promise<RevokeResponse> {
   const log = pino({ level: 'warn' }, pino.destination(2));
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
+  let mesh: Awaited<ReturnType<typeof knownMesh>> | undefined;
   try {
+    if (waitMs > 0) {
+      mesh = await knownMesh(nc);
+      if (mesh.source === 'listened')
+        io.stderr.write(
+          'no auth replica answered the mesh roster request: listened for announcements instead\n',
+        );
+    }
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const store = await openCliStore(nc, config, io);
@@ -102,7 +131,9 @@ async function revokeWithConfig(
         successorKey: kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
         integrity: records,
       });
-      const done = await applyRevocation(
+      // The instances live before the publication are the ones that must confirm it.
+      const live = mesh?.live.liveIds();
+      const applied = await applyRevocation(
         {
           sessions,
           keys,
@@ -113,6 +144,10 @@ async function revokeWithConfig(
         target,
         reason,
       );
+      const done =
+        mesh && live
+          ? { ...applied, ...(await mesh.live.waitApplied(live, Number(applied.sequence), waitMs)) }
+          : applied;
       // The same audit event as the Revoke RPC (the service's metrics count it from this subject).
       createAudit({ nc }).record({
         event: 'revoked',
@@ -123,6 +158,7 @@ async function revokeWithConfig(
       await keys.close();
     }
   } finally {
+    mesh?.live.close();
     await nc.flush().catch(() => undefined);
     await nc.close();
   }

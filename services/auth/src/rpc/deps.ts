@@ -6,6 +6,7 @@ import type { SessionStore } from '../stores/sessions.js';
 import type { UserStore } from '../stores/users.js';
 import type { PeerResolver } from '../peer.js';
 import type { LoginThrottle } from '../throttle.js';
+import type { MeshView } from '../mesh/mesh-view.js';
 
 /** What the RPC handlers need of ../revocations.ts (its `RevocationPublisher`). */
 export interface Revoker {
@@ -41,6 +42,8 @@ export interface RpcDeps {
   readonly peers: PeerResolver;
   readonly revocations: Revoker;
   readonly settings: GrantSettings;
+  /** The live protected-service instances (announcements on authmesh.mesh.>). */
+  readonly mesh: MeshView;
 }
 
 /** Unix seconds now. */

@@ -10,6 +10,9 @@ import { LoginThrottle } from '../throttle.js';
 import type { GrantSettings, RpcDeps } from './deps.js';
 import { exchangeToken } from './exchange-token.js';
 import { getJwks } from './get-jwks.js';
+import { getMeshStatus } from './get-mesh-status.js';
+import { LiveSet } from '../mesh/live-set.js';
+import { serveRoster } from '../mesh/roster.js';
 import { issueToken } from './issue-token.js';
 import { refresh } from './refresh.js';
 import { revoke } from './revoke.js';
@@ -43,8 +46,11 @@ export function grantSettings(config: AuthServiceContext['config']): GrantSettin
  */
 export async function createAuthHandlers(
   ctx: AuthServiceContext,
-): Promise<{ handlers: AuthServiceHandlers; close(): Promise<void> }> {
+): Promise<{ handlers: AuthServiceHandlers; mesh: LiveSet; close(): Promise<void> }> {
   const { config } = ctx;
+  const mesh = new LiveSet();
+  mesh.subscribe(ctx.nc);
+  const roster = serveRoster(ctx.nc, mesh);
   const [users, clients, sessions, throttle, revocations] = await Promise.all([
     UserStore.open(ctx.js, ctx.records),
     ClientStore.open(ctx.js, ctx.records),
@@ -83,6 +89,7 @@ export async function createAuthHandlers(
     peers: new PeerResolver(config.trustedProxies),
     revocations,
     settings: grantSettings(config),
+    mesh,
   };
   const handlers: AuthServiceHandlers = {
     IssueToken: unary('IssueToken', ctx.log, issueToken(deps)),
@@ -90,10 +97,14 @@ export async function createAuthHandlers(
     Revoke: unary('Revoke', ctx.log, revoke(deps)),
     ExchangeToken: unary('ExchangeToken', ctx.log, exchangeToken(deps)),
     GetJwks: unary('GetJwks', ctx.log, getJwks(deps)),
+    GetMeshStatus: unary('GetMeshStatus', ctx.log, getMeshStatus(deps)),
   };
   return {
     handlers,
+    mesh,
     async close() {
+      roster.unsubscribe();
+      mesh.close();
       await Promise.all([users.close(), clients.close()]);
     },
   };

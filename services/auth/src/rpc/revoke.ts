@@ -9,6 +9,7 @@ import {
   type RevocationTarget,
 } from './apply-revocation.js';
 import { hasAdminAuthority } from './authority.js';
+import { MAX_REVOKE_WAIT_MS } from '../mesh/mesh-view.js';
 import type { RpcDeps } from './deps.js';
 import { invalidArgument, permissionDenied, unauthenticated } from './errors.js';
 import { MAX_TOKEN_BYTES, optionalField, requireField } from './validate.js';
@@ -42,23 +43,44 @@ export function revoke(deps: RpcDeps) {
   ): Promise<RevokeResponse> => {
     const caller = findPrincipal(call);
     const reason = optionalField(request.reason, 'reason', MAX_REASON_BYTES) || 'revoked';
-    if (!caller) return revokeByPossession(deps, request, reason);
-    const target = await resolveTarget(deps, request, caller);
-    // A delegated (exchanged) token acts for its subject but is not the subject: it may revoke itself,
-    // never the subject's session or every token of the subject (RFC 8693 §4.1: `act` is not `sub`).
-    const own =
-      target.own && (caller.act === undefined || (target.kind === 'jti' && target.value === caller.jti));
-    if (!own && !hasAdminAuthority(caller)) throw permissionDenied('not allowed to revoke this');
-    const done = await applyRevocation(revocationDeps(deps), target, reason);
-    // The target is an identifier (the jti of a token target, never the token); the caller is who asked.
-    deps.ctx.audit?.record({
-      event: 'revoked',
-      sub: caller.sub,
-      client_id: caller.clientId,
-      reason: `${target.kind}${target.value ? ` ${target.value}` : ''}: ${reason}`,
-    });
-    return done;
+    const waitMs = request.wait_ms ?? 0;
+    if (waitMs > MAX_REVOKE_WAIT_MS) throw invalidArgument(`wait_ms must be at most ${MAX_REVOKE_WAIT_MS}`);
+    // The receipt lists the mesh's instances (ids, hosts, audiences): an admin's view, not a user's.
+    if (waitMs > 0 && !(caller && hasAdminAuthority(caller)))
+      throw permissionDenied('wait_ms requires scope authmesh:admin');
+    // Without wait_ms nothing is added to the durable path; with it, the instances live before the
+    // publication are the ones that must confirm (a later one replays the event anyway).
+    const live = waitMs > 0 ? deps.mesh.liveIds() : undefined;
+    const done = caller
+      ? await revokeAsCaller(deps, request, reason, caller)
+      : await revokeByPossession(deps, request, reason);
+    if (!live) return done;
+    return { ...done, ...(await deps.mesh.waitApplied(live, Number(done.sequence), waitMs)) };
   };
+}
+
+/** Revoke with a verified caller token: its own token/session/subject, or anything with admin authority. */
+async function revokeAsCaller(
+  deps: RpcDeps,
+  request: RevokeRequest__Output,
+  reason: string,
+  caller: Principal,
+): Promise<RevokeResponse> {
+  const target = await resolveTarget(deps, request, caller);
+  // A delegated (exchanged) token acts for its subject but is not the subject: it may revoke itself,
+  // never the subject's session or every token of the subject (RFC 8693 §4.1: `act` is not `sub`).
+  const own =
+    target.own && (caller.act === undefined || (target.kind === 'jti' && target.value === caller.jti));
+  if (!own && !hasAdminAuthority(caller)) throw permissionDenied('not allowed to revoke this');
+  const done = await applyRevocation(revocationDeps(deps), target, reason);
+  // The target is an identifier (the jti of a token target, never the token); the caller is who asked.
+  deps.ctx.audit?.record({
+    event: 'revoked',
+    sub: caller.sub,
+    client_id: caller.clientId,
+    reason: `${target.kind}${target.value ? ` ${target.value}` : ''}: ${reason}`,
+  });
+  return done;
 }
 
 /** Revoke with no caller token: only a `token` target, which the caller proves it holds by sending it. */

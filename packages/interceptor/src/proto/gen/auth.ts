@@ -6,7 +6,10 @@ import type { ClientCredentialsGrant as _authmesh_v1_ClientCredentialsGrant, Cli
 import type { ExchangeTokenRequest as _authmesh_v1_ExchangeTokenRequest, ExchangeTokenRequest__Output as _authmesh_v1_ExchangeTokenRequest__Output } from './authmesh/v1/ExchangeTokenRequest.js';
 import type { GetJwksRequest as _authmesh_v1_GetJwksRequest, GetJwksRequest__Output as _authmesh_v1_GetJwksRequest__Output } from './authmesh/v1/GetJwksRequest.js';
 import type { GetJwksResponse as _authmesh_v1_GetJwksResponse, GetJwksResponse__Output as _authmesh_v1_GetJwksResponse__Output } from './authmesh/v1/GetJwksResponse.js';
+import type { GetMeshStatusRequest as _authmesh_v1_GetMeshStatusRequest, GetMeshStatusRequest__Output as _authmesh_v1_GetMeshStatusRequest__Output } from './authmesh/v1/GetMeshStatusRequest.js';
+import type { GetMeshStatusResponse as _authmesh_v1_GetMeshStatusResponse, GetMeshStatusResponse__Output as _authmesh_v1_GetMeshStatusResponse__Output } from './authmesh/v1/GetMeshStatusResponse.js';
 import type { IssueTokenRequest as _authmesh_v1_IssueTokenRequest, IssueTokenRequest__Output as _authmesh_v1_IssueTokenRequest__Output } from './authmesh/v1/IssueTokenRequest.js';
+import type { MeshInstance as _authmesh_v1_MeshInstance, MeshInstance__Output as _authmesh_v1_MeshInstance__Output } from './authmesh/v1/MeshInstance.js';
 import type { MethodRule as _authmesh_v1_MethodRule, MethodRule__Output as _authmesh_v1_MethodRule__Output } from './authmesh/v1/MethodRule.js';
 import type { PasswordGrant as _authmesh_v1_PasswordGrant, PasswordGrant__Output as _authmesh_v1_PasswordGrant__Output } from './authmesh/v1/PasswordGrant.js';
 import type { RefreshRequest as _authmesh_v1_RefreshRequest, RefreshRequest__Output as _authmesh_v1_RefreshRequest__Output } from './authmesh/v1/RefreshRequest.js';
@@ -49,7 +52,10 @@ export interface ProtoGrpcType {
       ExchangeTokenRequest: MessageTypeDefinition<_authmesh_v1_ExchangeTokenRequest, _authmesh_v1_ExchangeTokenRequest__Output>
       GetJwksRequest: MessageTypeDefinition<_authmesh_v1_GetJwksRequest, _authmesh_v1_GetJwksRequest__Output>
       GetJwksResponse: MessageTypeDefinition<_authmesh_v1_GetJwksResponse, _authmesh_v1_GetJwksResponse__Output>
+      GetMeshStatusRequest: MessageTypeDefinition<_authmesh_v1_GetMeshStatusRequest, _authmesh_v1_GetMeshStatusRequest__Output>
+      GetMeshStatusResponse: MessageTypeDefinition<_authmesh_v1_GetMeshStatusResponse, _authmesh_v1_GetMeshStatusResponse__Output>
       IssueTokenRequest: MessageTypeDefinition<_authmesh_v1_IssueTokenRequest, _authmesh_v1_IssueTokenRequest__Output>
+      MeshInstance: MessageTypeDefinition<_authmesh_v1_MeshInstance, _authmesh_v1_MeshInstance__Output>
       MethodRule: MessageTypeDefinition<_authmesh_v1_MethodRule, _authmesh_v1_MethodRule__Output>
       PasswordGrant: MessageTypeDefinition<_authmesh_v1_PasswordGrant, _authmesh_v1_PasswordGrant__Output>
       RefreshRequest: MessageTypeDefinition<_authmesh_v1_RefreshRequest, _authmesh_v1_RefreshRequest__Output>

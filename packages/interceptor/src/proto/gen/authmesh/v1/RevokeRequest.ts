@@ -9,6 +9,7 @@ export interface RevokeRequest {
   'key_id'?: (string);
   'all'?: (boolean);
   'reason'?: (string);
+  'wait_ms'?: (number);
   'target'?: "token"|"jti"|"session_id"|"subject"|"key_id"|"all";
 }
 
@@ -20,5 +21,6 @@ export interface RevokeRequest__Output {
   'key_id'?: (string);
   'all'?: (boolean);
   'reason': (string);
+  'wait_ms': (number);
   'target'?: "token"|"jti"|"session_id"|"subject"|"key_id"|"all";
 }

@@ -1,5 +1,6 @@
 // Original file: packages/interceptor/proto/authmesh/v1/auth.proto
 
+import type { MeshInstance as _authmesh_v1_MeshInstance, MeshInstance__Output as _authmesh_v1_MeshInstance__Output } from '../../authmesh/v1/MeshInstance.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface RevokeResponse {
@@ -7,6 +8,8 @@ export interface RevokeResponse {
   'value'?: (string);
   'at'?: (number | string | Long);
   'sequence'?: (number | string | Long);
+  'applied'?: (_authmesh_v1_MeshInstance)[];
+  'pending'?: (_authmesh_v1_MeshInstance)[];
 }
 
 export interface RevokeResponse__Output {
@@ -14,4 +17,6 @@ export interface RevokeResponse__Output {
   'value': (string);
   'at': (number);
   'sequence': (number);
+  'applied': (_authmesh_v1_MeshInstance__Output)[];
+  'pending': (_authmesh_v1_MeshInstance__Output)[];
 }
