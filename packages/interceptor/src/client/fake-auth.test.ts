@@ -59,6 +59,7 @@ export async function startFakeAuth(): Promise<FakeAuth> {
     })),
     Revoke: handle('Revoke', () => grpc.status.UNIMPLEMENTED),
     GetJwks: handle('GetJwks', () => ({ keys_json: '{"keys":[]}' })),
+    GetMeshStatus: handle('GetMeshStatus', () => grpc.status.UNIMPLEMENTED),
   };
   server.addService(authGrpc().authmesh.v1.AuthService.service, handlers);
   const port = await new Promise<number>((resolve, reject) =>
