@@ -77,7 +77,11 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   return (response.pending?.length ?? 0) > 0 ? 1 : 0;
 }
 
-async function revokeWithConfig(
+/**
+ * Applies one revocation as the operator, with the service's configuration: sessions marked in KV, key
+ * withdrawn, then a signed event published and acked (`authmesh revoke`, and `user add` replacing a user).
+ */
+export async function revokeWithConfig(
   config: AuthConfig,
   target: RevocationTarget,
   reason: string,
