@@ -192,7 +192,7 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
     expect(seen).toEqual([]);
   });
 
-  it('lets the service announce itself on authmesh.mesh.> to the auth service, and hear key rotations', async () => {
+  it('lets the service announce itself on authmesh.mesh.announce to the auth service, and hear key rotations', async () => {
     const announced: string[] = [];
     const mesh = auth.subscribe('authmesh.mesh.>', { callback: (_e, m) => announced.push(m.subject) });
     const rotations: string[] = [];
@@ -200,7 +200,7 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
       callback: (_e, m) => rotations.push(m.subject),
     });
     await Promise.all([auth.flush(), service.flush()]);
-    service.publish('authmesh.mesh.echo.instance-1', bytes('{}'));
+    service.publish('authmesh.mesh.announce', bytes('{}'));
     await service.flush();
     auth.publish('authmesh.keys.rotated');
     await auth.flush();
@@ -212,6 +212,11 @@ describe('deploy/nats-server.conf: least-privilege NATS users', () => {
     service.publish('authmesh.keys.rotated');
     await service.flush();
     await until(async () => serviceErrors.length > before, 3000, 'rotation publish refused');
+    // Nor ask for the mesh roster (it lists every instance, host and audience).
+    const errors = serviceErrors.length;
+    service.publish('authmesh.mesh.roster', bytes(''));
+    await service.flush();
+    await until(async () => serviceErrors.length > errors, 3000, 'roster request refused');
   });
 
   it('denies the auth-service user deleting or purging the revocation stream (no un-revoking)', async () => {
