@@ -258,6 +258,8 @@ describe('admin authority through a delegated token', () => {
     const r = await mesh.authCall('Revoke', { all: true, reason: 'delegated' }, delegatedAdmin);
     expect(r.code, r.details).toBe(grpc.status.PERMISSION_DENIED);
     await expectNothingPublished(before);
+    const status = await mesh.authCall('GetMeshStatus', {}, delegatedAdmin);
+    expect(status.code, status.details).toBe(grpc.status.PERMISSION_DENIED);
   });
 });
 
@@ -273,9 +275,15 @@ describe('cross-audience replay to the auth service: Revoke{all}', () => {
     expect(r.code, r.details).toBe(grpc.status.UNAUTHENTICATED);
     await expectNothingPublished(before);
     expect((await mesh.echo('WhoAmI', alice.access_token)).code).toBe(0);
+    // Nor can it read the mesh's status, which only admins see.
+    const status = await mesh.authCall('GetMeshStatus', {}, echoAdmin);
+    expect(status.code, status.details).toBe(grpc.status.UNAUTHENTICATED);
     // The same admin, with a token for the auth service itself, is still an admin (control).
     const own = await mesh.adminToken();
     const ok = await mesh.authCall<{ kind: string }>('Revoke', { jti: 'unused-jti', reason: 'control' }, own);
     expect(ok.code, ok.details).toBe(0);
+    const ownStatus = await mesh.authCall('GetMeshStatus', {}, own);
+    expect(ownStatus.code, ownStatus.details).toBe(0);
+    expect((await mesh.authCall('GetMeshStatus', {}, own)).code).toBe(0);
   });
 });
