@@ -476,10 +476,11 @@ class Feed implements NatsRevocationFeed {
    * The stream was deleted and recreated: its sequences start again, so the feed starts over on it
    * (a new replay target). Entries still pending point into the old stream and can never be fetched:
    * they are held until that stream could no longer have held them (losing storage never un-revokes).
+   * Parked events keep waiting for their key, without holding the new stream's sequences.
    */
   private recreated(info: StreamInfo, t: number): void {
     this.set.holdAllPending(this.identity.holdUntil(Math.floor(Date.now() / 1000)));
-    this.pipeline.dropped += this.parked.clear();
+    this.parked.orphan();
     this.identity.adopt(info);
     this.progress.reset(info.state.first_seq, info.state.last_seq);
     this.progress.setFloor(Infinity);

@@ -68,13 +68,31 @@ export class ParkedEvents {
     this.announced.delete(seq) || this.other.delete(seq);
   }
 
-  /** Lowest sequence held (parked or to re-read); Infinity for none. */
+  /** Lowest sequence held (parked or to re-read); Infinity for none. Orphans hold nothing. */
   floor(): number {
     let min = this.overflowFrom ?? Infinity;
-    for (const seq of this.announced.keys()) if (seq < min) min = seq;
-    for (const seq of this.other.keys()) if (seq < min) min = seq;
+    for (const seq of this.announced.keys()) if (seq > 0 && seq < min) min = seq;
+    for (const seq of this.other.keys()) if (seq > 0 && seq < min) min = seq;
     return min;
   }
+
+  /**
+   * The stream was recreated: parked events keep waiting for their key (a genuine one must still apply:
+   * losing storage never un-revokes), but under negative keys, since their sequences belong to a
+   * stream that is gone and must hold nothing in the new one. Events to re-read are gone with it.
+   */
+  orphan(): void {
+    for (const cls of [this.announced, this.other]) {
+      const events = [...cls.values()];
+      cls.clear();
+      for (const e of events) {
+        const seq = e.seq > 0 ? --this.orphans : e.seq;
+        cls.set(seq, { ...e, seq });
+      }
+    }
+    this.overflowFrom = undefined;
+  }
+  private orphans = 0;
 
   events(): ParkedEvent[] {
     return [...this.announced.values(), ...this.other.values()];
@@ -85,7 +103,7 @@ export class ParkedEvents {
     let n = 0;
     for (const cls of [this.announced, this.other])
       for (const seq of cls.keys())
-        if (seq < first) {
+        if (seq > 0 && seq < first) {
           cls.delete(seq);
           n++;
         }

@@ -62,4 +62,21 @@ describe('ParkedEvents: bounded per class, never evicting', () => {
     expect(parked.dropBelow(16)).toBe(3);
     expect(parked.overflowFrom).toBe(16);
   });
+  it('keeps parked events across a recreated stream without letting them hold the new one', () => {
+    const parked = new ParkedEvents({ announced: 2, other: 3 });
+    parked.add(7, 'jws-a', 'jti', 'k2', 0);
+    parked.add(9, 'jws-b', 'sub', 'k3', 0);
+    parked.orphan();
+    expect(parked.size).toBe(2);
+    expect(parked.floor()).toBe(Infinity);
+    expect(parked.dropBelow(100)).toBe(0); // no sequence of the new stream says they aged out
+    expect(
+      parked
+        .events()
+        .map((e) => e.jws)
+        .sort(),
+    ).toEqual(['jws-a', 'jws-b']);
+    parked.add(3, 'jws-c', 'jti', 'k2', 0); // the new stream's own event
+    expect(parked.floor()).toBe(3);
+  });
 });
