@@ -26,6 +26,12 @@ export interface AuthConfig {
   /** `AUTHMESH_HTTP_ADDR`, default `127.0.0.1:8080`. */
   readonly httpAddr: ListenAddress;
   /**
+   * `AUTHMESH_ADMIN_ADDR`: the admin HTTP listener (the `/mesh` status page), default `127.0.0.1:0`
+   * (loopback, a free port, printed in the `listening` line); `off` disables it. A host that is not
+   * loopback needs `AUTHMESH_ALLOW_INSECURE_ADMIN_ADDR=true`: the page has no authentication.
+   */
+  readonly adminAddr: ListenAddress | undefined;
+  /**
    * `iss` of issued tokens. `AUTHMESH_ISSUER` when set; otherwise `http://<bound HTTP address>` once the
    * HTTP server listens (equal to the contract default `http://127.0.0.1:8080` at the default address,
    * and correct under port 0, where tests run), see `issuerFollowsHttp`.
@@ -124,6 +130,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const httpAddr = parseAddress('AUTHMESH_HTTP_ADDR', get('AUTHMESH_HTTP_ADDR') ?? '127.0.0.1:8080');
 
   const natsServers = readNatsServers(env);
+  const adminAddr = readAdminAddr(
+    get('AUTHMESH_ADMIN_ADDR') ?? '127.0.0.1:0',
+    get('AUTHMESH_ALLOW_INSECURE_ADMIN_ADDR'),
+  );
 
   const audience = get('AUTHMESH_DEFAULT_AUDIENCE') ?? 'authmesh';
   if (/\s/.test(audience)) throw new ConfigError('AUTHMESH_DEFAULT_AUDIENCE', 'must not contain whitespace');
@@ -151,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     natsServers: Object.freeze(natsServers),
     grpcAddr: parseAddress('AUTHMESH_GRPC_ADDR', get('AUTHMESH_GRPC_ADDR') ?? '127.0.0.1:50051'),
     httpAddr,
+    adminAddr,
     issuer: issuerText ?? `http://${formatAddress(httpAddr)}`,
     issuerFollowsHttp: issuerText === undefined,
     defaultAudience: audience,
@@ -212,6 +223,23 @@ export function decodeKek(text: string, variable = 'AUTHMESH_KEK', subject = '')
   const bytes = Buffer.from(text, 'base64url');
   if (bytes.length !== 32) throw new ConfigError(variable, `${prefix}must decode to 32 bytes; ${KEK_HINT}`);
   return bytes;
+}
+
+function readAdminAddr(text: string, allowInsecure: string | undefined): ListenAddress | undefined {
+  if (text === 'off') return undefined;
+  const addr = parseAddress('AUTHMESH_ADMIN_ADDR', text);
+  if (allowInsecure !== undefined && allowInsecure !== 'true' && allowInsecure !== 'false')
+    throw new ConfigError(
+      'AUTHMESH_ALLOW_INSECURE_ADMIN_ADDR',
+      `must be true or false, got "${allowInsecure}"`,
+    );
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(addr.host);
+  if (!loopback && allowInsecure !== 'true')
+    throw new ConfigError(
+      'AUTHMESH_ADMIN_ADDR',
+      `must be a loopback address (the admin pages have no authentication), got "${text}"; set AUTHMESH_ALLOW_INSECURE_ADMIN_ADDR=true to expose it anyway, or "off"`,
+    );
+  return addr;
 }
 
 /** `host:port` → ListenAddress; IPv6 hosts in brackets. */

@@ -13,6 +13,8 @@ import { formatAddress, type AuthConfig, type ListenAddress } from './config.js'
 import type { AuthServiceContext } from './context.types.js';
 import { createGuard } from './guard.js';
 import { createHttpHandler } from './http/handler.js';
+import { createMeshPageHandler } from './http/mesh-page.js';
+import { meshSnapshot } from './mesh/snapshot.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { loadDevKek } from './keys/dev-kek.js';
 import { Kek } from './keys/kek.js';
@@ -42,6 +44,8 @@ export interface AuthService {
   readonly grpcAddress: string;
   /** Bound HTTP address, `127.0.0.1:40124`. */
   readonly httpAddress: string;
+  /** The admin listener's bound address (`/mesh`); undefined when AUTHMESH_ADMIN_ADDR=off. */
+  readonly adminAddress: string | undefined;
   /** The issuer in effect (follows the HTTP address unless `AUTHMESH_ISSUER` is set). */
   readonly issuer: string;
   readonly context: AuthServiceContext;
@@ -217,6 +221,21 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       streamLastSequence: async () => (await jsm.streams.info(REVOCATION_STREAM)).state.last_seq,
     });
 
+    // The admin listener (loopback by default, see AUTHMESH_ADMIN_ADDR): the /mesh status page.
+    let admin: HttpServer | undefined;
+    if (config.adminAddr) {
+      admin = await listening(
+        'AUTHMESH_ADMIN_ADDR',
+        config.adminAddr,
+        startHttpServer,
+      )(
+        config.adminAddr,
+        createMeshPageHandler(() => meshSnapshot(rpc.mesh, jsm)),
+      );
+      const adminServer = admin;
+      cleanup.push(() => adminServer.close());
+    }
+
     const server = new grpc.Server({ interceptors: [guard.interceptor] });
     server.addService(authGrpc().authmesh.v1.AuthService.service, rpc.handlers);
     // grpc.health.v1 (public in the guard): SERVING for "" and the AuthService while NATS is connected
@@ -232,7 +251,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     cleanup.push(() => health.close());
     const grpcAddress = formatAddress({ host: config.grpcAddr.host, port });
     log.info(
-      { grpc: grpcAddress, http: http.address, issuer, kid: keys.current().kid },
+      { grpc: grpcAddress, http: http.address, admin: admin?.address, issuer, kid: keys.current().kid },
       'auth service listening',
     );
 
@@ -240,6 +259,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     return {
       grpcAddress,
       httpAddress: http.address,
+      adminAddress: admin?.address,
       issuer,
       context,
       close: (graceMs = 5000) => {

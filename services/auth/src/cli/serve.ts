@@ -28,7 +28,7 @@ AUTHMESH_CLOCK_SKEW (30 s).`,
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     io.stdout.write(
-      `${JSON.stringify({ event: 'listening', grpc: service.grpcAddress, http: service.httpAddress, issuer: service.issuer })}\n`,
+      `${JSON.stringify({ event: 'listening', grpc: service.grpcAddress, http: service.httpAddress, admin: service.adminAddress, issuer: service.issuer })}\n`,
     );
     const signal = await stop;
     service.context.log.info({ signal }, 'shutting down');
