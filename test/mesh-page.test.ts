@@ -82,6 +82,11 @@ describe('/mesh status page', () => {
       '--headless=new',
       '--no-sandbox',
       '--disable-gpu',
+      // This machine's network is closed: background fetches would only fail, many at a time.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
       `--user-data-dir=${dir}`,
       '--virtual-time-budget=5000',
     ];
