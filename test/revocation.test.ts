@@ -95,7 +95,7 @@ async function startEcho(): Promise<void> {
 beforeAll(async () => {
   nats = await NatsServer.start();
   env = testAuthEnv(nats.url, ISSUER);
-  for (const name of ['alice', 'carol', 'dave']) {
+  for (const name of ['alice', 'carol', 'dave', 'erin']) {
     const r = await cli(
       ['user', 'add', name, '--roles', 'reader', '--scopes', 'a', '--audiences', 'echo'],
       `pw-${name}\n`,
@@ -204,6 +204,25 @@ describe('revocations reach every echo instance', () => {
     record('sub', await rejectionTimes(carol, performance.now()));
     await expectAccepted(dave);
     revokedEarlier.push(carol);
+  });
+
+  it('a login in the same second as a subject revocation is not born revoked (its iat is after it)', async () => {
+    const admin = (await clientToken('admin')).access_token;
+    // `sub` revokes tokens with iat <= at in whole seconds: start just after a second begins, so the
+    // revocation and the login below fall in the same second.
+    await new Promise((r) => setTimeout(r, 1020 - (Date.now() % 1000)));
+    const own = await revoke({ subject: 'erin' }, admin);
+    const first = (await login('erin')).access_token;
+    expect(decodeJwt(first).iat).toBeGreaterThan(own.at);
+    await expectAccepted(first);
+    // The CLI publishes on its own; the auth service learns of it through its revocation feed.
+    const cliRun = await cli(['revoke', '--subject', 'erin', '--reason', 'e2e']);
+    expect(cliRun.code, cliRun.stderr).toBe(0);
+    const { at } = JSON.parse(cliRun.stdout.trim().split('\n').pop()!) as { at: number };
+    await new Promise((r) => setTimeout(r, 100));
+    const second = (await login('erin')).access_token;
+    expect(decodeJwt(second).iat).toBeGreaterThan(at);
+    await expectAccepted(second);
   });
 
   it('an echo started after the revocations replays and enforces them', async () => {

@@ -4,6 +4,7 @@ import type { ServerAuth } from '@authmesh/interceptor';
 import type { Kek } from './keys/kek.js';
 import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
+import type { RevokedThrough } from './tokens/revoked-through.js';
 import type { Audit } from './audit.js';
 import type { AuthConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
@@ -21,6 +22,8 @@ export interface AuthServiceContext {
   /** Seals and checks the records read back from NATS (users, clients, sessions): ./stores/record-mac.ts. */
   readonly records: RecordIntegrity;
   readonly minter: TokenMinter;
+  /** `sub`/`all` revocation instants the minter keeps new tokens' `iat` past; absent in bare test contexts. */
+  readonly revokedThrough?: RevokedThrough;
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;
   readonly log: Logger;

@@ -9,6 +9,7 @@ import {
   healthPackageDefinition,
   REFLECTION_RULES,
   reflectionPackageDefinition,
+  type RevocationEventClaims,
   type ServerAuth,
 } from '@authmesh/interceptor';
 import { authPackageDefinition } from '@authmesh/interceptor/proto';
@@ -28,6 +29,8 @@ export interface GuardOptions {
   log: Logger;
   /** Counts refused calls by reason code (metrics). */
   onRejected?: (info: { code: string; path: string }) => void;
+  /** Each revocation the feed applies (verified), e.g. to keep new tokens' `iat` past `sub`/`all` ones. */
+  onRevoked?: (event: RevocationEventClaims) => void;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     // The auth service enforces revocations on its own callers too: it is an instance of the mesh.
     audience: options.audience,
   });
+  const stopListening = options.onRevoked ? feed.onRevoked(options.onRevoked) : () => {};
   const auth = createServerAuth({
     issuer,
     audience: options.audience,
@@ -82,6 +86,7 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     isReady: () => auth.isReady(),
     async close() {
       stopRefreshing();
+      stopListening();
       await auth.close();
       await feed.close();
       keyStore.close();

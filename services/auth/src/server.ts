@@ -37,6 +37,7 @@ import {
 import { recordIssuer } from './issuer.js';
 import { createAuthHandlers } from './rpc/index.js';
 import { createTokenMinter } from './tokens/minter.js';
+import { RevokedThrough } from './tokens/revoked-through.js';
 
 /** A running auth service (gRPC + HTTP), as `startAuthService` returns it. */
 export interface AuthService {
@@ -183,7 +184,16 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     const effective: AuthConfig = Object.freeze({ ...config, issuer });
     await recordIssuer(keysBucket, issuer);
 
-    const minter = metrics.countMints(createTokenMinter({ issuer, accessTtlSec: config.accessTtlSec, keys }));
+    // Own Revokes are noted by the RPC layer at once, everyone else's as the guard's feed applies them.
+    const revokedThrough = new RevokedThrough();
+    const minter = metrics.countMints(
+      createTokenMinter({
+        issuer,
+        accessTtlSec: config.accessTtlSec,
+        keys,
+        iatFloor: (sub) => revokedThrough.floor(sub),
+      }),
+    );
     const guard = await createGuard({
       nc,
       keys,
@@ -192,6 +202,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       clockSkewSec: config.clockSkewSec,
       log,
       onRejected: (info) => metrics.rejected(info.code),
+      onRevoked: (event) => revokedThrough.note(event.kind, event.value, event.at),
     });
     cleanup.push(() => guard.close());
     guardReady = () => guard.isReady();
@@ -209,6 +220,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       kek,
       records,
       minter,
+      revokedThrough,
       guard,
       log,
       audit,

@@ -7,7 +7,8 @@ import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UserStore } from '../stores/users.js';
 import { PeerResolver } from '../peer.js';
 import { LoginThrottle } from '../throttle.js';
-import type { GrantSettings, RpcDeps } from './deps.js';
+import type { GrantSettings, Revoker, RpcDeps } from './deps.js';
+import type { RevokedThrough } from '../tokens/revoked-through.js';
 import { exchangeToken } from './exchange-token.js';
 import { getJwks } from './get-jwks.js';
 import { getMeshStatus } from './get-mesh-status.js';
@@ -87,7 +88,7 @@ export async function createAuthHandlers(
     }),
     throttle,
     peers: new PeerResolver(config.trustedProxies),
-    revocations,
+    revocations: noting(revocations, ctx.revokedThrough),
     settings: grantSettings(config),
     mesh,
   };
@@ -106,6 +107,21 @@ export async function createAuthHandlers(
       roster.unsubscribe();
       mesh.close();
       await Promise.all([users.close(), clients.close()]);
+    },
+  };
+}
+
+/**
+ * The publisher, noting each of this replica's own `sub`/`all` revocations for the minter as soon as it is
+ * durable: a login on this replica right after Revoke returned must not wait for the feed to deliver it.
+ */
+function noting(revocations: Revoker, through: RevokedThrough | undefined): Revoker {
+  if (!through) return revocations;
+  return {
+    async revoke(kind, value, options) {
+      const r = await revocations.revoke(kind, value, options);
+      through.note(kind, value, r.at);
+      return r;
     },
   };
 }

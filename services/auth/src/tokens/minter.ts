@@ -11,6 +11,11 @@ export interface MinterOptions {
   keys: Pick<KeyManager, 'current'>;
   /** Clock, unix ms (tests). */
   now?: () => number;
+  /**
+   * The latest `sub`/`all` revocation instant covering a subject (unix s, -1 for none): a token gets an
+   * `iat` after it, so a login in the same second as a revocation is not born revoked (./revoked-through.ts).
+   */
+  iatFloor?: (sub: string) => number;
 }
 
 /**
@@ -25,7 +30,9 @@ export function createTokenMinter(options: MinterOptions): TokenMinter {
     throw new TypeError('minter: accessTtlSec must be a positive whole number');
   }
   if (typeof options.keys?.current !== 'function') throw new TypeError('minter: keys must be a KeyManager');
-  const { issuer, accessTtlSec, keys } = options;
+  if (options.iatFloor !== undefined && typeof options.iatFloor !== 'function')
+    throw new TypeError('minter: iatFloor must be a function');
+  const { issuer, accessTtlSec, keys, iatFloor } = options;
   const now = options.now ?? Date.now;
   let headerKey: SigningKey | undefined;
   let header = '';
@@ -39,7 +46,9 @@ export function createTokenMinter(options: MinterOptions): TokenMinter {
         header = b64(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }));
         headerKey = key;
       }
-      const iat = Math.floor(now() / 1000);
+      let iat = Math.floor(now() / 1000);
+      const floor = iatFloor?.(req.sub) ?? -1;
+      if (floor >= iat) iat = floor + 1;
       const exp = iat + (req.ttlSec ?? accessTtlSec);
       // 128 random bits: unguessable and unique without coordination between replicas (RFC 7519 §4.1.7).
       const jti = nextJti();
