@@ -6,19 +6,14 @@
 // DescriptorPool) then fail: `".google.protobuf.MethodOptions" is not defined` (grpc-node#2595). Here
 // each real file keeps its name relative to its include dir, its package, its dependencies, and the
 // `(authmesh.v1.rule)` option of each method.
-import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import protobuf from 'protobufjs';
 // Adds toDescriptor() to protobufjs' reflection classes.
 import 'protobufjs/ext/descriptor/index.js';
 import { protoDir } from '../proto/proto-dir.js';
+import { loadProtoRoot, type ProtoFiles } from './proto-root.js';
 
-/** Some .proto files and the include dirs their imports resolve against. */
-export interface ProtoFiles {
-  files: string | readonly string[];
-  includeDirs: readonly string[];
-}
+export type { ProtoFiles } from './proto-root.js';
 
 const RULE_OPTION = '(authmesh.v1.rule)';
 const RULE_EXTENSION = '.authmesh.v1.rule';
@@ -55,40 +50,6 @@ function toDescriptor(obj: Described): DescriptorObject {
     edition,
   );
   return message.$type.toObject(message, { longs: Number }) as DescriptorObject;
-}
-
-function loadRoot(sources: readonly ProtoFiles[]): { root: protobuf.Root; nameOf: (f: string) => string } {
-  // Last: protobufjs' own folder, which has google/protobuf/descriptor.proto (what options.proto imports).
-  const bundled = dirname(createRequire(import.meta.url).resolve('protobufjs/package.json'));
-  const includeDirs = [...new Set([...sources.flatMap((s) => s.includeDirs), bundled])];
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => {
-    if (isAbsolute(target)) return target;
-    for (const dir of includeDirs) {
-      const full = join(dir, target);
-      try {
-        accessSync(full, constants.R_OK);
-        return full;
-      } catch {
-        continue;
-      }
-    }
-    return target;
-  };
-  root.loadSync(
-    sources.flatMap((s) => (typeof s.files === 'string' ? [s.files] : [...s.files])),
-    { keepCase: true },
-  );
-  root.resolveAll();
-  // A file's name in descriptors is its path relative to the include dir it was found in.
-  const nameOf = (file: string) => {
-    for (const dir of includeDirs) {
-      const rel = relative(dir, file);
-      if (!rel.startsWith('..') && !isAbsolute(rel)) return rel.split(sep).join('/');
-    }
-    return file;
-  };
-  return { root, nameOf };
 }
 
 /**
@@ -129,7 +90,7 @@ function normalizeMessage(desc: DescriptorObject, type: protobuf.Type): Descript
 function ruleOf(method: protobuf.Method): object | undefined {
   let rule: object | undefined;
   for (const parsed of (method.parsedOptions ?? []) as Record<string, unknown>[]) {
-    const value = parsed[RULE_OPTION];
+    const value = parsed[RULE_OPTION] ?? parsed['(.authmesh.v1.rule)']; // fully qualified spelling too
     if (typeof value === 'object' && value !== null) rule = { ...rule, ...value };
   }
   return rule;
@@ -167,7 +128,7 @@ interface FileEntry {
  * included, google/protobuf/descriptor.proto among them when a custom option needs it), keyed by name.
  */
 export function buildFileDescriptors(sources: readonly ProtoFiles[]): Map<string, Uint8Array> {
-  const { root, nameOf } = loadRoot(sources);
+  const { root, nameOf } = loadProtoRoot(sources);
   const files = new Map<string, FileEntry>();
   const fileOf = (obj: protobuf.ReflectionObject): FileEntry => {
     const name = obj.filename ? nameOf(obj.filename) : bundledFileOf(obj.fullName.slice(1));

@@ -4,6 +4,7 @@ import type { AuthErrorCode } from '../errors.js';
 import type { AuthmeshMetrics } from '../metrics.js';
 import type { JwksSource, KeyStore } from '../jwks/key-store.types.js';
 import { parseAlgorithms } from '../jwks/key-store.js';
+import { isProtoFiles, type ProtoFiles } from '../reflection/proto-root.js';
 import type { RevocationFeed } from '../revocation/revocation.types.js';
 import type { StatusLogger } from '../status.js';
 import type { MethodRule } from './rules.js';
@@ -39,6 +40,15 @@ export interface ServerAuthOptions {
   revocations: RevocationsOption;
   /** proto-loader package definition whose `(authmesh.v1.rule)` options give the per-method rules. */
   packageDefinition?: PackageDefinition;
+  /**
+   * The .proto files of the services (`{ files, includeDirs }`, e.g. `{ files: 'billing/v1/billing.proto',
+   * includeDirs: ['proto', protoDir] }`), checked at construction as protoc would: every custom option
+   * must name a declared extension of the options of the element it is on, so an `(authmesh.v1.rule)` on
+   * a field or a service, or a misspelled one, is a TypeError naming the file and the element (the
+   * package definition carries no trace of those). Without `packageDefinition`, the rules come from
+   * these files.
+   */
+  protos?: ProtoFiles | readonly ProtoFiles[];
   /** Per-method overrides keyed by path (`/pkg.Svc/Method`); an override wins over the proto. */
   rules?: Record<string, MethodRule>;
   /** Accepted JWS algorithms. Default `['EdDSA', 'ES256']`. */
@@ -69,6 +79,7 @@ export interface ParsedOptions {
   jwks: JwksOption;
   feed: RevocationFeed | undefined;
   packageDefinition: PackageDefinition | undefined;
+  protos: readonly ProtoFiles[] | undefined;
   rules: Record<string, MethodRule> | undefined;
   algorithms: readonly string[];
   clockToleranceSec: number;
@@ -158,6 +169,14 @@ function parseRevocations(rev: unknown): RevocationFeed | undefined {
   return undefined;
 }
 
+function parseProtos(protos: unknown): readonly ProtoFiles[] | undefined {
+  if (protos === undefined) return undefined;
+  const list: unknown[] = Array.isArray(protos) ? protos : [protos];
+  if (list.length === 0 || !list.every(isProtoFiles))
+    throw new TypeError('protos: must be { files, includeDirs } or a list of them');
+  return Object.freeze(list as ProtoFiles[]);
+}
+
 /** Validates `createServerAuth` options once, applying the documented defaults. */
 export function parseServerAuthOptions(options: ServerAuthOptions): ParsedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options: must be an object');
@@ -187,6 +206,7 @@ export function parseServerAuthOptions(options: ServerAuthOptions): ParsedOption
     jwks: parseJwks(o.jwks),
     feed: parseRevocations(o.revocations),
     packageDefinition: o.packageDefinition,
+    protos: parseProtos(o.protos),
     rules: o.rules,
     algorithms: parseAlgorithms(o.algorithms, 'algorithms'),
     clockToleranceSec,

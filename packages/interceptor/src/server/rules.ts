@@ -27,6 +27,8 @@ export const AUTHENTICATED: ResolvedRule = Object.freeze({
 });
 
 const RULE_OPTION = '(authmesh.v1.rule)';
+/** Any other option of authmesh's packages on a method is a misspelling (`(authmesh.v1.rules)`). */
+const AUTHMESH_OPTION = /^\(\.?authmesh\./;
 const PATH = /^\/[^/\s]+\/[^/\s]+$/;
 
 const RULE_FIELDS: readonly string[] = ['public', 'scopes', 'roles'];
@@ -88,22 +90,36 @@ export type RuleTable = ReadonlyMap<string, ResolvedRule>;
 /**
  * Builds the rule table from the `(authmesh.v1.rule)` method options of `definition`, then applies
  * `overrides` (an override replaces the proto's rule). An override for a path the definition lacks
- * is a TypeError, so a typo cannot silently leave a method at the default.
+ * is a TypeError, so a typo cannot silently leave a method at the default. `source` names the
+ * definition in errors (the option it came from).
  */
 export function buildRules(
   definition: PackageDefinition | undefined,
   overrides: Record<string, MethodRule> | undefined,
+  source = 'packageDefinition',
 ): RuleTable {
   const table = new Map<string, ResolvedRule>();
   const methods = definition ? methodsOf(definition) : undefined;
   if (methods) {
     for (const [path, options] of methods) {
-      const rule = options?.[RULE_OPTION];
+      let rule: unknown;
+      for (const [key, value] of Object.entries(options ?? {})) {
+        // protobufjs keeps the spelling: `(.authmesh.v1.rule)` (fully qualified) is the same option.
+        const name = key.replace(/^\(\./, '(');
+        if (name === RULE_OPTION) {
+          if (rule !== undefined) throw new TypeError(`${source} ${path} ${RULE_OPTION}: given twice`);
+          rule = value;
+        } else if (AUTHMESH_OPTION.test(key)) {
+          throw new TypeError(
+            `${source} ${path}: unknown option ${key.replace(/\).*$/, ')')} (authmesh declares ${RULE_OPTION})`,
+          );
+        }
+      }
       table.set(
         path,
         rule === undefined || rule === null
           ? AUTHENTICATED
-          : resolveRule(rule, `packageDefinition ${path} ${RULE_OPTION}`),
+          : resolveRule(rule, `${source} ${path} ${RULE_OPTION}`),
       );
     }
   }
@@ -113,8 +129,7 @@ export function buildRules(
     for (const [path, rule] of Object.entries(overrides)) {
       if (!PATH.test(path))
         throw new TypeError(`rules: ${JSON.stringify(path)} is not a method path like "/pkg.Service/Method"`);
-      if (methods && !methods.has(path))
-        throw new TypeError(`rules: ${path} is not a method of packageDefinition`);
+      if (methods && !methods.has(path)) throw new TypeError(`rules: ${path} is not a method of ${source}`);
       table.set(path, resolveRule(rule, `rules["${path}"]`));
     }
   }

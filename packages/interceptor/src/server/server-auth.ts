@@ -7,6 +7,8 @@ import { createAuthenticator } from '../verify/authenticator.js';
 import { createVerifier } from '../verify/verifier.js';
 import { createInterceptor, type OpenStream } from './interceptor.js';
 import { parseServerAuthOptions, type ServerAuthOptions } from './options.js';
+import { packageDefinitionOf } from '../reflection/proto-root.js';
+import { checkOptionPlacement } from './option-placement.js';
 import { buildRules } from './rules.js';
 import type { ServerAuth } from './server-auth.types.js';
 
@@ -28,7 +30,11 @@ const STALE_WATCH_MS = 250;
  */
 export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const o = parseServerAuthOptions(options);
-  const rules = buildRules(o.packageDefinition, o.rules);
+  if (o.protos) checkOptionPlacement(o.protos);
+  const rules =
+    o.protos && !o.packageDefinition
+      ? buildRules(packageDefinitionOf(o.protos), o.rules, 'protos')
+      : buildRules(o.packageDefinition, o.rules);
 
   let keys: KeyStore;
   let ownsKeys = true;
