@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
-import { recordIntegrity } from './record-mac.js';
-import { SessionStore } from './sessions.js';
+import { type RecordBucket, type RecordIntegrity, recordIntegrity } from './record-mac.js';
+import { refreshTokenKey, successorToken } from './refresh-tokens.js';
+import { type RefreshRecord, SessionStore } from './sessions.js';
 
 const integrity = recordIntegrity(randomBytes(32), () => undefined);
 
@@ -163,5 +164,80 @@ describe('SessionStore', () => {
     const s = await sessions.start(grant);
     expect((await sessions.sessionOfRefreshToken(s.refreshToken))?.sid).toBe(s.session.sid);
     expect(await sessions.sessionOfRefreshToken('nope')).toBeUndefined();
+  });
+
+  it('a first rotation is one KV round trip after reading the token: session, markers, CAS and successor at once', async () => {
+    // Each KV call is placed in a "wave": one more than the latest wave that had finished when it was
+    // issued. Calls in one wave are in flight together; the number of waves is the sequential round trips.
+    let finishedWave = 0;
+    const waves: number[] = [];
+    const counted: RecordIntegrity = {
+      wrap(kv, bucket) {
+        const inner = integrity.wrap(kv, bucket);
+        const track =
+          <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+          async (...args: A): Promise<R> => {
+            const wave = finishedWave + 1;
+            waves.push(wave);
+            try {
+              return await fn(...args);
+            } finally {
+              finishedWave = Math.max(finishedWave, wave);
+            }
+          };
+        return {
+          get: track(inner.get.bind(inner)),
+          put: track(inner.put.bind(inner)),
+          create: track(inner.create.bind(inner)),
+          update: track(inner.update.bind(inner)),
+          delete: track(inner.delete.bind(inner)),
+          watch: inner.watch.bind(inner),
+        } satisfies RecordBucket;
+      },
+    };
+    const store = await SessionStore.open(nc.jetstream(), { ...ttls, integrity: counted, successorKey });
+    const { refreshToken } = await store.start(grant);
+    finishedWave = 0;
+    waves.length = 0;
+    expect((await store.rotate(refreshToken)).ok).toBe(true);
+    // Wave 1: the token. Wave 2: session, `sub` and `all` markers, the CAS and the successor's create.
+    expect(waves).toEqual([1, 2, 2, 2, 2, 2]);
+  });
+
+  it('a rotation that finds its session revoked refuses, and leaves no usable token behind', async () => {
+    const first = await sessions.start(grant);
+    await sessions.revokeSession(first.session.sid, Math.floor(Date.now() / 1000));
+    expect(await sessions.rotate(first.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
+    // The token was rotated alongside the session read; neither it nor its successor works.
+    expect((await sessions.rotate(first.refreshToken)).ok).toBe(false);
+    expect((await sessions.rotate(successorToken(successorKey, first.refreshToken))).ok).toBe(false);
+
+    const sub = `dead-${Date.now()}`;
+    const second = await sessions.start({ ...grant, sub });
+    await sessions.revokeSubject(sub, Math.floor(Date.now() / 1000));
+    expect(await sessions.rotate(second.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
+    expect((await sessions.rotate(successorToken(successorKey, second.refreshToken))).ok).toBe(false);
+  });
+
+  it("rotates a token stored by an older version (no session end in the record), within the session's end", async () => {
+    let now = 3_000_000;
+    const store = await SessionStore.open(nc.jetstream(), {
+      idleTtlSec: 60,
+      absoluteTtlSec: 100,
+      successorKey,
+      now: () => now,
+      integrity,
+    });
+    const s = await store.start(grant);
+    const kv = integrity.wrap(await nc.jetstream().views.kv('AUTHMESH_REFRESH'), 'AUTHMESH_REFRESH');
+    const key = refreshTokenKey(s.refreshToken);
+    const old = JSON.parse(new TextDecoder().decode((await kv.get(key))!.value)) as RefreshRecord;
+    expect(old.absolute_expires_at).toBe(3_000_100);
+    delete old.absolute_expires_at;
+    await kv.put(key, new TextEncoder().encode(JSON.stringify(old)));
+    now += 50;
+    const rotated = await store.rotate(s.refreshToken);
+    // The successor's idle lifetime is capped by the session's end, read from the session.
+    expect(rotated).toMatchObject({ ok: true, retried: false, refreshExpiresIn: 50 });
   });
 });

@@ -47,6 +47,11 @@ export interface RefreshRecord {
   session_rev?: number;
   /** Thumbprint (x5t#S256) of the TLS client certificate that rotated this token, if any: a retry must present it. */
   rotated_by_cert?: string;
+  /**
+   * The session's `absolute_expires_at`, copied so a rotation can write the successor without first
+   * reading the session (the session is read alongside the compare-and-set). Absent on older records.
+   */
+  absolute_expires_at?: number;
 }
 
 /** A "revoked before" marker for a subject (`sub.<name key>`) or everything (`all`). */
@@ -166,7 +171,7 @@ export class SessionStore {
     };
     // The create's revision places the session on the bucket's sequence, before or after any marker.
     const sessionRev = await this.sessions.create(sessionKey(session.sid), jsonValue(session));
-    const first = this.record(session, sessionRev, now);
+    const first = this.record(session.sid, session.sub, session.absolute_expires_at, sessionRev, now);
     const refreshToken = newRefreshToken();
     await this.refresh.create(refreshTokenKey(refreshToken), jsonValue(first));
     return { session, refreshToken, refreshExpiresIn: first.idle_expires_at - now };
@@ -186,33 +191,47 @@ export class SessionStore {
     if (record.state !== 'active') return this.retry(refreshToken, record, presenter);
     const now = this.now();
     if (now >= record.idle_expires_at) return { ok: false, reason: 'expired' };
-    const session = await this.liveSession(record, now);
-    if (!session.ok) return session;
     const rotated: RefreshRecord = {
       ...record,
       state: 'rotated',
       rotated_at: now,
       ...(presenter.certThumbprint !== undefined ? { rotated_by_cert: presenter.certThumbprint } : {}),
     };
-    // The hot path: one compare-and-set on this token, and the successor's record written alongside it
-    // (one round trip). Whoever writes the successor first wins; it is the same record either way.
     const next = successorToken(this.options.successorKey, refreshToken);
-    const successor = this.record(session.session, record.session_rev, now);
-    const [cas, created] = await Promise.allSettled([
+    // A record of an older version does not carry the session's end: read the session first.
+    const known = record.absolute_expires_at !== undefined ? undefined : await this.liveSession(record, now);
+    if (known && !known.ok) return known;
+    const successor = this.record(
+      record.sid,
+      record.sub,
+      known?.session.absolute_expires_at ?? record.absolute_expires_at!,
+      record.session_rev,
+      now,
+    );
+    // The hot path is this one round trip after the token's read: the session and its markers are read
+    // while the compare-and-set on this token and the successor's create are in flight (nats.js
+    // pipelines them on the connection). Rotating a token whose session turns out to be dead is
+    // harmless: the answer is still the refusal, and the successor it left is refused the same way
+    // (its session is checked on every use). Of concurrent uses exactly one compare-and-set wins.
+    const [live, cas, created] = await Promise.allSettled([
+      known ?? this.liveSession(record, now),
       this.refresh.update(key, jsonValue(rotated), entry.revision),
       this.refresh.create(refreshTokenKey(next), jsonValue(successor)),
     ]);
+    if (live.status === 'rejected') throw live.reason;
+    if (!live.value.ok) return live.value;
     if (cas.status === 'rejected') {
       if (!isCasConflict(cas.reason)) throw cas.reason;
       // A concurrent use of this very token rotated it first: ours is then a retry of that rotation.
       const latest = entryJson<RefreshRecord>(await this.refresh.get(key));
       return latest ? this.retry(refreshToken, latest, presenter) : { ok: false, reason: 'unknown' };
     }
+    // Whoever writes the successor first wins; it is the same record either way.
     if (created.status === 'rejected' && !isCasConflict(created.reason)) throw created.reason;
     return {
       ok: true,
       retried: false,
-      session: session.session,
+      session: live.value.session,
       refreshToken: next,
       refreshExpiresIn: successor.idle_expires_at - now,
     };
@@ -234,12 +253,19 @@ export class SessionStore {
     if (!inGrace || record.rotated_by_cert !== presenter.certThumbprint) return this.reuse(record.sid);
     const next = successorToken(this.options.successorKey, refreshToken);
     const nextKey = refreshTokenKey(next);
-    let successor = entryJson<RefreshRecord>(await this.refresh.get(nextKey));
+    // The successor and the session in one round trip: the successor has this record's session.
+    const [stored, session] = await Promise.all([this.refresh.get(nextKey), this.liveSession(record, now)]);
+    let successor = entryJson<RefreshRecord>(stored);
     if (successor === undefined) {
       // The rotating call's write of the successor is in flight or was lost (it died after its CAS).
-      const session = await this.liveSession(record, now);
       if (!session.ok) return session;
-      const fresh = this.record(session.session, record.session_rev, now);
+      const fresh = this.record(
+        record.sid,
+        record.sub,
+        session.session.absolute_expires_at,
+        record.session_rev,
+        now,
+      );
       try {
         await this.refresh.create(nextKey, jsonValue(fresh));
         successor = fresh;
@@ -251,7 +277,6 @@ export class SessionStore {
     if (successor === undefined || successor.sid !== record.sid) return { ok: false, reason: 'unknown' };
     if (successor.state !== 'active') return this.reuse(record.sid);
     if (now >= successor.idle_expires_at) return { ok: false, reason: 'expired' };
-    const session = await this.liveSession(successor, now);
     if (!session.ok) return session;
     return {
       ok: true,
@@ -363,14 +388,21 @@ export class SessionStore {
     return { ok: false, reason: 'reuse', sid, firstDetection: outcome === 'revoked' };
   }
 
-  /** A new active refresh record of `session` (the token is the caller's: random, or a derived successor). */
-  private record(session: SessionRecord, sessionRev: number | undefined, now: number): RefreshRecord {
+  /** A new active refresh record of session `sid` (the token is the caller's: random, or a derived successor). */
+  private record(
+    sid: string,
+    sub: string,
+    absoluteExpiresAt: number,
+    sessionRev: number | undefined,
+    now: number,
+  ): RefreshRecord {
     return {
-      sid: session.sid,
-      sub: session.sub,
+      sid,
+      sub,
       state: 'active',
       created_at: now,
-      idle_expires_at: Math.min(now + this.options.idleTtlSec, session.absolute_expires_at),
+      idle_expires_at: Math.min(now + this.options.idleTtlSec, absoluteExpiresAt),
+      absolute_expires_at: absoluteExpiresAt,
       ...(sessionRev !== undefined ? { session_rev: sessionRev } : {}),
     };
   }
