@@ -31,6 +31,12 @@ export function parseArgs(argv) {
     } else if (a === '--profile') {
       opts.profile = argv[++i];
       if (!opts.profile) throw new TypeError('--profile: a directory for .cpuprofile files');
+    } else if (a === '--replay-count') {
+      const v = argv[++i];
+      const counts = (v ?? '').split(',').map(Number);
+      if (counts.length === 0 || !counts.every((n) => Number.isInteger(n) && n >= 1000 && n <= 2_000_000))
+        throw new TypeError(`--replay-count: event counts 1000-2000000, comma-separated, got ${v}`);
+      opts.replayCounts = counts;
     } else if (a === '--help' || a === '-h') {
       opts.help = true;
     } else throw new TypeError(`unknown option ${a}`);
@@ -40,10 +46,11 @@ export function parseArgs(argv) {
   return opts;
 }
 
-export const usage = `usage: node bench/run.mjs [--quick] [--only ${suites.join('|')}[,...]] [--rounds N] [--duration S] [--out FILE]
+export const usage = `usage: node bench/run.mjs [--quick] [--only ${suites.join('|')}[,...]] [--rounds N] [--duration S] [--replay-count N[,N]] [--out FILE]
   --quick      ~1.5 minute pass: 0.5 s rounds, c=64 only, 10k replay only, fewer trials
   --only       run only the named suites
   --rounds     rounds per figure (median over them; default 3)
   --duration   seconds per load round (default 2, quick 0.5)
+  --replay-count  events replayed (default 10000,100000; quick 10000), e.g. 1000000 for the 1M target
   --out        JSON output (default bench/results/latest.json)
   --profile    write a CPU profile of every bench process and service into DIR/<role>/ (node --cpu-prof)`;

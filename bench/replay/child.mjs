@@ -16,7 +16,7 @@ const heap = () => {
 let keep;
 
 serveCommands({
-  async feed({ natsUrl, publicJwk, issuer, expected }) {
+  async feed({ natsUrl, publicJwk, issuer, expected, timeoutMs = 60_000 }) {
     // Load the modules first: their code is not part of the per-entry cost.
     await authmesh('createKeyStore');
     await authmesh('createRevocationFeed');
@@ -25,7 +25,9 @@ serveCommands({
     const { keys, feed } = await benchRevocationFeed({ publicJwk, issuer, natsUrl });
     await Promise.race([
       feed.ready(),
-      new Promise((_, rej) => setTimeout(() => rej(new Error('feed not ready in 60 s')), 60_000)),
+      new Promise((_, rej) =>
+        setTimeout(() => rej(new Error(`feed not ready in ${timeoutMs / 1000} s`)), timeoutMs),
+      ),
     ]);
     const readyMs = performance.now() - t0;
     const stats = feed.stats?.() ?? {};
@@ -44,7 +46,7 @@ serveCommands({
     keep = undefined;
     return result;
   },
-  async raw({ natsUrl, expected }) {
+  async raw({ natsUrl, expected, timeoutMs = 60_000 }) {
     const h0 = heap();
     const t0 = performance.now();
     const nc = await connect({ servers: natsUrl });
@@ -53,7 +55,10 @@ serveCommands({
     const map = new Map();
     const dec = new TextDecoder();
     await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('raw replay not done in 60 s')), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`raw replay not done in ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
       consumer
         .consume({
           max_messages: 2000,
