@@ -1,36 +1,74 @@
 #!/usr/bin/env node
 // Soak: sustained mixed load (password logins, refreshes, client-credentials tokens, WhoAmI calls on two
-// echo processes, revocations) against real processes (nats-server, auth, 2 × echo). Every ~30 s it prints
-// calls served, outcomes by status, and RSS/heap of each process; at the end, RSS growth after warm-up,
-// and it exits non-zero when growth ≥ 10 %, a revoked token still passes after the propagation bound, or
-// anything unexpected (INTERNAL, UNKNOWN, a valid token refused) happened.
+// echo processes, revocations) against real processes (nats-server, auth, 2 × echo). Every report period
+// it prints calls served, outcomes by status, and RSS / heap used / external / array buffers of each
+// process; at the end, memory at the end of warm-up, at the start of the steady-state window and at the
+// end, and the growth over that window. It exits non-zero when a service's RSS grows ≥ --rss-limit % over
+// the steady-state window (the last --tail-minutes), ≥ 10 % after warm-up, a revoked token still passes
+// after the propagation bound, or anything unexpected (INTERNAL, UNKNOWN, a valid token refused) happened.
 //
-//   npm run soak                 # 10 minutes
-//   node test/soak/soak.mjs --minutes 2
+//   npm run soak                                   # 10 minutes, unpaced
+//   node test/soak/soak.mjs --minutes 60 --rate 2500 --samples /tmp/soak.json
+//   node test/soak/soak.mjs --minutes 4 --rate 2000 --heap-snapshots 60 --heap-snapshot-dir /tmp/snaps
+//     (heap snapshots of the echoes every 60 s, through the probe)
+//
+// --rate bounds the WhoAmI calls per second (all callers together) so a soak can run on a shared machine
+// without starving it; memory per call is what matters here, not throughput. --max-calls ends the run
+// early after that many calls. The run always ends: after --minutes, plus a watchdog.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { authGrpc, echoGrpc } from '@authmesh/proto';
 import { NatsServer, ServiceProcess, repoRoot } from '@authmesh/testing';
 
 const args = process.argv.slice(2);
-const minutesArg = args.indexOf('--minutes');
-const minutes = minutesArg >= 0 ? Number(args[minutesArg + 1]) : 10;
-if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) {
-  console.error('--minutes: must be a number of minutes in (0, 1440]');
-  process.exit(2);
+/** A numeric option, validated once: its name is in the error. */
+function numberOption(name, fallback, min, max) {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  if (!Number.isFinite(v) || v < min || v > max) {
+    console.error(`${name}: must be a number in [${min}, ${max}], got ${args[i + 1]}`);
+    process.exit(2);
+  }
+  return v;
 }
+function stringOption(name) {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (!v || v.startsWith('--')) {
+    console.error(`${name}: needs a value`);
+    process.exit(2);
+  }
+  return v;
+}
+const minutes = numberOption('--minutes', 10, 0.1, 24 * 60);
+const RATE = numberOption('--rate', 0, 0, 1_000_000); // 0: unpaced
+const MAX_CALLS = numberOption('--max-calls', Infinity, 1, Number.MAX_SAFE_INTEGER);
 const DURATION_MS = minutes * 60_000;
 // Warm-up: JIT, caches and pools fill; RSS is compared from its end (20 % of the run, 30 s to 2 min).
 const WARMUP_MS = Math.min(120_000, Math.max(30_000, DURATION_MS * 0.2));
+// Steady-state window: the last 40 minutes of a 60-minute run, two thirds of a shorter one.
+const TAIL_MS = numberOption('--tail-minutes', Math.min(40, (minutes * 2) / 3), 0.1, minutes) * 60_000;
+const TAIL_LIMIT = numberOption('--rss-limit', 3, 0, 100) / 100;
 const REPORT_MS = Math.min(30_000, Math.max(5_000, DURATION_MS / 10));
+const SAMPLES_FILE = stringOption('--samples');
+const SNAPSHOT_EVERY_S = numberOption('--heap-snapshots', 0, 0, 3600);
+const SNAPSHOT_DIR = stringOption('--heap-snapshot-dir');
+if (SNAPSHOT_EVERY_S > 0 && !SNAPSHOT_DIR) {
+  console.error('--heap-snapshots: needs --heap-snapshot-dir');
+  process.exit(2);
+}
 const CALLERS = 24;
 const SESSIONS = 40;
 const REVOCATION_BOUND_MS = 2000;
 const RSS_LIMIT = 0.1;
+// Mean of this much sampling around each reported point, so one GC or allocator moment is not a figure.
+const MEAN_WINDOW_MS = 30_000;
 
 const bin = join(repoRoot, 'services/auth/bin/authmesh.js');
 const echoMain = join(repoRoot, 'services/echo/dist/main.js');
@@ -80,11 +118,18 @@ function memory(proc) {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
     if (m) rss = Number(m[1]) * 1024;
   } catch {}
-  let heap = NaN;
+  let probed = {};
   try {
-    heap = JSON.parse(readFileSync(join(memDir, `${proc.pid}.json`), 'utf8')).heapUsed;
+    probed = JSON.parse(readFileSync(join(memDir, `${proc.pid}.json`), 'utf8'));
   } catch {}
-  return { rss, heap };
+  const n = (v) => (typeof v === 'number' ? v : NaN);
+  return {
+    rss,
+    heap: n(probed.heapUsed),
+    heapTotal: n(probed.heapTotal),
+    external: n(probed.external),
+    arrayBuffers: n(probed.arrayBuffers),
+  };
 }
 const mb = (n) => (Number.isFinite(n) ? (n / 1048576).toFixed(1) : '?');
 
@@ -102,6 +147,12 @@ async function main() {
     AUTHMESH_ACCESS_TTL: '60',
     SOAK_MEM_DIR: memDir,
   };
+  const snapshotEnv = {};
+  if (SNAPSHOT_EVERY_S > 0) {
+    mkdirSync(resolve(SNAPSHOT_DIR), { recursive: true });
+    snapshotEnv.SOAK_HEAPSNAPSHOT_DIR = resolve(SNAPSHOT_DIR);
+    snapshotEnv.SOAK_HEAPSNAPSHOT_EVERY_S = String(SNAPSHOT_EVERY_S);
+  }
   await cli(env, ['user', 'add', 'alice', '--scopes', 'echo:read', '--audiences', 'echo'], `${PASSWORD}\n`);
   const secrets = {};
   for (const [id, scopes] of [
@@ -115,7 +166,11 @@ async function main() {
         .pop(),
     ).client_secret;
   }
-  const auth = await ServiceProcess.start({ name: 'auth', args: ['--import', probe, bin, 'serve'], env });
+  const auth = await ServiceProcess.start({
+    name: 'auth',
+    args: ['--import', probe, bin, 'serve'],
+    env,
+  });
   started.push(auth);
   const echoes = [];
   for (let i = 0; i < 2; i++) {
@@ -129,6 +184,7 @@ async function main() {
         AUTHMESH_AUTH_TARGET: auth.grpc,
         NATS_URL: nats.url,
         SOAK_MEM_DIR: memDir,
+        ...snapshotEnv,
       },
     });
     started.push(p);
@@ -196,7 +252,18 @@ async function main() {
 
   const t0 = Date.now();
   const end = t0 + DURATION_MS;
-  const running = () => Date.now() < end;
+  const running = () => Date.now() < end && stats.calls < MAX_CALLS;
+  // Pacing: one shared schedule of call slots for all callers, 1/RATE s apart; a caller waits for its
+  // slot. Slots missed while the machine was busy are not made up in a burst (the schedule never runs
+  // more than 100 ms behind).
+  let nextSlot = Date.now();
+  const pace = async () => {
+    if (RATE <= 0) return;
+    const now = Date.now();
+    nextSlot = Math.max(nextSlot + 1000 / RATE, now - 100);
+    const wait = nextSlot - now;
+    if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+  };
   const pick = () => {
     const live = sessions.filter((s) => !s.revoked && !s.busy && s.exp > Date.now() / 1000 + 5);
     return live[Math.floor(Math.random() * live.length)];
@@ -211,6 +278,7 @@ async function main() {
         continue;
       }
       const token = s.access;
+      await pace();
       const r = await unary(echo, 'WhoAmI', {}, token);
       stats.calls++;
       count('WhoAmI', r.code);
@@ -298,10 +366,14 @@ async function main() {
     }
   }
 
-  // RSS/heap samples per process: [{t, rss, heap}]
+  // Memory samples per process every 2 s: [{t, rss, heap, heapTotal, external, arrayBuffers}], and the
+  // load average beside them (the machine may be shared).
   const samples = Object.fromEntries(procs.map(([n]) => [n, []]));
+  const loads = [];
   const sampler = setInterval(() => {
-    for (const [name, proc] of procs) if (proc) samples[name].push({ t: Date.now() - t0, ...memory(proc) });
+    const t = Date.now() - t0;
+    for (const [name, proc] of procs) if (proc) samples[name].push({ t, ...memory(proc) });
+    loads.push({ t, load: loadavg()[0], calls: stats.calls });
   }, 2000);
   let lastCalls = 0;
   let lastT = t0;
@@ -311,18 +383,24 @@ async function main() {
     lastCalls = stats.calls;
     lastT = now;
     const mem = procs
-      .map(([n, p]) =>
-        p ? `${n} rss ${mb(memory(p).rss)} MB${n === 'nats' ? '' : ` heap ${mb(memory(p).heap)} MB`}` : '',
-      )
+      .map(([n, p]) => {
+        if (!p) return '';
+        const m = memory(p);
+        return n === 'nats'
+          ? `${n} rss ${mb(m.rss)}`
+          : `${n} rss ${mb(m.rss)} heap ${mb(m.heap)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)}`;
+      })
       .join(' | ');
     const codes = [...stats.byStatus].map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(
-      `[soak ${((now - t0) / 1000).toFixed(0)} s] calls ${stats.calls} (${rate}/s, ok ${stats.ok}) logins ${stats.logins} refreshes ${stats.refreshes} cc-tokens ${stats.clientTokens} revocations ${stats.revocations} lost ${stats.lostRevocations} unexpected ${stats.unexpected.length}\n    statuses: ${codes}\n    memory: ${mem}`,
+      `[soak ${((now - t0) / 1000).toFixed(0)} s] calls ${stats.calls} (${rate}/s, ok ${stats.ok}) logins ${stats.logins} refreshes ${stats.refreshes} cc-tokens ${stats.clientTokens} revocations ${stats.revocations} lost ${stats.lostRevocations} unexpected ${stats.unexpected.length} load ${loadavg()[0].toFixed(2)}\n    statuses: ${codes}\n    memory (MB): ${mem}`,
     );
   };
   const reporter = setInterval(report, REPORT_MS);
   console.log(
-    `[soak] ${minutes} min, warm-up ${WARMUP_MS / 1000} s, ${CALLERS} callers on 2 echoes, ${SESSIONS} sessions, access TTL 60 s`,
+    `[soak] ${minutes} min, warm-up ${WARMUP_MS / 1000} s, steady-state window the last ${TAIL_MS / 60_000} min, ${CALLERS} callers on 2 echoes, ${RATE > 0 ? `paced at ${RATE} WhoAmI calls/s` : 'unpaced'}, ${SESSIONS} sessions, access TTL 60 s, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
   await Promise.all([
     ...Array.from({ length: CALLERS }, (_, i) => caller(i)),
@@ -330,36 +408,102 @@ async function main() {
     clientTokens(),
     revoker(),
   ]);
+  const endT = Date.now() - t0;
   await new Promise((r) => setTimeout(r, REVOCATION_BOUND_MS + 1000));
   clearInterval(sampler);
   clearInterval(reporter);
   report();
 
-  // RSS growth: mean of the first 30 s after warm-up vs mean of the last 30 s.
+  // Each figure is the mean of the samples in the MEAN_WINDOW_MS from a point (the last one: before the end).
+  const mean = (a, k) => a.reduce((n, x) => n + x[k], 0) / a.length;
+  const at = (name, from) => {
+    const w = samples[name].filter((x) => x.t >= from && x.t < from + MEAN_WINDOW_MS);
+    if (!w.some((x) => Number.isFinite(x.rss))) return undefined;
+    return Object.fromEntries(
+      ['rss', 'heap', 'heapTotal', 'external', 'arrayBuffers'].map((k) => {
+        const v = w.filter((x) => Number.isFinite(x[k]));
+        return [k, v.length ? mean(v, k) : NaN];
+      }),
+    );
+  };
+  const lastFrom = Math.max(0, endT - MEAN_WINDOW_MS);
+  const tailFrom = Math.max(WARMUP_MS, endT - TAIL_MS);
+  const pct = (a, b) => `${((b / a - 1) * 100).toFixed(1)} %`;
+  const fmt = (m, name) =>
+    name === 'nats'
+      ? `RSS ${mb(m.rss)}`
+      : `RSS ${mb(m.rss)}, heap used ${mb(m.heap)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}`;
+
+  // Checkpoints: the end of warm-up, every tenth of the run (every 10 minutes from an hour up), the end.
+  const step = DURATION_MS >= 60 * 60_000 ? 10 * 60_000 : Math.max(60_000, DURATION_MS / 10);
+  const points = [WARMUP_MS];
+  for (let t = step; t < lastFrom - MEAN_WINDOW_MS; t += step) if (t > WARMUP_MS) points.push(t);
+  points.push(lastFrom);
+  const loadAt = (from) => {
+    const w = loads.filter((x) => x.t >= from && x.t < from + MEAN_WINDOW_MS);
+    return w.length ? mean(w, 'load').toFixed(1) : '?';
+  };
+  console.log(
+    `[soak] checkpoints (means of ${MEAN_WINDOW_MS / 1000} s from t; MB: RSS / heap used / external / array buffers):`,
+  );
+  console.log(`  t (s)  | load | ${procs.map(([n]) => n).join(' | ')}`);
+  for (const p of points) {
+    const cells = procs.map(([n]) => {
+      const m = at(n, p);
+      if (!m) return '?';
+      return n === 'nats'
+        ? mb(m.rss)
+        : `${mb(m.rss)} / ${mb(m.heap)} / ${mb(m.external)} / ${mb(m.arrayBuffers)}`;
+    });
+    console.log(`  ${(p / 1000).toFixed(0).padStart(6)} | ${loadAt(p)} | ${cells.join(' | ')}`);
+  }
+
   let failed = false;
   const lines = [];
   for (const [name] of procs) {
-    const s = samples[name].filter((x) => Number.isFinite(x.rss));
-    const after = s.filter((x) => x.t >= WARMUP_MS);
-    const head = after.filter((x) => x.t < WARMUP_MS + 30_000);
-    const tail = after.filter((x) => x.t >= DURATION_MS - 30_000);
-    if (head.length === 0 || tail.length === 0) continue;
-    const mean = (a, k) => a.reduce((n, x) => n + x[k], 0) / a.length;
-    const growth = mean(tail, 'rss') / mean(head, 'rss') - 1;
-    const peak = Math.max(...s.map((x) => x.rss));
-    const heapText = name === 'nats' ? '' : `, heap ${mb(mean(head, 'heap'))} → ${mb(mean(tail, 'heap'))} MB`;
+    const head = at(name, WARMUP_MS);
+    const mid = at(name, tailFrom);
+    const tail = at(name, lastFrom);
+    if (!head || !mid || !tail) continue;
+    const peak = Math.max(...samples[name].filter((x) => Number.isFinite(x.rss)).map((x) => x.rss));
+    const afterWarmup = tail.rss / head.rss - 1;
+    const overTail = tail.rss / mid.rss - 1;
     lines.push(
-      `  ${name}: RSS ${mb(mean(head, 'rss'))} → ${mb(mean(tail, 'rss'))} MB (${(growth * 100).toFixed(1)} %, peak ${mb(peak)} MB)${heapText}`,
+      `  ${name}: after warm-up ${fmt(head, name)}\n` +
+        `    at ${(tailFrom / 1000).toFixed(0)} s ${fmt(mid, name)}\n` +
+        `    at the end ${fmt(tail, name)} (peak RSS ${mb(peak)})\n` +
+        `    RSS growth over the last ${((endT - tailFrom) / 60_000).toFixed(1)} min ${pct(mid.rss, tail.rss)}` +
+        (name === 'nats' ? '' : `, heap used ${pct(mid.heap, tail.heap)}`) +
+        `; after warm-up ${pct(head.rss, tail.rss)}`,
     );
-    if (name !== 'nats' && growth >= RSS_LIMIT) failed = true;
+    if (name === 'nats') continue;
+    if (afterWarmup >= RSS_LIMIT || overTail >= TAIL_LIMIT) failed = true;
   }
-  const secs = (Date.now() - t0) / 1000;
+  const secs = endT / 1000;
+  const load = loads.length ? mean(loads, 'load') : NaN;
+  const maxLoad = loads.length ? Math.max(...loads.map((x) => x.load)) : NaN;
   console.log(
-    `[soak] done: ${stats.calls} calls in ${secs.toFixed(0)} s (${(stats.calls / secs).toFixed(0)}/s), ${stats.logins} logins, ${stats.refreshes} refreshes, ${stats.clientTokens} client tokens, ${stats.revocations} revocations (${stats.revocationChecks} post-revocation checks, ${stats.lostRevocations} lost)`,
+    `[soak] done: ${stats.calls} calls in ${secs.toFixed(0)} s (${(stats.calls / secs).toFixed(0)}/s${RATE > 0 ? `, paced at ${RATE}/s` : ''}), ${stats.logins} logins, ${stats.refreshes} refreshes, ${stats.clientTokens} client tokens, ${stats.revocations} revocations (${stats.revocationChecks} post-revocation checks, ${stats.lostRevocations} lost); 1-min load average mean ${load.toFixed(1)}, max ${maxLoad.toFixed(1)}`,
   );
   console.log(
-    `[soak] RSS growth after warm-up (limit ${RSS_LIMIT * 100} % for the services; nats-server shown for reference):\n${lines.join('\n')}`,
+    `[soak] memory (limits for the services: RSS growth < ${TAIL_LIMIT * 100} % over the steady-state window, < ${RSS_LIMIT * 100} % after warm-up; nats-server shown for reference):\n${lines.join('\n')}`,
   );
+  if (SAMPLES_FILE) {
+    writeFileSync(
+      SAMPLES_FILE,
+      JSON.stringify({
+        minutes,
+        rate: RATE,
+        warmupMs: WARMUP_MS,
+        tailMs: TAIL_MS,
+        endT,
+        stats: { ...stats, byStatus: Object.fromEntries(stats.byStatus) },
+        loads,
+        samples,
+      }),
+    );
+    console.log(`[soak] samples written to ${SAMPLES_FILE}`);
+  }
   if (stats.unexpected.length)
     console.log(
       `[soak] unexpected outcomes (${stats.unexpected.length}):\n  ${stats.unexpected.slice(0, 20).join('\n  ')}`,
@@ -372,6 +516,16 @@ async function main() {
   console.log(`[soak] ${ok ? 'PASS' : 'FAIL'}`);
   return ok ? 0 : 1;
 }
+
+// The run ends by itself: if the load loop or a shutdown hangs, stop the processes and exit anyway.
+setTimeout(
+  async () => {
+    console.error('[soak] watchdog: the run overran its time by 5 minutes; stopping');
+    await Promise.race([stopAll(), new Promise((r) => setTimeout(r, 20_000))]);
+    process.exit(3);
+  },
+  DURATION_MS + 5 * 60_000,
+).unref();
 
 let code = 1;
 try {
