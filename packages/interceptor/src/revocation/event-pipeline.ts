@@ -4,6 +4,7 @@ import { peekRevocationValue, RevocationEventError, verifyRevocationEvent } from
 import type { RevocationSet } from './revocation-set.js';
 import type { RevocationEventClaims, RevocationKind } from './revocation.types.js';
 import { REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
+import { VerdictCache } from './verdict-cache.js';
 import { VerifyBudget } from './verify-budget.js';
 
 /** What the pipeline needs from the feed. */
@@ -24,8 +25,14 @@ export interface EventPipelineOptions {
 /** What became of a stream event. */
 export type EventOutcome = 'applied' | 'dropped' | 'unknown-kid';
 
-/** Verdicts remembered by event digest (a forged event is verified at most once per interceptor). */
+/** Verdicts remembered by event digest: at most this many, each for VERDICT_TTL_MS (see verdict-cache.ts). */
 const VERDICTS_MAX = 8192;
+/**
+ * How long a verdict is remembered: far longer than the core and stream copies of one event are apart
+ * (a stream consumer minutes behind in a backlog included), short enough that what is held follows
+ * the recent revocation rate instead of growing to the bound.
+ */
+export const VERDICT_TTL_MS = 10 * 60_000;
 /**
  * Largest event accepted, bytes. A real one is well under 10 KiB (value ≤ 512 and reason ≤ 200
  * characters); anyone able to publish on NATS could otherwise make parked events hold up to NATS's
@@ -41,8 +48,8 @@ const NO_MESSAGE_FOUND = 10037;
  * set as a verified entry without a good signature from the issuer's keys. Three ways in: `eager`
  * (stream events, one at a time in stream order), `core` (the core-subscription fast path) and
  * `pending` (replayed entries, fetched by sequence and verified after ready or on first match).
- * Every event's verdict is remembered by digest, so the core and stream copies of one event, or a
- * forged event replayed again, cost one signature check.
+ * Every event's verdict is remembered by digest for VERDICT_TTL_MS, so the core and stream copies of
+ * one event, or a forged event replayed again within that time, cost one signature check.
  */
 export class EventPipeline {
   applied = 0;
@@ -50,7 +57,7 @@ export class EventPipeline {
   readonly budget: VerifyBudget;
   private closed = false;
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly verdicts = new Map<string, Promise<EventOutcome>>();
+  private readonly verdicts = new VerdictCache<Promise<EventOutcome>>(VERDICTS_MAX, VERDICT_TTL_MS);
   private readonly verifying = new Map<number, Promise<void>>();
   private readonly listeners = new Set<(event: RevocationEventClaims) => void>();
 
@@ -181,11 +188,8 @@ export class EventPipeline {
 
   private remember(digest: string, verdict: Promise<EventOutcome>): void {
     // An unknown key is no verdict: the event is checked again once the key set changes.
-    verdict.then(
-      (v) => v === 'unknown-kid' && this.verdicts.get(digest) === verdict && this.verdicts.delete(digest),
-    );
+    verdict.then((v) => v === 'unknown-kid' && this.verdicts.deleteIf(digest, verdict));
     this.verdicts.set(digest, verdict);
-    if (this.verdicts.size > VERDICTS_MAX) this.verdicts.delete(this.verdicts.keys().next().value!);
   }
 
   private apply(claims: RevocationEventClaims): void {
