@@ -40,6 +40,8 @@ export {
   type RevocationSigningKey,
 } from './revocation/event.js';
 export { RevocationSet, type RevocationSetOptions } from './revocation/revocation-set.js';
+/** For ES256 signers: verifiers accept only the low-S form of a signature (s ≤ n/2). */
+export { toLowS } from './verify/low-s.js';
 export {
   addHealthService,
   healthPackageDefinition,

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader } from 'jose';
-import { isLowS, toLowS } from '../verify/low-s.js';
+import { toLowS } from '../verify/low-s.js';
 import { verifyCompactSignature } from '../verify/signature.js';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -126,11 +126,8 @@ export async function verifyRevocationEvent(
     throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg does not match its key');
   const dot = jws.indexOf('.');
   const lastDot = jws.lastIndexOf('.');
-  if (
-    !COMPACT_JWS.test(jws) ||
-    (key.alg === 'ES256' && !isLowS(Buffer.from(jws.slice(lastDot + 1), 'base64url'))) ||
-    !verifyCompactSignature(key.alg, key.key, jws, lastDot)
-  ) {
+  // verifyCompactSignature accepts only the low-S form of an ES256 signature (../verify/low-s.ts).
+  if (!COMPACT_JWS.test(jws) || !verifyCompactSignature(key.alg, key.key, jws, lastDot)) {
     throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify');
   }
   const payload = Buffer.from(jws.slice(dot + 1, lastDot), 'base64url');

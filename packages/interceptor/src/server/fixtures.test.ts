@@ -13,6 +13,7 @@ import type { ServerAuth } from './server-auth.types.js';
 import { createServerAuth } from './server-auth.js';
 import type { ServerAuthOptions } from './options.js';
 import { findPrincipal, getPrincipal } from './principal.js';
+import { toLowS } from '../verify/low-s.js';
 import { describe, expect, it } from 'vitest';
 
 export const ISSUER = 'https://issuer.test';
@@ -55,7 +56,11 @@ export async function signToken(
   for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
   const h: Record<string, unknown> = { alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header };
   for (const k of Object.keys(h)) if (h[k] === undefined) delete h[k];
-  return new SignJWT(payload).setProtectedHeader(h as { alg: string }).sign(key.privateKey);
+  const token = await new SignJWT(payload).setProtectedHeader(h as { alg: string }).sign(key.privateKey);
+  if (key.alg !== 'ES256') return token;
+  // As the auth service signs: ES256 in its low-S form (verifiers refuse the high-S twin).
+  const dot = token.lastIndexOf('.');
+  return `${token.slice(0, dot + 1)}${Buffer.from(toLowS(Buffer.from(token.slice(dot + 1), 'base64url'))).toString('base64url')}`;
 }
 
 /** Signs any header and payload with an EdDSA key, bypassing jose's own checks (for hostile tokens). */

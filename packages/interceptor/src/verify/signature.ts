@@ -5,6 +5,7 @@ import {
   type VerifyKeyObjectInput,
   type VerifyPublicKeyInput,
 } from 'node:crypto';
+import { isLowS } from './low-s.js';
 
 /**
  * How node:crypto verifies each JWS algorithm we accept (RFC 7518 §3; RFC 8037 §3.1 for EdDSA).
@@ -33,12 +34,15 @@ const PARAMS: Record<
  * Verifies the signature of a compact JWS synchronously with node:crypto. The caller has already
  * checked that `alg` is allowed and matches the key (RFC 8725 §2.1): this only does the math, on the
  * calling thread — a thread-pool round trip (WebCrypto) costs more CPU than the Ed25519 check itself.
- * `token` is the whole compact JWS; `lastDot` the index of its second dot.
+ * `token` is the whole compact JWS; `lastDot` the index of its second dot. ES256 signatures must be
+ * low-S (./low-s.ts).
  */
 export function verifyCompactSignature(alg: string, key: KeyObject, token: string, lastDot: number): boolean {
   const p = PARAMS[alg];
   if (p === undefined) return false;
   const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+  // ES256: the high-S twin (r, n − s) of a valid signature verifies too; only the low-S form counts.
+  if (alg === 'ES256' && !isLowS(signature)) return false;
   const signingInput = Buffer.from(token.slice(0, lastDot), 'latin1'); // base64url text is ASCII
   try {
     return verify(p.hash, signingInput, p.key(key), signature);

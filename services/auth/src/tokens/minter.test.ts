@@ -55,6 +55,30 @@ describe('createTokenMinter', () => {
     });
   }
 
+  it('signs ES256 in the low-S form only (verifiers refuse the high-S twin, s > n/2)', async () => {
+    const { key } = keyFor('ES256');
+    const minter = createTokenMinter({
+      issuer: 'http://iss.test',
+      accessTtlSec: 300,
+      keys: { current: () => key },
+    });
+    const halfN = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8n;
+    // node:crypto draws s either side of n/2 about equally: 64 tokens would all be low-S by chance
+    // with probability 2^-64.
+    for (let i = 0; i < 64; i++) {
+      const { token } = await minter.mint({
+        sub: 'alice',
+        clientId: 'cli',
+        aud: ['echo'],
+        scope: [],
+        roles: [],
+      });
+      const sig = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
+      expect(sig.length).toBe(64);
+      expect(BigInt(`0x${sig.subarray(32).toString('hex')}`) <= halfN).toBe(true);
+    }
+  });
+
   it('a typical password-grant token: RFC 9068 claims, no nbf, no empty scope/roles; jti 128 random bits', async () => {
     const { key } = keyFor('EdDSA');
     const minter = createTokenMinter({

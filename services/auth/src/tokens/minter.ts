@@ -1,4 +1,5 @@
 import { randomFillSync, sign } from 'node:crypto';
+import { toLowS } from '@authmesh/interceptor';
 import type { KeyManager, SigningKey } from '../keys/key-manager.types.js';
 import type { MintRequest, MintedToken, TokenMinter } from './minter.types.js';
 
@@ -85,8 +86,12 @@ function signAsync(key: SigningKey, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, sig: Buffer): void => (err ? reject(err) : resolve(sig));
     if (key.alg === 'EdDSA') sign(null, data, key.privateKey, done);
-    // RFC 7518 §3.4: ES256 signatures are R || S (IEEE P1363), not DER.
-    else sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' }, done);
+    // RFC 7518 §3.4: ES256 signatures are R || S (IEEE P1363), not DER; in the low-S form, the only one
+    // verifiers accept (node:crypto gives s > n/2 about half the time).
+    else
+      sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' }, (err, sig) =>
+        err ? reject(err) : resolve(Buffer.from(toLowS(sig))),
+      );
   });
 }
 
