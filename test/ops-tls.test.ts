@@ -1,6 +1,8 @@
 // TLS and mTLS on every gRPC endpoint (auth, echo, echo → auth), and RFC 8705 certificate-bound
 // tokens: a client_credentials token issued over mTLS carries cnf.x5t#S256 of the client's
 // certificate; echo accepts it from that certificate and refuses it (UNAUTHENTICATED) from another.
+// A Refresh retried within the grace must come from the certificate that made the rotation (issue
+// "Sessions and credentials"): from another one it is reuse, and the session ends.
 // Certificates are generated per run with openssl into a temp dir.
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -11,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authGrpc, echoGrpc } from '@authmesh/proto';
 import { NatsServer, ServiceProcess } from '@authmesh/testing';
-import { authBin, call, echoMain, runCli } from './support/mesh.js';
+import { authBin, call, echoMain, runCli, until } from './support/mesh.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authmesh-tls-'));
 const p = (name: string) => join(dir, name);
@@ -52,6 +54,7 @@ function issueCert(name: string, san: string): void {
   );
 }
 
+const ALICE_PASSWORD = 'alice-tls-password';
 let nats: NatsServer;
 let auth: ServiceProcess;
 let echo: ServiceProcess;
@@ -95,10 +98,18 @@ beforeAll(async () => {
     AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
     AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
     AUTHMESH_KEY_ROTATION_INTERVAL: '0',
+    // The user's password is hashed cheaply: this file tests TLS, not the hash.
+    AUTHMESH_SCRYPT_N: '1024',
   };
   const added = await runCli(env, ['client', 'add', 'svc', '--scopes', 'echo:read', '--audiences', 'echo']);
   expect(added.code).toBe(0);
   svcSecret = (JSON.parse(added.stdout.trim().split('\n').pop()!) as { client_secret: string }).client_secret;
+  const user = await runCli(
+    env,
+    ['user', 'add', 'alice', '--scopes', 'echo:read', '--audiences', 'echo'],
+    `${ALICE_PASSWORD}\n`,
+  );
+  expect(user.code, user.stderr).toBe(0);
   auth = await ServiceProcess.start({ name: 'auth', args: [authBin, 'serve'], env: { ...env, ...tlsEnv } });
   echo = await ServiceProcess.start({
     name: 'echo',
@@ -152,6 +163,59 @@ describe('TLS, mTLS and certificate-bound tokens', () => {
       authAlice.close();
       echoAlice.close();
       echoMallory.close();
+    }
+  });
+
+  it('a Refresh retried within the grace from another certificate is reuse: refused, and the session ends', async () => {
+    const { AuthService } = authGrpc().authmesh.v1;
+    const { Echo } = echoGrpc().echo.v1;
+    const authAlice = new AuthService(auth.grpc, channel('alice-svc'));
+    const authMallory = new AuthService(auth.grpc, channel('mallory'));
+    const echoAlice = new Echo(echo.grpc, channel('alice-svc'));
+    type Tokens = { access_token: string; refresh_token: string };
+    const login = async () => {
+      const r = await call<Tokens>(authAlice, 'IssueToken', {
+        password: { username: 'alice', password: ALICE_PASSWORD },
+        audience: ['echo'],
+      });
+      expect(r.code, r.details).toBe(0);
+      return r.res!;
+    };
+    const refresh = (client: unknown, refresh_token: string) =>
+      call<Tokens>(client, 'Refresh', { refresh_token });
+    try {
+      // Control: the retry of a rotation (a lost answer) from the same certificate gets the same successor.
+      const kept = await login();
+      const rotated = await refresh(authAlice, kept.refresh_token);
+      expect(rotated.code, rotated.details).toBe(0);
+      const retried = await refresh(authAlice, kept.refresh_token);
+      expect(retried.code, retried.details).toBe(0);
+      expect(retried.res!.refresh_token).toBe(rotated.res!.refresh_token);
+
+      // The same retry from another certificate (the token was copied): reuse, although within the grace
+      // and although the successor is unused.
+      const victim = await login();
+      const first = await refresh(authAlice, victim.refresh_token);
+      expect(first.code, first.details).toBe(0);
+      expect((await call(echoAlice, 'WhoAmI', {}, first.res!.access_token)).code).toBe(0);
+      const stolen = await refresh(authMallory, victim.refresh_token);
+      expect(stolen.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(stolen.res).toBeUndefined();
+      // The session is over: the rightful successor, the rightful retry and the live access token all fail.
+      expect((await refresh(authAlice, first.res!.refresh_token)).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await refresh(authAlice, victim.refresh_token)).code).toBe(grpc.status.UNAUTHENTICATED);
+      await until(
+        async () =>
+          (await call(echoAlice, 'WhoAmI', {}, first.res!.access_token)).code === grpc.status.UNAUTHENTICATED,
+        5000,
+        'the access token of the session ended by reuse is refused',
+      );
+      // Another session of the same user is untouched.
+      expect((await refresh(authAlice, rotated.res!.refresh_token)).code).toBe(0);
+    } finally {
+      authAlice.close();
+      authMallory.close();
+      echoAlice.close();
     }
   });
 

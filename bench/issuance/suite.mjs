@@ -90,7 +90,9 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
       scryptMs: median(floor),
     };
     result.login.vsScrypt = ratio(result.login.p50, result.login.scryptMs);
-    log(`  login p50 ${fmt(result.login.p50)} ms (bare scrypt ${fmt(result.login.scryptMs)} ms)`);
+    log(
+      `  login p50 ${fmt(result.login.p50)} ms, p99 ${fmt(result.login.p99)} ms (bare scrypt ${fmt(result.login.scryptMs)} ms)`,
+    );
     return result;
   } finally {
     await child.stop();
@@ -236,15 +238,45 @@ export function issuanceRows(r) {
 export function issuanceTargets(r) {
   const cc = r.kinds.cc;
   if (!cc) return [];
-  const t = [
-    {
-      target: '≥ 3,000 client_credentials tokens/s, grpc-js client (best of c)',
-      figure: Math.max(...Object.values(cc).map((f) => f.rate)),
-      bar: 3000,
-      higher: true,
-      unit: '/s',
-    },
-  ];
+  const t = [];
+  const refresh = r.kinds.refresh;
+  if (refresh) {
+    // Issue "Performance": ≥ 3,000 rotations/s per auth process; issue "Sessions and credentials": never
+    // below 1,500/s with the shared throttle budget and lossless rotation in place.
+    const best = Math.max(...Object.values(refresh).map((f) => f.rate));
+    t.push(
+      {
+        target: '≥ 3,000 Refresh (rotations)/s per auth process, grpc-js client (best of c)',
+        figure: best,
+        bar: 3000,
+        higher: true,
+        unit: '/s',
+      },
+      {
+        target: '≥ 1,500 Refresh (rotations)/s per auth process (floor), grpc-js client (best of c)',
+        figure: best,
+        bar: 1500,
+        higher: true,
+        unit: '/s',
+      },
+    );
+  }
+  if (r.login?.p50)
+    t.push({
+      // The login is the hash plus a few KV round trips (throttle reservation, session, refresh record).
+      target: 'password login p50 ≤ 1.25× one bare scrypt of the same cost (cost dominated by the hash)',
+      figure: r.login.vsScrypt,
+      bar: 1.25,
+      higher: false,
+      unit: '×',
+    });
+  t.push({
+    target: '≥ 3,000 client_credentials tokens/s, grpc-js client (best of c)',
+    figure: Math.max(...Object.values(cc).map((f) => f.rate)),
+    bar: 3000,
+    higher: true,
+    unit: '/s',
+  });
   if (r.h2load?.cc)
     t.push({
       target: '≥ 3,000 client_credentials tokens/s, h2load (server ceiling)',
