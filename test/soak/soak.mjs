@@ -242,7 +242,7 @@ async function main() {
       })
     ).res?.access_token;
   let admin = await adminToken();
-  /** Sessions: { access, refresh, exp, revoked, busy }. */
+  /** Sessions: { access, refresh, exp, revoked, revoking, busy }. */
   const sessions = [];
   const login = async () => {
     const r = await unary(authClient, 'IssueToken', {
@@ -257,6 +257,7 @@ async function main() {
       refresh: r.res.refresh_token,
       exp: claimsOf(r.res.access_token).exp,
       revoked: false,
+      revoking: false,
       busy: false,
     });
   };
@@ -290,13 +291,19 @@ async function main() {
         continue;
       }
       const token = s.access;
+      const exp = s.exp;
       await pace();
       const r = await unary(echo, 'WhoAmI', {}, token);
       stats.calls++;
       count('WhoAmI', r.code);
       if (r.code === 0) stats.ok++;
-      // A refusal is fine only for a token revoked meanwhile (or replaced by a refresh that raced).
-      else if (!(r.code === grpc.status.UNAUTHENTICATED && (s.revoked || s.access !== token)))
+      // A refusal is fine only for a token whose session is being revoked (the echo can learn of it
+      // from the feed before the Revoke's answer reaches us), replaced by a refresh that raced, or
+      // refused as expired when the answer came after its exp (a call queued on a starved machine).
+      else if (!(
+        r.code === grpc.status.UNAUTHENTICATED &&
+        (s.revoking || s.access !== token || (r.details === 'token expired' && Date.now() / 1000 >= exp))
+      ))
         unexpected('WhoAmI', r);
     }
   }
@@ -348,6 +355,7 @@ async function main() {
       const s = pick();
       if (!s || sessions.length < SESSIONS / 2) continue;
       s.busy = true;
+      s.revoking = true;
       const sid = claimsOf(s.access).sid;
       let r = await unary(authClient, 'Revoke', { session_id: sid, reason: 'soak' }, admin);
       if (r.code === grpc.status.UNAUTHENTICATED) {
@@ -357,6 +365,7 @@ async function main() {
       count('Revoke', r.code);
       if (r.code !== 0) {
         s.busy = false;
+        s.revoking = false;
         unexpected('Revoke', r);
         continue;
       }
