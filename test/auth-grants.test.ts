@@ -105,6 +105,24 @@ describe('IssueToken', () => {
     expect(claims).toMatchObject({ sub: 'alice', aud: 'authmesh', roles: ['reader', 'writer'] });
     expect(typeof claims.sid).toBe('string');
     expect(res.expires_in).toBe(claims.exp! - claims.iat!);
+    // Every character rides on every call (README "Access tokens"): no nbf, a 16-character sid (96
+    // bits), a 22-character jti (128 bits), an 8-character kid. 458 characters for this issuer and user.
+    expect(Object.keys(claims)).toEqual([
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'jti',
+      'client_id',
+      'scope',
+      'roles',
+      'sid',
+    ]);
+    expect(claims.sid).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(decodeProtectedHeader(res.access_token).kid).toMatch(/^[A-Za-z0-9_-]{8}$/);
+    expect(res.access_token.length).toBeLessThanOrEqual(458);
   });
 
   it('client_credentials: no refresh token; requested scope narrowed to the allowed one', async () => {

@@ -37,7 +37,17 @@ export function successorToken(key: Uint8Array, token: string): string {
     .digest('base64url');
 }
 
-/** A new session id (128 random bits). */
+/** Random bytes in a session id (see newSessionId). */
+const SESSION_ID_BYTES = 12;
+
+/**
+ * A new session id: 96 random bits, 16 base64url characters. The sid rides in every access token of
+ * the session, paid on every call; it is a name, not a credential (revoking a session takes the
+ * admin scope or the session's own subject), so it only has to be unique: 96 bits make a chance
+ * collision among a billion sessions about 1 in 10^11, and the session's create fails rather than
+ * overwrite. Sessions started with the earlier 128-bit (22-character) ids keep working: nothing
+ * reads a sid's length.
+ */
 export function newSessionId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytes(SESSION_ID_BYTES).toString('base64url');
 }
