@@ -62,6 +62,21 @@ describe('TokenCache', () => {
     expect(c.size).toBe(1);
   });
 
+  it('two tokens whose different tails hash to one key never share a verdict', () => {
+    // Found by search: these two 8-character tails have the same 30-bit key.
+    const a = 'header.payload.S3cCAAAA';
+    const b = 'header.payload.wBADAAAA';
+    expect(CACHE_KEY_CHARS).toBe(8);
+    const c = new TokenCache(10);
+    const ea = entry(100);
+    c.set(a, ea, 0);
+    expect(c.get(a, 0)).toBe(ea);
+    expect(c.get(b, 0)).toBeUndefined();
+    c.set(b, entry(100), 0); // one slot: the newer token takes it
+    expect(c.get(a, 0)).toBeUndefined();
+    expect(c.size).toBe(1);
+  });
+
   it('sweeps expired entries by itself, not only at the bound (frozen clock)', () => {
     const c = new TokenCache(1000);
     for (let i = 0; i < 100; i++) c.set(`short-lived-token-${i}`.padStart(40, '.'), entry(60), 0);

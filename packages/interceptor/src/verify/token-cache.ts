@@ -18,29 +18,34 @@ interface Slot {
 }
 
 /**
- * How many characters at the end of a token key the cache. A JWS ends with its signature: 16
- * base64url characters carry more than 90 bits of it, so distinct tokens collide only by chance (and a
- * collision costs a cache miss, never a wrong verdict: see `get`). V8 hashes a string once per
- * object, and each call's token is a fresh string: hashing 16 characters instead of ~400 is most of
- * what the warm path saves.
+ * How many characters at the end of a token key the cache. A JWS ends with its signature, whose last
+ * CACHE_KEY_CHARS characters (48 bits) are hashed to a 30-bit integer: V8 looks a small integer up in a
+ * Map without hashing a string, and each call's token is a fresh string whose hash V8 would otherwise
+ * compute on every call (the whole token: ~0.7 µs; a 16-character slice: ~0.2 µs; this: ~0.1 µs).
+ * Distinct tokens share a key only by chance (about 1 pair in 20 among 10,000 cached tokens), and a
+ * shared key costs a cache miss, never a wrong verdict: see `get`.
  */
-export const CACHE_KEY_CHARS = 16;
+export const CACHE_KEY_CHARS = 8;
 
 /** Expired entries are swept at most this often (on a lookup or a store), so memory follows live tokens. */
 export const SWEEP_INTERVAL_MS = 30_000;
 
-function cacheKey(token: string): string {
-  return token.length > CACHE_KEY_CHARS ? token.slice(-CACHE_KEY_CHARS) : token;
+/** FNV-1a over the token's last CACHE_KEY_CHARS characters, kept to 30 bits (a V8 small integer). */
+function cacheKey(token: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = Math.max(0, token.length - CACHE_KEY_CHARS); i < token.length; i++)
+    h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
 }
 
 /**
  * Verified-token cache: bounded (the oldest entry goes first), an entry never outlives the token's
  * `exp`, and expired entries are swept every SWEEP_INTERVAL_MS, not only pushed out at the bound.
- * Keyed by the token's last CACHE_KEY_CHARS characters; a hit requires the whole token to be equal.
+ * Keyed by a hash of the token's last CACHE_KEY_CHARS characters; a hit requires the whole token to be equal.
  * Revocation and key checks stay with the caller, who compares the stored epochs (see authenticator.ts).
  */
 export class TokenCache {
-  readonly #slots = new Map<string, Slot>();
+  readonly #slots = new Map<number, Slot>();
   readonly #maxEntries: number;
   #nextSweepMs = 0;
 
@@ -54,8 +59,7 @@ export class TokenCache {
     if (nowMs >= this.#nextSweepMs) this.sweep(nowMs);
     const key = cacheKey(token);
     const slot = this.#slots.get(key);
-    // Whole-token equality: two tokens sharing the key slice never share a verdict. Reaching this
-    // comparison at all takes knowing 90+ bits of the cached token's signature.
+    // Whole-token equality: two tokens sharing a key never share a verdict.
     if (slot === undefined || slot.token !== token) return undefined;
     if (nowMs >= slot.entry.expiresAtMs) {
       this.#slots.delete(key);
@@ -66,7 +70,7 @@ export class TokenCache {
 
   /**
    * Stores a verified token; a token already expired at `nowMs` is not stored. A different token
-   * with the same key slice is replaced (the cache only ever costs a re-verification, never a verdict).
+   * with the same key is replaced (the cache only ever costs a re-verification, never a verdict).
    */
   set(token: string, entry: CacheEntry, nowMs: number): void {
     if (this.#maxEntries === 0 || nowMs >= entry.expiresAtMs) return;
@@ -75,7 +79,7 @@ export class TokenCache {
     this.#slots.delete(key);
     while (this.#slots.size >= this.#maxEntries) {
       // Map iteration order is insertion order: the first key is the oldest entry.
-      const oldest = this.#slots.keys().next().value as string;
+      const oldest = this.#slots.keys().next().value as number;
       this.#slots.delete(oldest);
     }
     this.#slots.set(key, { token, entry });
