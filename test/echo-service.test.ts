@@ -89,6 +89,7 @@ async function startFakeIssuer(): Promise<string> {
     Refresh: (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
     Revoke: (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
     GetMeshStatus: (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    GetMeshKey: (_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
   };
   fakeAuth = new grpc.Server();
   fakeAuth.addService(authGrpc().authmesh.v1.AuthService.service, handlers);

@@ -72,5 +72,13 @@ export {
   MESH_ANNOUNCE_SUBJECT,
   MESH_GOODBYE_SUBJECT,
   MAX_ANNOUNCE_PERIOD_MS,
+  MAX_ANNOUNCEMENT_FIELD,
   type MeshAnnouncement,
+  macAnnouncement,
+  verifyAnnouncementMac,
+  type AnnouncementKind,
+  meshKeyFromAuthService,
+  type MeshKey,
+  type MeshKeySource,
+  type MeshKeyFromAuthServiceOptions,
 } from './mesh/index.js';

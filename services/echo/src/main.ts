@@ -21,6 +21,7 @@ import {
   HEALTH_RULES,
   healthPackageDefinition,
   jwksFromAuthService,
+  meshKeyFromAuthService,
   protoDir,
   REFLECTION_RULES,
   reflectionPackageDefinition,
@@ -49,31 +50,8 @@ const metrics = authmeshMetrics(registry);
 const keys = createKeyStore(metrics.countJwks(jwksFromAuthService(config.authTarget, authCredentials)), {
   logger: log,
 });
-const feed = createRevocationFeed({
-  servers: config.natsUrl,
-  keys,
-  issuer: config.issuer,
-  maxStalenessMs: config.maxStalenessMs,
-  stalePolicy: config.stalePolicy,
-  // Announced on authmesh.mesh.> so `authmesh revoke --wait` and `mesh status` can name this service.
-  audience: config.audience,
-  announceIntervalMs: config.meshAnnounceMs,
-});
-metrics.watchFeed(feed);
-// Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto.
-const served = echoPackageDefinition();
-const auth = createServerAuth({
-  issuer: config.issuer,
-  audience: config.audience,
-  jwks: { keyStore: keys },
-  revocations: { feed },
-  packageDefinition: { ...served, ...healthPackageDefinition(), ...reflectionPackageDefinition() },
-  rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
-  metrics,
-  logger: log,
-});
-
-// Relay needs this service's own identity to exchange the caller's token.
+// Relay needs this service's own identity to exchange the caller's token; the mesh announcements use it
+// to become attributable.
 const ownToken =
   config.clientId && config.clientSecret
     ? clientCredentialsSource({
@@ -99,6 +77,41 @@ const relay = ownToken
       },
     )
   : undefined;
+
+const feed = createRevocationFeed({
+  servers: config.natsUrl,
+  keys,
+  issuer: config.issuer,
+  maxStalenessMs: config.maxStalenessMs,
+  stalePolicy: config.stalePolicy,
+  // Announced on authmesh.mesh.> so `authmesh revoke --wait` and `mesh status` can name this service.
+  audience: config.audience,
+  announceIntervalMs: config.meshAnnounceMs,
+  // With client credentials the announcements are MACed under a key the auth service gives this
+  // instance (GetMeshKey), so a forged one cannot confirm a revocation for it; without, unauthenticated.
+  ...(ownToken
+    ? {
+        meshKey: meshKeyFromAuthService({
+          authTarget: config.authTarget,
+          ...(authCredentials ? { credentials: authCredentials } : {}),
+          clientSource: ownToken,
+        }),
+      }
+    : {}),
+});
+metrics.watchFeed(feed);
+// Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto.
+const served = echoPackageDefinition();
+const auth = createServerAuth({
+  issuer: config.issuer,
+  audience: config.audience,
+  jwks: { keyStore: keys },
+  revocations: { feed },
+  packageDefinition: { ...served, ...healthPackageDefinition(), ...reflectionPackageDefinition() },
+  rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
+  metrics,
+  logger: log,
+});
 
 const server = new grpc.Server({ interceptors: [auth.interceptor] });
 server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));

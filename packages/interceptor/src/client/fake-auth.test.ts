@@ -60,6 +60,7 @@ export async function startFakeAuth(): Promise<FakeAuth> {
     Revoke: handle('Revoke', () => grpc.status.UNIMPLEMENTED),
     GetJwks: handle('GetJwks', () => ({ keys_json: '{"keys":[]}' })),
     GetMeshStatus: handle('GetMeshStatus', () => grpc.status.UNIMPLEMENTED),
+    GetMeshKey: handle('GetMeshKey', () => grpc.status.UNIMPLEMENTED),
   };
   server.addService(authGrpc().authmesh.v1.AuthService.service, handlers);
   const port = await new Promise<number>((resolve, reject) =>

@@ -20,10 +20,18 @@ export interface MeshAnnouncement {
   /** The announcement period, ms: the auth service forgets an instance unheard for 3 of them. */
   period: number;
   /**
-   * Always false for now: nothing in the announcement proves the service's identity, so anyone who may
-   * publish on `authmesh.mesh.>` can claim to be any instance.
+   * As sent: whether the sender MACed it (`cid`, `n`, `mac`). As parsed: always false, since parsing
+   * checks no MAC; the auth service sets it once the MAC verified (services/auth/src/mesh/).
    */
-  authenticated: false;
+  authenticated: boolean;
+  /**
+   * Attributable announcements only (./announcement-mac.ts): the OAuth client whose credentials got
+   * the instance's key (GetMeshKey), a counter that grows with every message of the instance (a
+   * replayed message is never newer than what was heard), and the HMAC-SHA-256 of every field, base64url.
+   */
+  cid?: string;
+  n?: number;
+  mac?: string;
 }
 
 /** Longest instance id / label / audience / version accepted, characters. */
@@ -63,6 +71,9 @@ export function parseAnnouncement(data: Uint8Array): MeshAnnouncement | undefine
   ) {
     return undefined;
   }
+  // The proof is all or nothing: a partial one is malformed, not unauthenticated.
+  const proof = [a.cid, a.n, a.mac].filter((x) => x !== undefined).length;
+  if (proof !== 0 && (proof !== 3 || !str(a.cid, false) || !count(a.n) || !isMac(a.mac))) return undefined;
   return {
     v: 1,
     id: a.id,
@@ -74,5 +85,9 @@ export function parseAnnouncement(data: Uint8Array): MeshAnnouncement | undefine
     epoch: a.epoch,
     period: a.period,
     authenticated: false,
+    ...(proof === 3 ? { cid: a.cid as string, n: a.n as number, mac: a.mac as string } : {}),
   };
 }
+
+/** An HMAC-SHA-256 in base64url (43 characters). */
+const isMac = (x: unknown): x is string => typeof x === 'string' && /^[A-Za-z0-9_-]{43}$/.test(x);

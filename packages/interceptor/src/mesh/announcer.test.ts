@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NatsConnection } from 'nats';
 import { parseAnnouncement } from './announcement.js';
+import { verifyAnnouncementMac } from './announcement-mac.js';
 import { MeshAnnouncer } from './announcer.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -72,5 +73,88 @@ describe('MeshAnnouncer', () => {
       expect(parseAnnouncement(Buffer.from(JSON.stringify(bad)))).toBeUndefined();
     expect(parseAnnouncement(Buffer.from('{'))).toBeUndefined();
     expect(parseAnnouncement(Buffer.alloc(4096, 32))).toBeUndefined();
+  });
+
+  it('with a key, every message is MACed for its kind with a growing counter; before the key, unauthenticated', async () => {
+    const { nc, sent } = fakeConnection();
+    const key = new Uint8Array(32).fill(9);
+    let give!: () => void;
+    const keyed = new Promise<void>((r) => (give = r));
+    const a = new MeshAnnouncer({
+      audience: 'echo',
+      periodMs: 2000,
+      state,
+      key: async (id) => {
+        await keyed;
+        return { clientId: `svc:${id.length}`, key };
+      },
+    });
+    a.start(nc);
+    expect(parseAnnouncement(Buffer.from(sent[0]!.data))).toMatchObject({ authenticated: false });
+    expect(JSON.parse(sent[0]!.data)).not.toHaveProperty('mac');
+    give();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(a.authenticated).toBe(true);
+    a.changed();
+    await new Promise((r) => setTimeout(r, 30));
+    a.close();
+    const signed = sent.slice(1).map((m) => ({ m, p: parseAnnouncement(Buffer.from(m.data))! }));
+    expect(signed.length).toBeGreaterThanOrEqual(3);
+    signed.forEach(({ m, p }, i) => {
+      const kind = m.subject === 'authmesh.mesh.goodbye' ? 'goodbye' : 'announce';
+      expect(p).toMatchObject({ cid: 'svc:16', n: i + 1 });
+      expect(verifyAnnouncementMac(key, kind, p)).toBe(true);
+      expect(verifyAnnouncementMac(key, kind === 'goodbye' ? 'announce' : 'goodbye', p)).toBe(false);
+      expect(verifyAnnouncementMac(key, kind, { ...p, seq: p.seq + 1 })).toBe(false);
+    });
+  });
+
+  it('a key source that fails leaves the instance announcing unauthenticated, without throwing', async () => {
+    const { nc, sent } = fakeConnection();
+    let asked = 0;
+    const a = new MeshAnnouncer({
+      audience: 'echo',
+      periodMs: 50,
+      state,
+      key: () => {
+        asked++;
+        return Promise.reject(new Error('PERMISSION_DENIED'));
+      },
+    });
+    a.start(nc);
+    await new Promise((r) => setTimeout(r, 150));
+    a.close();
+    expect(asked).toBe(1); // retried after 1 s, then less and less often
+    for (const m of sent) expect(parseAnnouncement(Buffer.from(m.data))).not.toHaveProperty('mac');
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('parseAnnouncement takes a whole proof or none: a partial or malformed one is refused', () => {
+    const base = {
+      v: 1,
+      id: 'x',
+      label: '',
+      aud: 'echo',
+      ver: '1',
+      seq: 1,
+      stale: false,
+      epoch: 0,
+      period: 2000,
+    };
+    const mac = 'A'.repeat(43);
+    expect(parseAnnouncement(Buffer.from(JSON.stringify({ ...base, cid: 'svc', n: 1, mac })))).toMatchObject({
+      cid: 'svc',
+      n: 1,
+      mac,
+      authenticated: false,
+    });
+    for (const bad of [
+      { ...base, cid: 'svc' },
+      { ...base, cid: 'svc', n: 1 },
+      { ...base, cid: 'svc', n: -1, mac },
+      { ...base, cid: '', n: 1, mac },
+      { ...base, cid: 'svc', n: 1, mac: 'short' },
+    ])
+      expect(parseAnnouncement(Buffer.from(JSON.stringify(bad)))).toBeUndefined();
   });
 });

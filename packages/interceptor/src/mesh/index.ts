@@ -14,3 +14,10 @@ export {
 } from './announcement.js';
 export { MESH_SUBJECT_PREFIX, MESH_ANNOUNCE_SUBJECT, MESH_GOODBYE_SUBJECT } from './subjects.js';
 export { PACKAGE_VERSION } from './version.js';
+export { macAnnouncement, verifyAnnouncementMac, type AnnouncementKind } from './announcement-mac.js';
+export {
+  meshKeyFromAuthService,
+  type MeshKey,
+  type MeshKeySource,
+  type MeshKeyFromAuthServiceOptions,
+} from './mesh-key.js';

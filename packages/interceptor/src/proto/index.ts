@@ -31,3 +31,5 @@ export type {
   GetMeshStatusResponse,
   GetMeshStatusResponse__Output,
 } from './gen/authmesh/v1/GetMeshStatusResponse.js';
+export type { GetMeshKeyRequest, GetMeshKeyRequest__Output } from './gen/authmesh/v1/GetMeshKeyRequest.js';
+export type { GetMeshKeyResponse, GetMeshKeyResponse__Output } from './gen/authmesh/v1/GetMeshKeyResponse.js';

@@ -5,6 +5,7 @@ import {
   MAX_ANNOUNCEMENT_FIELD,
   MIN_ANNOUNCE_PERIOD_MS,
 } from '../mesh/announcement.js';
+import type { MeshKeySource } from '../mesh/mesh-key.js';
 import { natsServersWithCredentials, type NatsServersWithCredentials } from './nats-url.js';
 
 /** Options of {@link createRevocationFeed}. */
@@ -54,6 +55,12 @@ export interface RevocationFeedOptions {
   audience?: string;
   /** Period of the mesh announcements, ms (default 2000, at most 2000; tests use less). */
   announceIntervalMs?: number;
+  /**
+   * Makes the mesh announcements attributable: where the instance gets its announcement key, usually
+   * `meshKeyFromAuthService({ authTarget, clientSource })` with the service's client credentials.
+   * Without it (or while it fails) announcements are flagged unauthenticated; serving never waits for it.
+   */
+  meshKey?: MeshKeySource;
 }
 
 /** Options after defaults and validation. */
@@ -73,6 +80,7 @@ export interface ParsedFeedOptions {
   pendingVerifyPerSec: number;
   audience: string;
   announceIntervalMs: number;
+  meshKey: MeshKeySource | undefined;
 }
 
 /** Validates once, at construction: a bad option is a TypeError naming it. */
@@ -150,9 +158,12 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
     throw new TypeError(
       `announceIntervalMs must be an integer from ${MIN_ANNOUNCE_PERIOD_MS} to ${MAX_ANNOUNCE_PERIOD_MS}`,
     );
+  if (o.meshKey !== undefined && typeof o.meshKey !== 'function')
+    throw new TypeError('meshKey must be a function (instanceId) => Promise<{ clientId, key }>');
   return {
     audience,
     announceIntervalMs,
+    meshKey: o.meshKey,
     graceSec,
     pendingVerifyPerSec,
     coreFastPath,

@@ -124,6 +124,7 @@ class Feed implements NatsRevocationFeed {
     this.announcer = new MeshAnnouncer({
       audience: o.audience,
       periodMs: o.announceIntervalMs,
+      ...(o.meshKey ? { key: o.meshKey } : {}),
       state: {
         appliedSequence: () => this.progress.applied,
         isStale: () => this.clock.isStale(),

@@ -16,8 +16,10 @@ export const meshStatus: Command = {
 
 Lists every live instance (an interceptor's revocation feed announcing itself on authmesh.mesh.>)
 grouped by audience: instance id, host/pid label, version, applied sequence, lag behind the stream's
-last sequence, stale flag, last seen. --json prints one JSON object (the GetMeshStatus shape).
-Needs NATS_URL only.`,
+last sequence, stale flag, last seen, identity (the client whose key MACs its announcements, or
+unauthenticated). This command holds no KEK: it shows the identity as claimed, where GetMeshStatus and
+the /mesh page show what the auth service verified. --json prints one JSON object (the GetMeshStatus
+shape). Needs NATS_URL only.`,
   async run(argv, io) {
     // `--json` is global (./main.ts takes it out and sets io.json).
     if (argv.length > 0) throw unexpectedArgument(argv[0]!);
@@ -65,8 +67,10 @@ export function renderMeshTable(instances: MeshInstance[], streamLast: number, n
       String(Math.max(0, streamLast - Number(i.applied_sequence ?? 0))),
       i.stale ? 'yes' : 'no',
       `${Math.max(0, now - Number(i.last_seen_unix_ms ?? 0))} ms ago`,
+      // Who the announcements are attributed to (their MAC), or that anyone on NATS could have sent them.
+      i.authenticated ? `client ${i.client_id ?? ''}` : 'unauthenticated',
     ]);
-    const header = ['INSTANCE', 'LABEL', 'VERSION', 'APPLIED', 'LAG', 'STALE', 'LAST SEEN'];
+    const header = ['INSTANCE', 'LABEL', 'VERSION', 'APPLIED', 'LAG', 'STALE', 'LAST SEEN', 'IDENTITY'];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
     for (const r of [header, ...rows])
       lines.push(`  ${r.map((v, c) => v.padEnd(widths[c]!)).join('  ')}`.trimEnd());

@@ -13,6 +13,7 @@ import { UsageError, type CommandIo } from './grant-args.js';
 import { openCliStore, storedLifetimes } from './store.js';
 import { createAudit } from '../audit.js';
 import { knownMesh } from '../mesh/known-mesh.js';
+import { MESH_KEY_PURPOSE, MeshKeys } from '../mesh/announcement-keys.js';
 import { MAX_REVOKE_WAIT_MS } from '../mesh/mesh-view.js';
 
 /** Usage line of `authmesh revoke`. */
@@ -92,16 +93,17 @@ export async function revokeWithConfig(
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   let mesh: Awaited<ReturnType<typeof knownMesh>> | undefined;
   try {
+    const js = nc.jetstream();
+    const jsm = await nc.jetstreamManager();
+    const store = await openCliStore(nc, config, io);
     if (waitMs > 0) {
-      mesh = await knownMesh(nc);
+      // Announcements are checked with the KEK, like the auth service does: a forged one never confirms.
+      mesh = await knownMesh(nc, new MeshKeys(new Kek(store.kek).deriveKey(MESH_KEY_PURPOSE)));
       if (mesh.source === 'listened')
         io.stderr.write(
           'no auth replica answered the mesh roster request: listened for announcements instead\n',
         );
     }
-    const js = nc.jetstream();
-    const jsm = await nc.jetstreamManager();
-    const store = await openCliStore(nc, config, io);
     // Key pruning, the stream's max age and the event's lifetime follow what the service runs with
     // (stored in KV), never this shell's AUTHMESH_ACCESS_TTL / AUTHMESH_CLOCK_SKEW.
     const lifetimes = storedLifetimes(store);

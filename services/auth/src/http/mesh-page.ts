@@ -86,13 +86,14 @@ async function refresh() {
   for (const [aud, list] of groups) {
     const h = document.createElement('h2'); h.textContent = 'audience ' + aud + ' (' + list.length + ')'; box.appendChild(h);
     const t = document.createElement('table'); t.className = 'instances'; t.dataset.audience = aud;
-    head(t, ['instance', 'label', 'version', 'applied', 'lag', 'stale', 'last seen']);
+    head(t, ['instance', 'label', 'version', 'applied', 'lag', 'stale', 'last seen', 'identity']);
     const body = t.createTBody();
     for (const i of list) {
       const tr = body.insertRow(); const lag = Math.max(0, last - Number(i.applied_sequence));
       cell(tr, i.instance_id); cell(tr, i.label); cell(tr, i.version); cell(tr, i.applied_sequence);
       cell(tr, lag, lag > 0 ? 'lag' : ''); cell(tr, i.stale ? 'yes' : 'no', i.stale ? 'stale' : '');
       cell(tr, Math.max(0, Date.now() - Number(i.last_seen_unix_ms)) + ' ms ago');
+      cell(tr, i.authenticated ? 'client ' + i.client_id : 'unauthenticated', i.authenticated ? '' : 'unauthenticated');
     }
     box.appendChild(t);
   }

@@ -3,8 +3,10 @@ import {
   MESH_GOODBYE_SUBJECT,
   MESH_SUBJECT_PREFIX,
   parseAnnouncement,
+  type AnnouncementKind,
   type MeshAnnouncement,
 } from '@authmesh/interceptor';
+import type { AnnouncementVerifier } from './announcement-keys.js';
 import { MESH_ROSTER_SUBJECT } from './roster.js';
 import type { MeshInstance } from '@authmesh/interceptor/proto';
 
@@ -18,12 +20,33 @@ export interface LiveSetOptions {
   maxInstances?: number;
   /** Clock, unix ms (tests). */
   now?: () => number;
+  /**
+   * Checks the MAC of attributable announcements (./announcement-keys.ts; needs the KEK). Without it, an
+   * announcement's proof is not checked: see `trustClaims`.
+   */
+  verifier?: AnnouncementVerifier;
+  /**
+   * Without a verifier only: list an announcement that carries a proof as authenticated, as claimed
+   * (`authmesh mesh status`, which shows what the auth replicas verified and has no KEK). Never for a
+   * set whose receipts decide anything. Default false: everything is unauthenticated.
+   */
+  trustClaims?: boolean;
 }
 
 interface Entry {
   a: MeshAnnouncement;
   lastSeen: number;
+  /** The MAC verified (or, with trustClaims, was claimed): only such announcements update this entry. */
+  authenticated: boolean;
 }
+
+/**
+ * The key of an instance in the set. An authenticated instance is keyed by (client, id): an announcement
+ * MACed under another client's key for the same id (any client may ask a key for any id) is another
+ * instance, attributed to that client, and never updates this one.
+ */
+const entryKey = (a: MeshAnnouncement, authenticated: boolean): string =>
+  authenticated ? JSON.stringify([a.cid, a.id]) : JSON.stringify([a.id]);
 
 /** The outcome of a wait for a sequence: which instances applied it, which did not in time. */
 export interface Receipt {
@@ -47,7 +70,13 @@ interface Waiter {
  * was swept; a live instance is never evicted to make room. So a flood of fake ids can fill the free
  * room but cannot push out an instance that keeps announcing (the cost: while a flood holds the set
  * full, a newly started real instance is not listed until fake ones expire; counted in `refused`).
- * Announcements are not authenticated (see MeshAnnouncement.authenticated).
+ *
+ * Attribution (with a `verifier`): an announcement with a valid MAC updates only its (client, id)
+ * instance, and only when its counter is above the last one heard (a replayed message, even a genuine
+ * one, changes nothing); a goodbye must be MACed as a goodbye to remove it. An announcement without a
+ * proof is unauthenticated: it can neither update, confirm nor remove an authenticated instance, and is
+ * ignored for an id that an authenticated instance holds (that instance announced before it got its
+ * key). A message whose proof fails is dropped (counted in `forged`).
  */
 export class LiveSet {
   private readonly byId = new Map<string, Entry>();
@@ -60,12 +89,20 @@ export class LiveSet {
   malformed = 0;
   /** New instances not admitted because the set was full of live ones. */
   refused = 0;
+  /** Messages dropped: a proof that failed, a counter not newer than heard, or no proof for an authenticated id. */
+  forged = 0;
+  private readonly verifier: AnnouncementVerifier | undefined;
+  private readonly trustClaims: boolean;
+  /** Authenticated entries per instance id. */
+  private readonly authenticatedIds = new Map<string, number>();
 
   constructor(options: LiveSetOptions = {}) {
     const max = options.maxInstances ?? DEFAULT_MAX_INSTANCES;
     if (!Number.isInteger(max) || max < 1) throw new TypeError('maxInstances must be a positive integer');
     this.max = max;
     this.now = options.now ?? Date.now;
+    this.verifier = options.verifier;
+    this.trustClaims = options.trustClaims ?? false;
   }
 
   /** Subscribes to `authmesh.mesh.>` on `nc` (core NATS; announcements are not stored). */
@@ -79,7 +116,7 @@ export class LiveSet {
           this.malformed++;
           return;
         }
-        if (m.subject === MESH_GOODBYE_SUBJECT) this.forget(a.id);
+        if (m.subject === MESH_GOODBYE_SUBJECT) this.goodbye(a);
         else this.observe(a);
       },
     });
@@ -91,9 +128,12 @@ export class LiveSet {
   }
 
   /** Records one announcement, heard now (or at `seenAt`, unix ms: a roster entry). */
-  observe(a: MeshAnnouncement, seenAt?: number): void {
+  observe(announced: MeshAnnouncement, seenAt?: number): void {
     const now = seenAt ?? this.now();
-    const entry = this.byId.get(a.id);
+    const accepted = this.accept('announce', announced);
+    if (!accepted) return;
+    const { a, key } = accepted;
+    const entry = this.byId.get(key);
     if (entry) {
       if (entry.lastSeen > now) return; // a roster entry older than what was heard directly
       entry.a = a;
@@ -108,13 +148,68 @@ export class LiveSet {
         this.refused++;
         return;
       }
-      this.byId.set(a.id, { a, lastSeen: now });
+      if (a.authenticated) {
+        // The instance got its key: its earlier unauthenticated entry is the same instance.
+        this.remove(entryKey(a, false));
+        this.authenticatedIds.set(a.id, (this.authenticatedIds.get(a.id) ?? 0) + 1);
+      }
+      this.byId.set(key, { a, lastSeen: now, authenticated: a.authenticated });
     }
-    if (this.waiters.size > 0) this.notify(a.id, now);
+    if (this.waiters.size > 0) this.notify(key, now);
   }
 
-  forget(id: string): void {
-    this.byId.delete(id);
+  /** A goodbye: the instance leaves at once (an authenticated one only on a goodbye MACed as such). */
+  goodbye(announced: MeshAnnouncement): void {
+    const accepted = this.accept('goodbye', announced);
+    if (accepted) this.remove(accepted.key);
+  }
+
+  /**
+   * Decides what a message is: authenticated (its proof verified, its counter newer than the entry's),
+   * unauthenticated (no proof, and no authenticated instance holds its id), or dropped (undefined).
+   */
+  private accept(
+    kind: AnnouncementKind,
+    announced: MeshAnnouncement,
+  ): { a: MeshAnnouncement; key: string } | undefined {
+    if (announced.mac !== undefined) {
+      const valid = this.verifier ? this.verifier.verify(kind, announced) : this.trustClaims;
+      if (!valid && this.verifier) {
+        this.forged++;
+        return undefined;
+      }
+      // Unverifiable here (no KEK, claims not trusted): listed like any unauthenticated announcement.
+      if (!valid) return this.unauthenticated(announced);
+      const a = { ...announced, authenticated: true };
+      const key = entryKey(a, true);
+      const entry = this.byId.get(key);
+      if (entry && (entry.a.n ?? 0) >= (a.n ?? 0)) {
+        this.forged++;
+        return undefined;
+      }
+      return { a, key };
+    }
+    return this.unauthenticated(announced);
+  }
+
+  private unauthenticated(announced: MeshAnnouncement): { a: MeshAnnouncement; key: string } | undefined {
+    if (this.authenticatedIds.has(announced.id)) {
+      this.forged++;
+      return undefined;
+    }
+    const { cid: _cid, n: _n, mac: _mac, ...rest } = announced;
+    const a = { ...rest, authenticated: false };
+    return { a, key: entryKey(a, false) };
+  }
+
+  private remove(key: string): void {
+    const e = this.byId.get(key);
+    if (!e) return;
+    this.byId.delete(key);
+    if (!e.authenticated) return;
+    const left = (this.authenticatedIds.get(e.a.id) ?? 1) - 1;
+    if (left > 0) this.authenticatedIds.set(e.a.id, left);
+    else this.authenticatedIds.delete(e.a.id);
   }
 
   /** The live announcements as last heard, for a roster reply. */
@@ -123,7 +218,7 @@ export class LiveSet {
     return [...this.byId.values()].map((e) => ({ a: e.a, seen: e.lastSeen }));
   }
 
-  /** The ids of the instances live now. */
+  /** The keys of the instances live now (opaque: for `waitApplied`). */
   liveIds(): string[] {
     this.sweep(this.now());
     return [...this.byId.keys()];
@@ -151,7 +246,7 @@ export class LiveSet {
       const known = new Map<string, MeshInstance>();
       for (const id of ids) {
         const e = this.byId.get(id);
-        known.set(id, e ? toInstance(e) : { instance_id: id });
+        known.set(id, e ? toInstance(e) : { instance_id: instanceIdOf(id) });
       }
       const w: Waiter = {
         sequence,
@@ -192,10 +287,21 @@ export class LiveSet {
   }
 
   private sweep(now: number): void {
-    for (const [id, e] of this.byId) {
-      if (now - e.lastSeen > PERIODS_BEFORE_GONE * e.a.period) this.byId.delete(id);
+    for (const [key, e] of this.byId) {
+      if (now - e.lastSeen > PERIODS_BEFORE_GONE * e.a.period) this.remove(key);
     }
   }
+}
+
+/** The instance id in an entry key (the key itself when it is not one). */
+function instanceIdOf(key: string): string {
+  try {
+    const parts = JSON.parse(key) as unknown;
+    if (Array.isArray(parts) && typeof parts.at(-1) === 'string') return parts.at(-1) as string;
+  } catch {
+    // not an entry key
+  }
+  return key;
 }
 
 function toInstance(e: Entry): MeshInstance {
@@ -207,6 +313,7 @@ function toInstance(e: Entry): MeshInstance {
     last_seen_unix_ms: e.lastSeen,
     version: e.a.ver,
     label: e.a.label,
-    authenticated: e.a.authenticated,
+    authenticated: e.authenticated,
+    client_id: e.authenticated ? (e.a.cid ?? '') : '',
   };
 }

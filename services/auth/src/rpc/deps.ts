@@ -7,6 +7,7 @@ import type { UserStore } from '../stores/users.js';
 import type { PeerResolver } from '../peer.js';
 import type { LoginThrottle } from '../throttle.js';
 import type { MeshView } from '../mesh/mesh-view.js';
+import type { MeshKeys } from '../mesh/announcement-keys.js';
 
 /** What the RPC handlers need of ../revocations.ts (its `RevocationPublisher`). */
 export interface Revoker {
@@ -44,6 +45,8 @@ export interface RpcDeps {
   readonly settings: GrantSettings;
   /** The live protected-service instances (announcements on authmesh.mesh.>). */
   readonly mesh: MeshView;
+  /** The instances' announcement keys (GetMeshKey), derived from the KEK. */
+  readonly meshKeys: MeshKeys;
 }
 
 /** Unix seconds now. */

@@ -13,6 +13,8 @@ import { exchangeToken } from './exchange-token.js';
 import { getJwks } from './get-jwks.js';
 import { getMeshStatus } from './get-mesh-status.js';
 import { LiveSet } from '../mesh/live-set.js';
+import { MESH_KEY_PURPOSE, MeshKeys } from '../mesh/announcement-keys.js';
+import { getMeshKey } from './get-mesh-key.js';
 import { serveRoster } from '../mesh/roster.js';
 import { issueToken } from './issue-token.js';
 import { refresh } from './refresh.js';
@@ -49,7 +51,8 @@ export async function createAuthHandlers(
   ctx: AuthServiceContext,
 ): Promise<{ handlers: AuthServiceHandlers; mesh: LiveSet; close(): Promise<void> }> {
   const { config } = ctx;
-  const mesh = new LiveSet();
+  const meshKeys = new MeshKeys(ctx.kek.deriveKey(MESH_KEY_PURPOSE));
+  const mesh = new LiveSet({ verifier: meshKeys });
   mesh.subscribe(ctx.nc);
   const roster = serveRoster(ctx.nc, mesh);
   const [users, clients, sessions, throttle, revocations] = await Promise.all([
@@ -91,6 +94,7 @@ export async function createAuthHandlers(
     revocations: noting(revocations, ctx.revokedThrough),
     settings: grantSettings(config),
     mesh,
+    meshKeys,
   };
   const handlers: AuthServiceHandlers = {
     IssueToken: unary('IssueToken', ctx.log, issueToken(deps)),
@@ -99,6 +103,7 @@ export async function createAuthHandlers(
     ExchangeToken: unary('ExchangeToken', ctx.log, exchangeToken(deps)),
     GetJwks: unary('GetJwks', ctx.log, getJwks(deps)),
     GetMeshStatus: unary('GetMeshStatus', ctx.log, getMeshStatus(deps)),
+    GetMeshKey: unary('GetMeshKey', ctx.log, getMeshKey(deps)),
   };
   return {
     handlers,

@@ -6,6 +6,8 @@ import type { ClientCredentialsGrant as _authmesh_v1_ClientCredentialsGrant, Cli
 import type { ExchangeTokenRequest as _authmesh_v1_ExchangeTokenRequest, ExchangeTokenRequest__Output as _authmesh_v1_ExchangeTokenRequest__Output } from './authmesh/v1/ExchangeTokenRequest.js';
 import type { GetJwksRequest as _authmesh_v1_GetJwksRequest, GetJwksRequest__Output as _authmesh_v1_GetJwksRequest__Output } from './authmesh/v1/GetJwksRequest.js';
 import type { GetJwksResponse as _authmesh_v1_GetJwksResponse, GetJwksResponse__Output as _authmesh_v1_GetJwksResponse__Output } from './authmesh/v1/GetJwksResponse.js';
+import type { GetMeshKeyRequest as _authmesh_v1_GetMeshKeyRequest, GetMeshKeyRequest__Output as _authmesh_v1_GetMeshKeyRequest__Output } from './authmesh/v1/GetMeshKeyRequest.js';
+import type { GetMeshKeyResponse as _authmesh_v1_GetMeshKeyResponse, GetMeshKeyResponse__Output as _authmesh_v1_GetMeshKeyResponse__Output } from './authmesh/v1/GetMeshKeyResponse.js';
 import type { GetMeshStatusRequest as _authmesh_v1_GetMeshStatusRequest, GetMeshStatusRequest__Output as _authmesh_v1_GetMeshStatusRequest__Output } from './authmesh/v1/GetMeshStatusRequest.js';
 import type { GetMeshStatusResponse as _authmesh_v1_GetMeshStatusResponse, GetMeshStatusResponse__Output as _authmesh_v1_GetMeshStatusResponse__Output } from './authmesh/v1/GetMeshStatusResponse.js';
 import type { IssueTokenRequest as _authmesh_v1_IssueTokenRequest, IssueTokenRequest__Output as _authmesh_v1_IssueTokenRequest__Output } from './authmesh/v1/IssueTokenRequest.js';
@@ -52,6 +54,8 @@ export interface ProtoGrpcType {
       ExchangeTokenRequest: MessageTypeDefinition<_authmesh_v1_ExchangeTokenRequest, _authmesh_v1_ExchangeTokenRequest__Output>
       GetJwksRequest: MessageTypeDefinition<_authmesh_v1_GetJwksRequest, _authmesh_v1_GetJwksRequest__Output>
       GetJwksResponse: MessageTypeDefinition<_authmesh_v1_GetJwksResponse, _authmesh_v1_GetJwksResponse__Output>
+      GetMeshKeyRequest: MessageTypeDefinition<_authmesh_v1_GetMeshKeyRequest, _authmesh_v1_GetMeshKeyRequest__Output>
+      GetMeshKeyResponse: MessageTypeDefinition<_authmesh_v1_GetMeshKeyResponse, _authmesh_v1_GetMeshKeyResponse__Output>
       GetMeshStatusRequest: MessageTypeDefinition<_authmesh_v1_GetMeshStatusRequest, _authmesh_v1_GetMeshStatusRequest__Output>
       GetMeshStatusResponse: MessageTypeDefinition<_authmesh_v1_GetMeshStatusResponse, _authmesh_v1_GetMeshStatusResponse__Output>
       IssueTokenRequest: MessageTypeDefinition<_authmesh_v1_IssueTokenRequest, _authmesh_v1_IssueTokenRequest__Output>

@@ -11,6 +11,7 @@ export interface MeshInstance {
   'version'?: (string);
   'label'?: (string);
   'authenticated'?: (boolean);
+  'client_id'?: (string);
 }
 
 export interface MeshInstance__Output {
@@ -22,4 +23,5 @@ export interface MeshInstance__Output {
   'version': (string);
   'label': (string);
   'authenticated': (boolean);
+  'client_id': (string);
 }

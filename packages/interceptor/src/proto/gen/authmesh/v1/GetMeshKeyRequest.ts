@@ -1,0 +1,10 @@
+// Original file: packages/interceptor/proto/authmesh/v1/auth.proto
+
+
+export interface GetMeshKeyRequest {
+  'instance_id'?: (string);
+}
+
+export interface GetMeshKeyRequest__Output {
+  'instance_id': (string);
+}

@@ -1,0 +1,41 @@
+import { createHmac } from 'node:crypto';
+import { verifyAnnouncementMac, type AnnouncementKind, type MeshAnnouncement } from '@authmesh/interceptor';
+
+/** The KEK purpose (Kek.deriveKey) of the root of every instance's announcement key. */
+export const MESH_KEY_PURPOSE = 'mesh-announcements';
+
+/** Checks an announcement's proof; the live set's view of ./announcement-keys.ts. */
+export interface AnnouncementVerifier {
+  /** True when `a` carries a MAC under the key of (`a.cid`, `a.id`) for a `kind` message. */
+  verify(kind: AnnouncementKind, a: MeshAnnouncement): boolean;
+}
+
+/**
+ * The announcement keys of the mesh. An instance's key is HMAC-SHA-256(root, [client_id, instance_id]),
+ * the root derived from the KEK: only the auth service (and an operator holding the KEK) can derive it,
+ * every replica derives the same one (no stored state, no datastore), and it is bound to the client whose
+ * token asked for it (GetMeshKey), so a service's credentials never yield a key for another client's
+ * identity. The key travels only over gRPC to the authenticated client, never on NATS.
+ */
+export class MeshKeys implements AnnouncementVerifier {
+  readonly #root: Buffer;
+
+  /** `root`: `kek.deriveKey(MESH_KEY_PURPOSE)` (32 bytes). */
+  constructor(root: Uint8Array) {
+    if (!(root instanceof Uint8Array) || root.length !== 32)
+      throw new TypeError('MeshKeys: root must be 32 bytes');
+    this.#root = Buffer.from(root);
+  }
+
+  /** The key of instance `instanceId` announcing as client `clientId`. */
+  keyFor(clientId: string, instanceId: string): Buffer {
+    return createHmac('sha256', this.#root)
+      .update(JSON.stringify([clientId, instanceId]))
+      .digest();
+  }
+
+  verify(kind: AnnouncementKind, a: MeshAnnouncement): boolean {
+    if (a.cid === undefined || a.mac === undefined) return false;
+    return verifyAnnouncementMac(this.keyFor(a.cid, a.id), kind, a);
+  }
+}
