@@ -243,6 +243,59 @@ describe('the revocation feed as its stream ages, loses messages and meets unver
     expect(fetches).toBeLessThan(200);
     keys.close();
   });
+  it('4b. a genuine parked event is never found forged by a JWKS answer older than its parking, nor by one a lagging replica serves right after', async () => {
+    await createStream();
+    // Each JWKS answer reflects the key ring as of its request: k1 until `rotatedAt`, k1 + k2 after;
+    // `lagMs` more for a replica still serving the old ring; a request may hang for `slowMs`.
+    let rotatedAt = Infinity;
+    let lagMs = 0;
+    let slowMs = 0;
+    const started: number[] = [];
+    const keys = createKeyStore(
+      async () => {
+        const t = performance.now();
+        started.push(t);
+        const ring = t >= rotatedAt + lagMs ? ['k1', 'k2'] : ['k1'];
+        if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
+        return { keys: ring.map((kid) => jwk(kid, kid === 'k1' ? k1.publicKey : k2.publicKey)) };
+      },
+      { refreshCooldownMs: 100, resolveWaitMs: 100, logger: { warn: () => {} } },
+    );
+    const feed = open({ keys, maxStalenessMs: 30_000 });
+    await feed.ready();
+
+    // (a) A JWKS request still in flight when the event parks answers with the ring from before it.
+    slowMs = 800;
+    void keys.refresh();
+    await new Promise((r) => setTimeout(r, 150)); // past the cooldown: the event's own lookup joins it
+    rotatedAt = performance.now();
+    lagMs = 1200; // and the replicas the next requests reach still serve the old ring for 1.2 s
+    const seq = await publish(claims('jti', 'signed-by-k2'), K2);
+    await until(() => feed.stats().parked === 1, 5000, 'parked event');
+    slowMs = 0;
+    await until(() => feed.isRevoked(tok({ jti: 'signed-by-k2' })), 10_000, 'genuine event applied');
+    expect(feed.stats()).toMatchObject({ parked: 0, droppedEvents: 0 });
+    expect(feed.stats().appliedSequence).toBeGreaterThanOrEqual(seq);
+    // Requests that started after parking and saw the old ring happened, and condemned nothing.
+    expect(started.filter((t) => t > rotatedAt && t < rotatedAt + lagMs).length).toBeGreaterThan(0);
+
+    // (b) A forged event is still found out: by a JWKS request started well after it was parked.
+    const header = Buffer.from(
+      JSON.stringify({ alg: 'EdDSA', kid: 'k9', typ: 'authmesh-revocation+jwt' }),
+    ).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ ...claims('jti', 'forged'), iss: ISS })).toString(
+      'base64url',
+    );
+    nc.publish(
+      'authmesh.revoked.jti',
+      Buffer.from(`${header}.${payload}.${randomBytes(64).toString('base64url')}`),
+    );
+    await until(() => feed.stats().droppedEvents === 1, 15_000, 'forged event dropped');
+    expect(feed.stats().parked).toBe(0);
+    expect(feed.isRevoked(tok({ jti: 'forged' }))).toBe(false);
+    keys.close();
+  });
+
   it('5. a flood on authmesh.keys.rotated: no JWKS fetch for a kid held, at most about one per second otherwise', async () => {
     await createStream();
     let fetches = 0;

@@ -68,6 +68,13 @@ const RESUME_RETRY_MS = 100;
 const RESUME_ATTEMPTS = 50;
 /** Parked events kept per class (see ParkedEvents). */
 const PARK_LIMITS = { announced: 256, other: 4096 };
+/**
+ * A parked event is found forged only by a JWKS fetch started at least this long after it was parked,
+ * ms: the replica that rotated signs with its new key at once, while the replica a JWKS request reaches
+ * may serve the old ring until its KV watch delivers the new one. A forged event holds the feed this
+ * much longer (well under the default 30 s staleness bound).
+ */
+const FORGED_AFTER_MS = 2000;
 /** Without a key store that reports its loads, a parked event is given up after this long, ms. */
 const PARK_MAX_AGE_MS = 5 * 60_000;
 
@@ -355,8 +362,10 @@ class Feed implements NatsRevocationFeed {
   }
 
   /**
-   * Parked events: applied once their key is known; dropped as forged once a JWKS loaded after they
-   * were parked still lacks it; otherwise a lookup asks for the key (the key store rate-limits fetches).
+   * Parked events: applied once their key is known; dropped as forged once a JWKS whose fetch started
+   * FORGED_AFTER_MS after they were parked still lacks it (`loadedAt` is when the last good load
+   * started: an answer in flight when the event parked says nothing about it); otherwise a lookup asks
+   * for the key (the key store rate-limits fetches).
    * When every parked event has settled, events that found no room are re-read from the stream.
    */
   private retryParked(): void {
@@ -371,7 +380,7 @@ class Feed implements NatsRevocationFeed {
         });
       } else if (
         keys.loadedAt !== undefined
-          ? keys.loadedAt > p.parkedAt
+          ? keys.loadedAt > p.parkedAt + FORGED_AFTER_MS
           : performance.now() - p.parkedAt > PARK_MAX_AGE_MS
       ) {
         this.pipeline.dropped++;
