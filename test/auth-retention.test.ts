@@ -1,7 +1,7 @@
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer, ServiceProcess } from '@authmesh/testing';
-import { authBin, runCli, testAuthEnv } from './support/mesh.js';
+import { authBin, runCli, startAuthService, testAuthEnv, unary } from './support/mesh.js';
 
 // Operators' commands never weaken the running system (DESIGN.md, "The auth service's own trust
 // boundary"): the service stores the lifetimes it runs with; a stream or bucket limit is only ever
@@ -105,6 +105,30 @@ describe('retention follows the running service, never a command’s own environ
     expect(await kids()).toContain(retired);
     const jwks = await (await fetch(`http://${auth.http}/.well-known/jwks.json`)).text();
     expect(jwks).toContain(retired);
+  }, 120_000);
+
+  it('a replica configured with a shorter access TTL publishes revocations that cover the stored (longest) TTL', async () => {
+    const added = await runCli(env, ['user', 'add', 'ret-user', '--scopes', 'x'], 'pw-ret\n');
+    expect(added.code, added.stderr).toBe(0);
+    const short = await startAuthService({
+      ...shortShell,
+      AUTHMESH_GRPC_ADDR: '127.0.0.1:0',
+      AUTHMESH_HTTP_ADDR: '127.0.0.1:0',
+    });
+    try {
+      const token = await unary<{ access_token: string }>(short.client, 'IssueToken', {
+        password: { username: 'ret-user', password: 'pw-ret' },
+      });
+      // Logout of every session of the subject, through the short replica: no exp from the target.
+      await unary(short.client, 'Revoke', { subject: 'ret-user', reason: 'retention' }, token.access_token);
+      const event = await lastRevocationClaims();
+      // Tokens the 3600 s replica minted for ret-user must meet this revocation until they expire;
+      // the short replica's own TTL (60 s, skew 0) would have ended it an hour early.
+      expect(event.exp - event.at).toBeGreaterThanOrEqual(SERVICE_TTL + SKEW);
+    } finally {
+      (short.client as unknown as { close(): void }).close();
+      await short.proc.stop();
+    }
   }, 120_000);
 
   it('stores the lifetimes it runs with; a replica configured shorter does not lower them', async () => {

@@ -7,6 +7,7 @@ import type { TokenMinter } from './tokens/minter.types.js';
 import type { RevokedThrough } from './tokens/revoked-through.js';
 import type { Audit } from './audit.js';
 import type { AuthConfig } from './config.js';
+import type { Lifetimes } from './lifetimes.js';
 import type { AuthMetrics } from './metrics.js';
 import type { RecordIntegrity } from './stores/record-mac.js';
 
@@ -27,6 +28,11 @@ export interface AuthServiceContext {
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;
   readonly log: Logger;
+  /**
+   * The stored lifetimes (../lifetimes.ts: the longest of every replica's), as last read; revocation
+   * events cover them. Absent in tests that build a bare context (the config's own then apply).
+   */
+  readonly lifetimes?: () => Lifetimes | undefined;
   /** Prometheus metrics of the service; absent in tests that build a bare context. */
   readonly metrics?: Pick<AuthMetrics, 'passwordChecked'>;
   /** Audit trail (NATS `authmesh.audit.<event>` + log); absent in tests that build a bare context. */

@@ -22,7 +22,7 @@ import { NatsKeyManager } from './keys/key-manager.js';
 import { countAuditEvents, createAudit } from './audit.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
-import { lifetimesOf, publishLifetimes, sameLifetimes } from './lifetimes.js';
+import { lifetimesOf, longest, publishLifetimes, readLifetimes, sameLifetimes } from './lifetimes.js';
 import { recordIntegrity } from './stores/record-mac.js';
 import {
   BUCKETS,
@@ -38,6 +38,9 @@ import { recordIssuer } from './issuer.js';
 import { createAuthHandlers } from './rpc/index.js';
 import { createTokenMinter } from './tokens/minter.js';
 import { RevokedThrough } from './tokens/revoked-through.js';
+
+/** How often the stored lifetimes are re-read (another replica may have raised them), ms. */
+const LIFETIMES_REFRESH_MS = 10_000;
 
 /** A running auth service (gRPC + HTTP), as `startAuthService` returns it. */
 export interface AuthService {
@@ -129,6 +132,17 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
         maxTokenLifetimeSec: lifetimes.accessTtlSec + lifetimes.clockSkewSec,
       });
     }
+    // Revocation events cover the stored lifetimes, re-read now and then: a replica started later with a
+    // longer access TTL raises them, and tokens it mints must still meet revocations published here.
+    let storedLifetimes = lifetimes;
+    const lifetimesTimer = setInterval(() => {
+      readLifetimes(keysBucket).then(
+        (l) => (storedLifetimes = longest(storedLifetimes, l)),
+        () => {}, // NATS unreachable: keep the last value (it is only ever raised)
+      );
+    }, LIFETIMES_REFRESH_MS);
+    lifetimesTimer.unref();
+    cleanup.push(() => clearInterval(lifetimesTimer));
     const keys = await NatsKeyManager.open({
       kv: keysBucket,
       kek,
@@ -225,6 +239,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       log,
       audit,
       metrics,
+      lifetimes: () => storedLifetimes,
     });
     const rpc = await createAuthHandlers(context);
     cleanup.push(() => rpc.close());

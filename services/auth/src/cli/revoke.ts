@@ -144,7 +144,7 @@ export async function revokeWithConfig(
           sessions,
           keys,
           revocations,
-          settings: { ...grantSettings(config), ...lifetimes },
+          settings: grantSettings(config, () => lifetimes),
           log,
         },
         target,

@@ -13,7 +13,10 @@ export interface RevocationTarget {
   kind: RevocationKind;
   /** The jti, sid, sub or kid; '' for `all`. */
   value: string;
-  /** Unix seconds after which the event is moot; default now + access TTL + skew. */
+  /**
+   * Unix seconds after which the event is moot; default now + the longest access TTL any replica may
+   * mint with + skew (`settings.revocationTtlSec()`).
+   */
   exp?: number;
 }
 
@@ -22,7 +25,7 @@ export interface RevocationDeps {
   sessions: SessionStore;
   keys: Pick<KeyManager, 'withdraw'>;
   revocations: Revoker;
-  settings: Pick<GrantSettings, 'accessTtlSec' | 'clockSkewSec'>;
+  settings: Pick<GrantSettings, 'revocationTtlSec'>;
   log: Logger;
 }
 
@@ -53,7 +56,9 @@ export async function applyRevocation(
     case 'jti':
       break;
   }
-  const exp = target.exp ?? now + deps.settings.accessTtlSec + deps.settings.clockSkewSec;
+  // The stored lifetimes, not this replica's: a token another replica minted with a longer TTL must
+  // still meet its revocation (a shorter-configured replica would otherwise publish an exp too early).
+  const exp = target.exp ?? now + deps.settings.revocationTtlSec();
   const { at, sequence } = await deps.revocations.revoke(target.kind, target.value, { exp, reason });
   deps.log.info({ kind: target.kind, at, sequence }, 'revoked');
   return { kind: target.kind, value: target.value, at, sequence };

@@ -27,6 +27,13 @@ export interface GrantSettings {
   accessTtlSec: number;
   /** Clock skew verifiers tolerate, seconds: revocation events outlive the tokens by this much. */
   clockSkewSec: number;
+  /**
+   * Seconds a revocation event stays in force (its `exp` − now) unless the target says otherwise: the
+   * longest access-token lifetime ANY replica may mint with plus the clock skew, from the stored
+   * lifetimes (../lifetimes.ts: raised by every replica at start, never lowered), not this replica's
+   * own settings, which may be shorter. Read at each revocation (the stored value may have risen).
+   */
+  revocationTtlSec(): number;
   /** The `client_id` claim of password-grant tokens (no client authenticates in that grant). */
   passwordClientId: string;
 }

@@ -1,4 +1,5 @@
 import type { AuthServiceHandlers } from '@authmesh/interceptor/proto';
+import { lifetimesOf, longest, type Lifetimes } from '../lifetimes.js';
 import type { AuthServiceContext } from '../context.types.js';
 import { PasswordHasher } from '../passwords.js';
 import { RevocationPublisher } from '../revocations.js';
@@ -33,13 +34,24 @@ export {
 /** The `client_id` claim of password-grant tokens: no OAuth client authenticates in that grant. */
 export const PASSWORD_CLIENT_ID = 'authmesh-password';
 
-/** The grant settings of a service config. */
-export function grantSettings(config: AuthServiceContext['config']): GrantSettings {
+/**
+ * The grant settings of a service config; `stored` gives the stored lifetimes (the longest of every
+ * replica's) as last read, which revocation events must cover (the config's own when absent).
+ */
+export function grantSettings(
+  config: AuthServiceContext['config'],
+  stored?: () => Lifetimes | undefined,
+): GrantSettings {
+  const own = lifetimesOf(config);
   return {
     defaultAudience: config.defaultAudience,
     accessTtlSec: config.accessTtlSec,
     clockSkewSec: config.clockSkewSec,
     passwordClientId: PASSWORD_CLIENT_ID,
+    revocationTtlSec: () => {
+      const l = longest(own, stored?.());
+      return l.accessTtlSec + l.clockSkewSec;
+    },
   };
 }
 
@@ -92,7 +104,7 @@ export async function createAuthHandlers(
     throttle,
     peers: new PeerResolver(config.trustedProxies),
     revocations: noting(revocations, ctx.revokedThrough),
-    settings: grantSettings(config),
+    settings: grantSettings(config, ctx.lifetimes),
     mesh,
     meshKeys,
   };

@@ -65,7 +65,8 @@ export function refresh(deps: RpcDeps) {
 }
 
 async function broadcastReuse(deps: RpcDeps, sid: string): Promise<void> {
-  const exp = nowSec() + deps.settings.accessTtlSec + deps.settings.clockSkewSec;
+  // Every replica's longest token lifetime (stored lifetimes), as in ./apply-revocation.ts.
+  const exp = nowSec() + deps.settings.revocationTtlSec();
   try {
     await deps.revocations.revoke('sid', sid, { exp, reason: 'refresh token reuse' });
   } catch (err) {
