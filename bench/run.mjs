@@ -15,6 +15,7 @@ import { overheadRows, overheadTargets } from './overhead/report.mjs';
 import { runReplay, replayRows, replayTargets } from './replay/suite.mjs';
 import { runIssuance, issuanceRows, issuanceTargets } from './issuance/suite.mjs';
 import { runPropagation, propagationRows, propagationTargets } from './propagation/suite.mjs';
+import { runRevoke, revokeRows, revokeTargets } from './revoke/suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let opts;
@@ -40,6 +41,7 @@ const suites = {
   replay: { run: runReplay, rows: replayRows, targets: replayTargets },
   issuance: { run: runIssuance, rows: issuanceRows, targets: issuanceTargets },
   propagation: { run: runPropagation, rows: propagationRows, targets: propagationTargets },
+  revoke: { run: runRevoke, rows: revokeRows, targets: revokeTargets },
 };
 const results = {
   machine: { ...machine(), loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))) },

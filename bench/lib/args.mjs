@@ -1,5 +1,5 @@
 /** The suites, in the order they run. */
-export const suites = ['overhead', 'replay', 'issuance', 'propagation'];
+export const suites = ['overhead', 'replay', 'issuance', 'propagation', 'revoke'];
 
 /**
  * Parses `node bench/run.mjs [--quick] [--only <suite>[,<suite>]] [--rounds N] [--duration S]`.

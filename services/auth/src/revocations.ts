@@ -1,8 +1,10 @@
-import { signRevocationEvent, type RevocationEventClaims, type RevocationKind } from '@authmesh/interceptor';
+import type { RevocationEventClaims, RevocationKind } from '@authmesh/interceptor';
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { KeyManager } from './keys/key-manager.types.js';
 import { ensureRevocationStream, KEYS_ROTATED_SUBJECT, REVOCATION_STREAM } from './nats.js';
+import { signEvent } from './revocation-signer.js';
+import { AckedPublisher } from './acked-publisher.js';
 
 /** Options of {@link RevocationPublisher.open}. */
 export interface RevocationPublisherOptions {
@@ -16,7 +18,10 @@ export interface RevocationPublisherOptions {
   maxTokenLifetimeSec: number;
   /** JetStream replicas of the stream (`AUTHMESH_NATS_REPLICAS`). */
   replicas: number;
-  /** Core connection, needed only by `announceRotation`. */
+  /**
+   * Core connection: `announceRotation` needs it, and with it events are published with many acks in
+   * flight on one inbox (./acked-publisher.ts) instead of one `js.publish` request each.
+   */
   nc?: NatsConnection;
   /** Total time to wait for the JetStream ack, retries included, ms (default 5000). */
   ackTimeoutMs?: number;
@@ -47,13 +52,17 @@ function isTransient(err: unknown): boolean {
  * and every interceptor will apply it (live, or on replay after a restart or reconnect).
  */
 export class RevocationPublisher {
+  private readonly acked: AckedPublisher | undefined;
+
   private constructor(
     private readonly js: JetStreamClient,
     private readonly keys: Pick<KeyManager, 'current'>,
     private readonly issuer: string,
     private readonly nc: NatsConnection | undefined,
     private readonly ackTimeoutMs: number,
-  ) {}
+  ) {
+    this.acked = nc ? new AckedPublisher(nc, REVOCATION_STREAM) : undefined;
+  }
 
   /** Ensures the stream exists with the right limits (add or update), then returns a publisher. */
   static async open(options: RevocationPublisherOptions): Promise<RevocationPublisher> {
@@ -104,19 +113,25 @@ export class RevocationPublisher {
       exp: Math.floor(options.exp),
       reason,
     };
-    const jws = new TextEncoder().encode(await signRevocationEvent(claims, this.keys.current(), this.issuer));
+    const jws = Buffer.from(await signEvent(claims, this.keys.current(), this.issuer), 'latin1');
     // One msgID for every attempt: the stream's duplicate window stores the event once however often we retry.
     const msgID = randomUUID();
     const deadline = Date.now() + this.ackTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        const ack = await this.js.publish(`authmesh.revoked.${kind}`, jws, {
-          msgID,
-          // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
-          expect: { streamName: REVOCATION_STREAM },
-          timeout: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
-        });
-        return { at: claims.at, sequence: ack.seq };
+        const timeout = Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now()));
+        const subject = `authmesh.revoked.${kind}`;
+        const sequence = this.acked
+          ? await this.acked.publish(subject, jws, msgID, timeout)
+          : (
+              await this.js.publish(subject, jws, {
+                msgID,
+                // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
+                expect: { streamName: REVOCATION_STREAM },
+                timeout,
+              })
+            ).seq;
+        return { at: claims.at, sequence };
       } catch (err) {
         // Right after a NATS reconnect, a publish buffered while disconnected can go unanswered; a retry
         // then succeeds at once. Only timeouts and "no responders" are retried, within the ack budget.
@@ -125,6 +140,11 @@ export class RevocationPublisher {
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       }
     }
+  }
+
+  /** Ends the ack subscription; revocations still awaiting their ack reject (the call answers UNAVAILABLE). */
+  close(): void {
+    this.acked?.close();
   }
 
   /** Announces a key rotation on core `authmesh.keys.rotated` so interceptors refresh their JWKS at once. */

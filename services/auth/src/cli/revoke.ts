@@ -124,6 +124,7 @@ export async function revokeWithConfig(
     try {
       const revocations = await RevocationPublisher.open({
         js,
+        nc,
         jsm,
         keys,
         // The running service may follow a port-0 HTTP address: sign with the issuer it recorded.

@@ -123,6 +123,7 @@ export async function createAuthHandlers(
     async close() {
       roster.unsubscribe();
       mesh.close();
+      revocations.close();
       await Promise.all([users.close(), clients.close()]);
     },
   };

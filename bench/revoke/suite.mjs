@@ -1,0 +1,108 @@
+// Suite 5: revocations per second at the auth service. The real auth service on nats-server, a load
+// process firing Revoke RPCs over gRPC with an admin token, each for a distinct jti (kind jti) or
+// subject (kind sub: "revoke every session of these users", which also writes a KV marker), many in
+// flight. Every answer comes after its own event's JetStream ack (the Revoke contract), so the rate
+// is of durable revocations. Baseline in the same run: bare JetStream publishes from a plain nats.js
+// client (async, as many in flight), the floor the stream itself sets.
+import { fileURLToPath } from 'node:url';
+import { Child } from '../lib/child.mjs';
+import { startMesh } from '../lib/mesh.mjs';
+import { fmt } from '../lib/report.mjs';
+import { median, ratio } from '../lib/stats.mjs';
+import { processCpuUs } from '../lib/proc-cpu.mjs';
+
+const load = fileURLToPath(new URL('./load.mjs', import.meta.url));
+const floor = fileURLToPath(new URL('./floor.mjs', import.meta.url));
+
+/** Runs suite 5 on a mesh of its own. */
+export async function runRevoke({ rounds, quick, log, into = {} }) {
+  const count = quick ? 10_000 : 20_000;
+  const timeMs = quick ? 3_000 : 5_000;
+  const concurrency = 256;
+  const mesh = await startMesh({ clients: [{ id: 'bench-admin', scopes: ['authmesh:admin'] }] });
+  const result = Object.assign(into, { count, timeMs, concurrency, kinds: {}, notes: [] });
+  const child = new Child(load);
+  const bare = new Child(floor);
+  try {
+    await child.call('init', {
+      authTarget: mesh.auth.grpc,
+      adminId: 'bench-admin',
+      adminSecret: mesh.secrets['bench-admin'],
+    });
+    await bare.call('init', { natsUrl: mesh.nats.url });
+    await child.call('run', { kind: 'jti', prefix: 'warm', count: 500, concurrency: 32, timeMs: 5_000 });
+    const samples = { floor: [], jti: [], sub: [] };
+    const authPid = mesh.auth.proc.pid;
+    const natsPid = mesh.nats.proc?.pid;
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of ['floor', 'jti', 'sub']) {
+        const a0 = processCpuUs(authPid);
+        const n0 = processCpuUs(natsPid);
+        const r =
+          kind === 'floor'
+            ? await bare.call('run', { count, concurrency, timeMs })
+            : await child.call('run', { kind, prefix: `r${round}`, count, concurrency, timeMs });
+        r.authCpuUs = (processCpuUs(authPid) - a0) / r.ok;
+        r.natsCpuUs = (processCpuUs(natsPid) - n0) / r.ok;
+        samples[kind].push(r);
+        const errs = Object.keys(r.errors ?? {}).length ? ` errors ${JSON.stringify(r.errors)}` : '';
+        log(
+          `  revoke round ${round + 1} ${kind}: ${Math.round(r.perSec)}/s (${r.ok} in ${Math.round(r.elapsedMs)} ms) p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms; auth ${fmt(r.authCpuUs)} µs, nats ${fmt(r.natsCpuUs)} µs CPU each${errs}`,
+        );
+      }
+    }
+    for (const [kind, rs] of Object.entries(samples)) {
+      const rates = rs.map((r) => r.perSec);
+      result.kinds[kind] = {
+        perSec: median(rates),
+        spread: { min: Math.min(...rates), max: Math.max(...rates) },
+        p50: median(rs.map((r) => r.p50)),
+        p99: median(rs.map((r) => r.p99)),
+        authCpuUs: median(rs.map((r) => r.authCpuUs)),
+        natsCpuUs: median(rs.map((r) => r.natsCpuUs)),
+        errors: rs.reduce((n, r) => n + Object.values(r.errors ?? {}).reduce((a, b) => a + b, 0), 0),
+      };
+      if (result.kinds[kind].errors)
+        result.notes.push(`revoke ${kind}: ${result.kinds[kind].errors} calls failed`);
+    }
+    return result;
+  } finally {
+    await child.stop();
+    await bare.stop();
+    await mesh.stop();
+  }
+}
+
+const LABEL = {
+  floor: 'bare JetStream publish, async, acked (baseline)',
+  jti: 'Revoke RPC {jti}, distinct jtis, durable before each answer',
+  sub: 'Revoke RPC {subject}, distinct subjects (KV marker + event)',
+};
+
+/** Table rows of suite 5. */
+export function revokeRows(r) {
+  return Object.entries(r.kinds).map(([kind, s]) => [
+    'revoke rate',
+    LABEL[kind],
+    r.concurrency,
+    fmt(s.perSec),
+    fmt(s.p50),
+    fmt(s.p99),
+    `[${fmt(s.spread.min)}–${fmt(s.spread.max)}]/s; auth ${fmt(s.authCpuUs)} µs, nats-server ${fmt(s.natsCpuUs)} µs CPU per revocation`,
+    kind === 'floor' ? 'baseline' : `${fmt(ratio(s.perSec, r.kinds.floor?.perSec))}× bare publish`,
+  ]);
+}
+
+/** Targets of suite 5: the rate's spread over rounds must clear the bar. */
+export function revokeTargets(r) {
+  return ['jti', 'sub']
+    .filter((k) => r.kinds[k])
+    .map((k) => ({
+      target: `≥ 10,000 durable revocations/s through the Revoke RPC (${k})`,
+      figure: r.kinds[k].perSec,
+      spread: r.kinds[k].spread,
+      bar: 10_000,
+      higher: true,
+      unit: '/s',
+    }));
+}

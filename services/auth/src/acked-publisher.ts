@@ -1,0 +1,144 @@
+import { createInbox, headers as natsHeaders, type NatsConnection, type Subscription } from 'nats';
+
+/** Why an acked publish failed; `code` as nats.js would report it ('TIMEOUT', '503') or the JetStream API code. */
+export class AckedPublishError extends Error {
+  override readonly name = 'AckedPublishError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+  deadline: number;
+}
+
+interface Outgoing {
+  subject: string;
+  data: Uint8Array;
+  msgID: string;
+  reply: string;
+}
+
+/** How often expired publishes are swept, ms: the timeout's resolution. */
+const SWEEP_MS = 25;
+
+/**
+ * JetStream publishes with many in flight on one connection: every publish carries its own reply
+ * subject under one wildcard inbox subscription, and the stream's ack (PubAck JSON) settles it.
+ *
+ * Why not `js.publish`: nats.js builds a request per publish (a NatsError with its stack captured up
+ * front for a possible timeout, a timer, a promise chain), and each publish that resumes from its own
+ * callback (a signature finished on the thread pool, a gRPC call) is written to the socket on its own.
+ * Here publishes queued in one event-loop turn are written together (one socket write), timeouts are
+ * one sweep timer, and an ack costs a JSON parse. Same wire protocol: `Nats-Msg-Id` (dedupe of
+ * retries) and `Nats-Expected-Stream` headers; a "no responders" status (the stream is missing) is
+ * code '503', an unanswered publish 'TIMEOUT'.
+ */
+export class AckedPublisher {
+  private readonly prefix = `${createInbox()}.`;
+  private readonly sub: Subscription;
+  private readonly pending = new Map<string, Pending>();
+  private queue: Outgoing[] = [];
+  private flushScheduled = false;
+  private sweeper: NodeJS.Timeout | undefined;
+  private next = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly stream: string,
+  ) {
+    this.sub = nc.subscribe(`${this.prefix}*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        const p = this.pending.get(msg.subject.slice(this.prefix.length));
+        if (!p) return; // answered after its timeout: the retry (same msgID) gets its own answer
+        this.pending.delete(msg.subject.slice(this.prefix.length));
+        if (msg.headers?.code === 503) {
+          p.reject(new AckedPublishError('503', 'no responders: the stream is not available'));
+          return;
+        }
+        try {
+          const ack = JSON.parse(new TextDecoder().decode(msg.data)) as {
+            seq?: unknown;
+            error?: { code?: number; err_code?: number; description?: string };
+          };
+          if (ack.error)
+            p.reject(
+              new AckedPublishError(
+                String(ack.error.err_code ?? ack.error.code ?? 'ERROR'),
+                ack.error.description ?? 'JetStream refused the publish',
+              ),
+            );
+          else if (typeof ack.seq === 'number') p.resolve(ack.seq);
+          else p.reject(new AckedPublishError('BAD_ACK', 'JetStream ack without a sequence'));
+        } catch {
+          p.reject(new AckedPublishError('BAD_ACK', 'JetStream ack is not JSON'));
+        }
+      },
+    });
+  }
+
+  /** Publishes `data` on `subject` into the stream; resolves with its stream sequence once acked. */
+  publish(subject: string, data: Uint8Array, msgID: string, timeoutMs: number): Promise<number> {
+    const id = (this.next++).toString(36);
+    const done = new Promise<number>((resolve, reject) =>
+      this.pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs }),
+    );
+    this.queue.push({ subject, data, msgID, reply: this.prefix + id });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // After the current turn's callbacks (every signature the thread pool finished in this poll):
+      // their publishes leave in one write.
+      setImmediate(() => this.flush());
+    }
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+    return done;
+  }
+
+  /** Rejects whatever is still in flight; the subscription ends. */
+  close(): void {
+    this.sub.unsubscribe();
+    for (const p of this.pending.values()) p.reject(new AckedPublishError('CLOSED', 'publisher closed'));
+    this.pending.clear();
+    this.stopSweeping();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const o of batch) {
+      const h = natsHeaders();
+      h.set('Nats-Msg-Id', o.msgID);
+      // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
+      h.set('Nats-Expected-Stream', this.stream);
+      try {
+        this.nc.publish(o.subject, o.data, { reply: o.reply, headers: h });
+      } catch (err) {
+        const p = this.pending.get(o.reply.slice(this.prefix.length));
+        this.pending.delete(o.reply.slice(this.prefix.length));
+        p?.reject(err as Error);
+      }
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      p.reject(new AckedPublishError('TIMEOUT', 'no JetStream ack in time'));
+    }
+    if (this.pending.size === 0 && this.queue.length === 0) this.stopSweeping();
+  }
+
+  private stopSweeping(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+}
