@@ -17,6 +17,9 @@ let admin;
 let nc;
 /** jti → when a plain NATS subscriber in this process saw its revocation event (the transport baseline). */
 const seen = new Map();
+/** The same, in ms of CLOCK_MONOTONIC (process.hrtime): one clock for every process on the machine. */
+const seenMono = new Map();
+const mono = () => Number(process.hrtime.bigint()) / 1e6;
 
 function unary(client, method, req, token) {
   const md = new grpc.Metadata();
@@ -57,10 +60,12 @@ serveCommands(
       nc.subscribe('authmesh.revoked.>', {
         callback: (_err, m) => {
           const t = performance.now();
+          const tm = mono();
           try {
             const jws = m.string();
             const claims = JSON.parse(Buffer.from(jws.split('.')[1], 'base64url').toString());
             seen.set(claims.value, t);
+            if (claims.value.startsWith('feeds-')) seenMono.set(claims.value, tm);
           } catch {
             // not an event we can read
           }
@@ -71,6 +76,29 @@ serveCommands(
       auth = new AuthService(authTarget, grpc.credentials.createInsecure());
       echoes = echoTargets.map((t) => new grpc.Client(t, grpc.credentials.createInsecure()));
       return { instances: echoes.length };
+    },
+    /**
+     * `n` revocations of fresh jtis, one at a time, `gapMs` (± half, random) apart, for the feed hosts
+     * to time: ms of CLOCK_MONOTONIC (`process.hrtime`, one clock for every process on a Linux machine)
+     * of each Revoke's call and return and of the event on NATS (a plain subscriber here).
+     */
+    async revokeSeries({ n, gapMs }) {
+      const adm = await adminToken();
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const jti = `feeds-${process.pid}-${Date.now()}-${i}`;
+        const tCall = mono();
+        await unary(auth, 'Revoke', { jti, reason: 'bench' }, adm);
+        const tReturn = mono();
+        // Spaced so that one revocation's fan-out is over before the next; jittered so it never beats
+        // in step with the feeds' 1 s checks or 2 s announcements.
+        await new Promise((r) => setTimeout(r, gapMs * (0.5 + Math.random())));
+        const natsSeen = seenMono.get(jti);
+        seen.delete(jti);
+        seenMono.delete(jti);
+        out.push({ value: jti, call: tCall, ret: tReturn, nats: natsSeen ?? null });
+      }
+      return out;
     },
     async trial({ leadMs = 30, timeoutMs = 5000 }) {
       const adm = await adminToken();
