@@ -1,14 +1,18 @@
-import { createInbox, headers as natsHeaders, type NatsConnection, type Subscription } from 'nats';
+import {
+  createInbox,
+  ErrorCode,
+  headers as natsHeaders,
+  NatsError,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
 
-/** Why an acked publish failed; `code` as nats.js would report it ('TIMEOUT', '503') or the JetStream API code. */
-export class AckedPublishError extends Error {
-  override readonly name = 'AckedPublishError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+/**
+ * A failure as nats.js reports it (`NatsError`, which the RPC maps to UNAVAILABLE): code 'TIMEOUT'
+ * (no ack in time), '503' (no responders: the stream is missing), or JetStream's error code.
+ */
+function failure(code: string, message: string): NatsError {
+  return new NatsError(message, code);
 }
 
 interface Pending {
@@ -59,7 +63,7 @@ export class AckedPublisher {
         if (!p) return; // answered after its timeout: the retry (same msgID) gets its own answer
         this.pending.delete(msg.subject.slice(this.prefix.length));
         if (msg.headers?.code === 503) {
-          p.reject(new AckedPublishError('503', 'no responders: the stream is not available'));
+          p.reject(failure(ErrorCode.NoResponders, 'no responders: the stream is not available'));
           return;
         }
         try {
@@ -69,15 +73,15 @@ export class AckedPublisher {
           };
           if (ack.error)
             p.reject(
-              new AckedPublishError(
+              failure(
                 String(ack.error.err_code ?? ack.error.code ?? 'ERROR'),
                 ack.error.description ?? 'JetStream refused the publish',
               ),
             );
           else if (typeof ack.seq === 'number') p.resolve(ack.seq);
-          else p.reject(new AckedPublishError('BAD_ACK', 'JetStream ack without a sequence'));
+          else p.reject(failure('BAD_ACK', 'JetStream ack without a sequence'));
         } catch {
-          p.reject(new AckedPublishError('BAD_ACK', 'JetStream ack is not JSON'));
+          p.reject(failure('BAD_ACK', 'JetStream ack is not JSON'));
         }
       },
     });
@@ -103,7 +107,7 @@ export class AckedPublisher {
   /** Rejects whatever is still in flight; the subscription ends. */
   close(): void {
     this.sub.unsubscribe();
-    for (const p of this.pending.values()) p.reject(new AckedPublishError('CLOSED', 'publisher closed'));
+    for (const p of this.pending.values()) p.reject(failure('CLOSED', 'publisher closed'));
     this.pending.clear();
     this.stopSweeping();
   }
@@ -132,7 +136,7 @@ export class AckedPublisher {
     for (const [id, p] of this.pending) {
       if (p.deadline > now) continue;
       this.pending.delete(id);
-      p.reject(new AckedPublishError('TIMEOUT', 'no JetStream ack in time'));
+      p.reject(failure(ErrorCode.Timeout, 'no JetStream ack in time'));
     }
     if (this.pending.size === 0 && this.queue.length === 0) this.stopSweeping();
   }
