@@ -6,7 +6,7 @@ import type {
   RevokeResponse__Output,
 } from '@authmesh/interceptor/proto';
 import { NatsServer } from '@authmesh/testing';
-import { Mesh, call, clientSecretOf, runCli, until } from './support/mesh.js';
+import { Mesh, PASSWORD, call, clientSecretOf, runCli, until } from './support/mesh.js';
 
 // Attributable mesh announcements, attacked from NATS: one nats-server, the auth service, two echos
 // that have client credentials (so their announcements are MACed under a key only the auth service
@@ -208,5 +208,32 @@ describe('attributable mesh announcements', () => {
     const table = await runCli(mesh.env, ['mesh', 'status']);
     expect(table.stdout).toContain('client echo-svc');
     expect(table.stdout).toContain('unauthenticated'); // the echo with refused credentials
+  });
+
+  it('GetMeshKey: only a client acting as itself with a token for the auth service gets a key', async () => {
+    const ask = (token?: string, instance_id = 'some-instance') =>
+      mesh.authCall('GetMeshKey', { instance_id }, token);
+    expect((await ask()).code).toBe(16); // no token
+    expect((await ask(await mesh.clientToken('svc'))).code).toBe(16); // a token for echo, replayed
+    const alice = await mesh.issue({ password: { username: 'alice', password: PASSWORD } });
+    expect((await ask(alice.access_token)).code).toBe(7); // a user, not a client
+    const svc = (
+      await mesh.issue({ client_credentials: { client_id: 'svc', client_secret: mesh.secrets.svc! } })
+    ).access_token;
+    expect((await ask(svc, '')).code).toBe(3);
+    expect((await ask(svc, 'x'.repeat(257))).code).toBe(3);
+    const a = await mesh.authCall<{ key: Buffer; client_id: string }>(
+      'GetMeshKey',
+      { instance_id: 'i' },
+      svc,
+    );
+    const b = await mesh.authCall<{ key: Buffer; client_id: string }>(
+      'GetMeshKey',
+      { instance_id: 'j' },
+      svc,
+    );
+    expect(a.res!.client_id).toBe('svc');
+    expect(a.res!.key).toHaveLength(32);
+    expect(a.res!.key.equals(b.res!.key)).toBe(false);
   });
 });
