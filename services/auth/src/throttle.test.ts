@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
+import { randomBytes } from 'node:crypto';
 import { openBuckets } from './nats.js';
+import { recordIntegrity, type RefusedRecord } from './stores/record-mac.js';
 import { LoginThrottle, type LoginThrottleOptions } from './throttle.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
 let t = 1_000_000;
+const refused: RefusedRecord[] = [];
+const integrity = recordIntegrity(randomBytes(32), (r) => refused.push(r));
 let run = 0;
 
 beforeAll(async () => {
@@ -23,7 +27,11 @@ afterAll(async () => {
 /** A throttle on the shared bucket with a frozen clock, and names no other test uses. */
 async function throttle(options: LoginThrottleOptions = {}) {
   const n = ++run;
-  const th = await LoginThrottle.open(nc.jetstream(), { now: () => t, baseDelayMs: 1000, ...options });
+  const th = await LoginThrottle.open(nc.jetstream(), integrity, {
+    now: () => t,
+    baseDelayMs: 1000,
+    ...options,
+  });
   return { th, user: `user-${n}`, peer: `10.0.${n}.1`, other: `10.1.${n}.1` };
 }
 
@@ -99,5 +107,21 @@ describe('LoginThrottle (shared budgets in JetStream KV)', () => {
     }
     expect((await th.reserveClient(clientId, peer)).ok).toBe(false);
     expect((await th.reserveClient(clientId, other)).ok).toBe(true);
+  });
+
+  it('a lock a NATS writer forged is refused (reported) and replaced: the victim is not locked out', async () => {
+    const { th, user, peer } = await throttle();
+    const raw = await nc.jetstream().views.kv('AUTHMESH_THROTTLE');
+    const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+    const forged = new TextEncoder().encode(JSON.stringify({ n: 99, until: t + 600_000 }));
+    await raw.put(`up.${b64(user)}.${b64(peer)}`, forged);
+    await raw.put(`u.${b64(user)}`, forged);
+    await raw.put(`cp.${b64(user)}.${b64(peer)}`, forged);
+    expect((await th.reservePassword(user, peer)).ok).toBe(true);
+    expect(await th.reserveClient(user, peer)).toEqual({ ok: true, held: [] });
+    expect(refused).toContainEqual({ bucket: 'AUTHMESH_THROTTLE', key: `up.${b64(user)}.${b64(peer)}` });
+    // The forged entries were replaced by sealed ones: the budget counts from there as usual.
+    for (let i = 0; i < 4; i++) expect((await th.reservePassword(user, peer)).ok).toBe(true);
+    expect((await th.reservePassword(user, peer)).ok).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
-import type { JetStreamClient, KV, KvEntry } from 'nats';
+import type { JetStreamClient, KvEntry } from 'nats';
 import { BUCKETS, THROTTLE_MAX_AGE_SEC } from './nats.js';
 import { bindBucket, entryJson, isCasConflict, jsonValue, nameKey } from './stores/kv.js';
+import type { RecordBucket, RecordIntegrity } from './stores/record-mac.js';
 
 /** Options of {@link LoginThrottle}. Budgets count failed (or not yet known) attempts per window. */
 export interface LoginThrottleOptions {
@@ -68,6 +69,11 @@ const isEntry = (v: unknown): v is Entry =>
  * username across peers with a much higher budget and short delays (never a long lock, so guessing
  * from many peers slows down while the user can still log in). A lock on (username, attacker's peer)
  * never touches the same username from another peer. `client_credentials` uses (client id, peer).
+ *
+ * Entries are sealed like every other record (./stores/record-mac.ts): a lock a NATS writer forged is
+ * refused (reported), read as an empty budget and replaced by the next reservation. The MAC cannot stop
+ * such a writer from resetting a budget (deleting an entry is always possible, and reads as no failures);
+ * it stops a forged lock-out, and makes the tampering visible.
  */
 export class LoginThrottle {
   private readonly maxFailures: number;
@@ -79,7 +85,7 @@ export class LoginThrottle {
   private readonly now: () => number;
 
   private constructor(
-    private readonly kv: KV,
+    private readonly kv: RecordBucket,
     options: LoginThrottleOptions,
   ) {
     const positiveInt = (name: keyof LoginThrottleOptions, value: number): number => {
@@ -103,9 +109,18 @@ export class LoginThrottle {
     this.now = options.now ?? Date.now;
   }
 
-  /** Binds `AUTHMESH_THROTTLE` (created by ./nats.ts `openBuckets`). */
-  static async open(js: JetStreamClient, options: LoginThrottleOptions = {}): Promise<LoginThrottle> {
-    return new LoginThrottle(await bindBucket(js, BUCKETS.throttle), options);
+  /** Binds `AUTHMESH_THROTTLE` (created by ./nats.ts `openBuckets`); entries sealed and checked with `integrity`. */
+  static async open(
+    js: JetStreamClient,
+    integrity: RecordIntegrity,
+    options: LoginThrottleOptions = {},
+  ): Promise<LoginThrottle> {
+    if (typeof integrity?.wrap !== 'function')
+      throw new TypeError('LoginThrottle: integrity must be a RecordIntegrity (./stores/record-mac.ts)');
+    return new LoginThrottle(
+      integrity.wrap(await bindBucket(js, BUCKETS.throttle), BUCKETS.throttle),
+      options,
+    );
   }
 
   /** Reserves a password attempt of `username` from `peer` (a normalized address, ./peer.ts). */
@@ -188,7 +203,7 @@ export class LoginThrottle {
   /** One reservation on one budget: a `Held`, or the ms to wait. */
   private async take(budget: Budget): Promise<Held | number> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const entry = await this.kv.get(budget.key);
+      const entry = await this.getReplaceable(budget.key);
       const current = this.read(entry);
       const now = this.now();
       if (current.until > now) return current.until - now;
@@ -219,6 +234,11 @@ export class LoginThrottle {
         if (!isCasConflict(err)) throw err;
       }
     }
+  }
+
+  /** A forged entry reads as a delete with its revision: an empty budget, replaced by compare-and-set. */
+  private getReplaceable(key: string): Promise<KvEntry | null> {
+    return this.kv.getReplaceable ? this.kv.getReplaceable(key) : this.kv.get(key);
   }
 
   private read(entry: KvEntry | null): Entry {

@@ -77,7 +77,7 @@ export async function createAuthHandlers(
       retryGraceSec: config.refreshRetryGraceSec,
       integrity: ctx.records,
     }),
-    LoginThrottle.open(ctx.js, {
+    LoginThrottle.open(ctx.js, ctx.records, {
       maxFailures: config.loginMaxFailures,
       baseDelayMs: config.loginBaseDelayMs,
     }),

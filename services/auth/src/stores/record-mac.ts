@@ -12,6 +12,12 @@ export interface RecordBucket {
   update(key: string, value: Uint8Array, version: number): Promise<number>;
   delete(key: string): Promise<void>;
   watch(opts?: KvWatchOptions): Promise<AsyncIterable<KvEntry> & { stop(): void }>;
+  /**
+   * Like `get`, but a record that fails its check comes back as a delete that keeps its revision, so a
+   * compare-and-set can replace it instead of being wedged behind it (the login throttle's counters).
+   * Absent on a raw `KV`, whose records are never refused.
+   */
+  getReplaceable?(key: string): Promise<KvEntry | null>;
 }
 
 /** A record that failed its integrity check: where it is (never its content). */
@@ -22,8 +28,8 @@ export interface RefusedRecord {
 
 /**
  * The MAC of records the auth service reads back from NATS (key ring, users, clients, sessions, refresh
- * tokens, the recorded issuer and lifetimes): NATS is transport and storage, not the root of trust
- * (DESIGN.md, "The auth service's own trust boundary"). A writer to NATS without the KEK cannot add or
+ * tokens, login throttle counters, the recorded issuer and lifetimes): NATS is transport and storage,
+ * not the root of trust (DESIGN.md, "The auth service's own trust boundary"). A writer to NATS without the KEK cannot add or
  * change a record, nor move one to another name: the MAC key is derived per bucket with HKDF
  * (RFC 5869) from the KEK, with the bucket as `info`, and the record's key is MACed with its body.
  * One derivation per bucket (cached) rather than per record: HKDF cost ~3x the HMAC on every read
@@ -112,6 +118,11 @@ export class AuthenticatedBucket implements RecordBucket {
   async get(key: string, opts?: { revision: number }): Promise<KvEntry | null> {
     const entry = await this.kv.get(key, opts);
     return entry === null ? null : this.#checked(entry);
+  }
+
+  async getReplaceable(key: string): Promise<KvEntry | null> {
+    const entry = await this.kv.get(key);
+    return entry === null ? null : (this.#checked(entry) ?? refusedAsDelete(entry));
   }
 
   put(key: string, value: Uint8Array): Promise<number> {
