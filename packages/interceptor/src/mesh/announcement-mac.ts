@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { MeshAnnouncement } from './announcement.js';
 
 /** Which message a MAC is for: an announcement's MAC never passes as a goodbye's (and back). */
@@ -27,12 +27,20 @@ function macInput(kind: AnnouncementKind, a: MeshAnnouncement): string {
 }
 
 /** The `mac` of an announcement under the instance's key (GetMeshKey), base64url. */
-export function macAnnouncement(key: Uint8Array, kind: AnnouncementKind, a: MeshAnnouncement): string {
+export function macAnnouncement(
+  key: Uint8Array | KeyObject,
+  kind: AnnouncementKind,
+  a: MeshAnnouncement,
+): string {
   return createHmac('sha256', key).update(macInput(kind, a)).digest('base64url');
 }
 
 /** True when `a.mac` is the MAC of `a` as a `kind` message under `key` (constant time). */
-export function verifyAnnouncementMac(key: Uint8Array, kind: AnnouncementKind, a: MeshAnnouncement): boolean {
+export function verifyAnnouncementMac(
+  key: Uint8Array | KeyObject,
+  kind: AnnouncementKind,
+  a: MeshAnnouncement,
+): boolean {
   if (a.mac === undefined) return false;
   const expected = createHmac('sha256', key).update(macInput(kind, a)).digest();
   const got = Buffer.from(a.mac, 'base64url');

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { NatsConnection } from 'nats';
 import type { MeshAnnouncement } from './announcement.js';
 import { macAnnouncement, type AnnouncementKind } from './announcement-mac.js';
-import type { MeshKey, MeshKeySource } from './mesh-key.js';
+import type { MeshKeySource } from './mesh-key.js';
 import { MESH_ANNOUNCE_SUBJECT, MESH_GOODBYE_SUBJECT } from './subjects.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -55,7 +55,7 @@ export class MeshAnnouncer {
   private soon: NodeJS.Timeout | undefined;
   private lastAt = -Infinity;
   private closed = false;
-  private key: MeshKey | undefined;
+  private key: { clientId: string; key: KeyObject } | undefined;
   private keyRetry: NodeJS.Timeout | undefined;
   /** Grows with every message: the auth service never takes a message not newer than one it heard. */
   private counter = 0;
@@ -134,7 +134,8 @@ export class MeshAnnouncer {
       .then(
         (key) => {
           if (this.closed) return;
-          this.key = key;
+          // A KeyObject: the HMAC key is set up once, not at every announcement.
+          this.key = { clientId: key.clientId, key: createSecretKey(key.key) };
           this.publish(MESH_ANNOUNCE_SUBJECT); // attributable from now on: say so at once
         },
         () => {
