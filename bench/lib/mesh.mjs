@@ -112,8 +112,11 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
       extraAuths.push(onCleanup(() => replica.stop()));
       return replica;
     },
-    /** Starts `n` more echo instances (in batches, so 20 processes don't all boot at once on 2 cores). */
-    async addEchoes(n, batch = 4) {
+    /**
+     * Starts `n` more echo instances (in batches, so 20 processes don't all boot at once on 2 cores),
+     * with `extraEnv` (e.g. AUTHMESH_CLIENT_ID/SECRET: attributable mesh announcements).
+     */
+    async addEchoes(n, batch = 4, extraEnv = {}) {
       for (let i = 0; i < n; i += batch) {
         const started = await Promise.all(
           Array.from({ length: Math.min(batch, n - i) }, () =>
@@ -127,6 +130,7 @@ export async function startMesh({ users = [], clients = [], authEnv = {} }) {
                 AUTHMESH_AUTH_TARGET: auth.grpc,
                 NATS_URL: nats.url,
                 LOG_LEVEL: 'warn',
+                ...extraEnv,
               },
               timeoutMs: 60_000,
             }),
