@@ -3,6 +3,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY packages/client/package.json packages/client/
 COPY packages/proto/package.json packages/proto/
 COPY packages/testing/package.json packages/testing/
 COPY packages/interceptor/package.json packages/interceptor/
@@ -22,9 +23,11 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/proto proto
+COPY --from=build /app/packages/client/package.json packages/client/
+COPY --from=build /app/packages/client/dist packages/client/dist
+COPY --from=build /app/packages/client/proto packages/client/proto
 COPY --from=build /app/packages/interceptor/package.json packages/interceptor/
 COPY --from=build /app/packages/interceptor/dist packages/interceptor/dist
-COPY --from=build /app/packages/interceptor/proto packages/interceptor/proto
 COPY --from=build /app/services/auth/package.json services/auth/
 COPY --from=build /app/services/auth/bin services/auth/bin
 COPY --from=build /app/services/auth/dist services/auth/dist

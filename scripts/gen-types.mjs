@@ -1,5 +1,5 @@
 // Regenerates the TypeScript types of the .proto files with proto-loader-gen-types, using the same
-// loader options as the runtime: authmesh.v1 into the interceptor package (which ships those protos),
+// loader options as the runtime: authmesh.v1 into the client package (which ships those protos),
 // echo.v1 into the echo service (the demo's types live with the demo). With --check, generates into a
 // temp dir and fails if the committed types drift.
 import { execFileSync } from 'node:child_process';
@@ -10,13 +10,13 @@ import { join, relative } from 'node:path';
 const check = process.argv.includes('--check');
 const targets = [
   {
-    dir: 'packages/interceptor/src/proto/gen',
-    includeDirs: ['packages/interceptor/proto'],
+    dir: 'packages/client/src/proto/gen',
+    includeDirs: ['packages/client/proto'],
     files: ['authmesh/v1/auth.proto', 'authmesh/v1/options.proto'],
   },
   {
     dir: 'services/echo/src/gen',
-    includeDirs: ['proto', 'packages/interceptor/proto'],
+    includeDirs: ['proto', 'packages/client/proto'],
     files: ['echo/v1/echo.proto'],
   },
 ];

@@ -1,9 +1,19 @@
 // Adoption, as a team outside this repository does it: `npm pack` the workspaces, copy examples/billing
 // (its own package.json and billing.v1 proto) to a temp directory OUTSIDE the repository, install it from
 // the tarballs, and run its server and client against a real auth service and nats-server. Nothing of
-// this repository's layout is reachable from there, so a file missing from a package fails here.
+// this repository's layout is reachable from there, so a file missing from a package fails here. A second
+// project holds the client alone, installed with @authmesh/client only: no server dependency may come in.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +29,7 @@ const ISSUER = 'http://auth.example.test';
 
 let work: string;
 let app: string;
+let clientOnly: string;
 let tarballs: Record<string, string> = {};
 let nats: NatsServer;
 let mesh: Mesh;
@@ -31,9 +42,9 @@ async function npm(args: string[], cwd: string): Promise<string> {
 }
 
 /** Runs the example's client.js from the temp install; one parsed JSON line per method. */
-async function runClient(env: Record<string, string>): Promise<Record<string, string>> {
-  const { stdout } = await run(process.execPath, [join(app, 'client.js')], {
-    cwd: app,
+async function runClient(env: Record<string, string>, dir = app): Promise<Record<string, string>> {
+  const { stdout } = await run(process.execPath, [join(dir, 'client.js')], {
+    cwd: dir,
     timeout: 20_000,
     env: {
       ...process.env,
@@ -84,7 +95,18 @@ beforeAll(async () => {
   // Pack every publishable workspace (dist is built by `npm test`'s pretest).
   const packed = JSON.parse(
     await npm(
-      ['pack', '--json', '-w', 'packages/interceptor', '-w', 'services/auth', '--pack-destination', work],
+      [
+        'pack',
+        '--json',
+        '-w',
+        'packages/client',
+        '-w',
+        'packages/interceptor',
+        '-w',
+        'services/auth',
+        '--pack-destination',
+        work,
+      ],
       repoRoot,
     ),
   ) as { name: string; filename: string }[];
@@ -94,20 +116,32 @@ beforeAll(async () => {
     recursive: true,
     filter: (src) => !src.includes('node_modules'),
   });
+  // Another team's project that only calls billing: the client, the proto, @authmesh/client.
+  clientOnly = join(work, 'billing-client');
+  cpSync(app, clientOnly, { recursive: true, filter: (src) => !/server\.js$/.test(src) });
+  const manifest = JSON.parse(readFileSync(join(clientOnly, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  delete manifest.dependencies['@authmesh/interceptor'];
+  writeFileSync(join(clientOnly, 'package.json'), JSON.stringify(manifest, null, 2));
   nats = await NatsServer.start();
   const started = Mesh.start({ natsUrl: nats.url, issuer: ISSUER, echoes: 0 });
-  // The install and the mesh start overlap: both take seconds.
+  // The installs and the mesh start overlap: each takes seconds.
+  const flags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
   await npm(
     [
       'install',
+      tarballs['@authmesh/client']!,
       tarballs['@authmesh/interceptor']!,
       '@grpc/grpc-js',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
+      '@grpc/proto-loader',
+      ...flags,
     ],
     app,
+  );
+  await npm(
+    ['install', tarballs['@authmesh/client']!, '@grpc/grpc-js', '@grpc/proto-loader', ...flags],
+    clientOnly,
   );
   mesh = await started;
   for (const [user, scopes] of [
@@ -143,14 +177,20 @@ afterAll(async () => {
 
 describe('the packed packages', () => {
   it('carry the licence, the protos and no tests', async () => {
-    const list = (await run('tar', ['-tzf', tarballs['@authmesh/interceptor']!])).stdout.split('\n');
-    expect(list).toContain('package/LICENSE');
-    expect(list).toContain('package/proto/authmesh/v1/options.proto');
-    expect(list).toContain('package/proto/authmesh/v1/auth.proto');
-    expect(list.filter((f) => /\.test\.|tsbuildinfo/.test(f))).toEqual([]);
-    const authList = (await run('tar', ['-tzf', tarballs['@authmesh/auth']!])).stdout.split('\n');
-    expect(authList).toContain('package/LICENSE');
-    for (const name of ['@authmesh/interceptor', '@authmesh/auth']) {
+    const list = async (name: string) =>
+      (await run('tar', ['-tzf', tarballs[name]!])).stdout.split('\n').filter((f) => f !== '');
+    const client = await list('@authmesh/client');
+    expect(client).toContain('package/proto/authmesh/v1/options.proto');
+    expect(client).toContain('package/proto/authmesh/v1/auth.proto');
+    for (const name of ['@authmesh/client', '@authmesh/interceptor', '@authmesh/auth']) {
+      const files = await list(name);
+      expect(files, name).toContain('package/LICENSE');
+      expect(
+        files.filter((f) => /\.test\.|tsbuildinfo/.test(f)),
+        name,
+      ).toEqual([]);
+    }
+    for (const name of ['@authmesh/client', '@authmesh/interceptor', '@authmesh/auth']) {
       const pkg = JSON.parse(
         (await run('tar', ['-xzOf', tarballs[name]!, 'package/package.json'])).stdout,
       ) as Record<string, unknown>;
@@ -160,20 +200,34 @@ describe('the packed packages', () => {
   });
 
   it('install with grpc-js as a peer, the protos resolved from the package', () => {
-    const installed = join(app, 'node_modules/@authmesh/interceptor');
-    expect(existsSync(join(installed, 'proto/authmesh/v1/options.proto'))).toBe(true);
-    // One grpc-js: the app's (a nested copy would be a second, incompatible instance).
-    expect(existsSync(join(installed, 'node_modules/@grpc/grpc-js'))).toBe(false);
-    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-    console.log(
-      `example install (interceptor + grpc-js + proto-loader): node_modules ${mb(du(join(app, 'node_modules')))}`,
+    expect(existsSync(join(app, 'node_modules/@authmesh/client/proto/authmesh/v1/options.proto'))).toBe(true);
+    // One grpc-js: the app's (a nested copy would be a second, incompatible instance); one client package.
+    for (const pkg of ['client', 'interceptor'])
+      expect(existsSync(join(app, `node_modules/@authmesh/${pkg}/node_modules/@grpc/grpc-js`)), pkg).toBe(
+        false,
+      );
+    expect(existsSync(join(app, 'node_modules/@authmesh/interceptor/node_modules/@authmesh/client'))).toBe(
+      false,
     );
   });
 
-  it('the client entry point reaches no NATS, metrics, health or reflection code', () => {
-    const bare = bareImports(join(app, 'node_modules/@authmesh/interceptor/dist/client/index.js'));
+  it('a client-only install has no server dependency, and its entry point imports none', () => {
+    for (const pkg of [
+      '@authmesh/interceptor',
+      'nats',
+      'jose',
+      'prom-client',
+      '@grpc/reflection',
+      'grpc-health-check',
+    ])
+      expect(existsSync(join(clientOnly, 'node_modules', pkg)), pkg).toBe(false);
+    const bare = bareImports(join(clientOnly, 'node_modules/@authmesh/client/dist/index.js'));
     const external = [...bare].filter((s) => !s.startsWith('node:')).sort();
     expect(external).toEqual(['@grpc/grpc-js', '@grpc/proto-loader']);
+    const mb = (dir: string) => `${(du(join(dir, 'node_modules')) / 1e6).toFixed(1)} MB`;
+    console.log(
+      `node_modules: server (interceptor + client + grpc-js + proto-loader) ${mb(app)}; client only (client + grpc-js + proto-loader) ${mb(clientOnly)}`,
+    );
   });
 
   it('load with require() as well as import', async () => {
@@ -182,11 +236,13 @@ describe('the packed packages', () => {
       [
         '-e',
         `const m = require('@authmesh/interceptor'); const c = require('@authmesh/interceptor/client');
-         console.log(typeof m.createServerAuth, typeof c.passwordSource, require('node:fs').existsSync(m.protoDir))`,
+         const k = require('@authmesh/client');
+         console.log(typeof m.createServerAuth, typeof c.passwordSource, c.passwordSource === k.passwordSource,
+           m.protoDir === k.protoDir && require('node:fs').existsSync(m.protoDir))`,
       ],
       { cwd: app },
     );
-    expect(stdout.trim()).toBe('function function true');
+    expect(stdout.trim()).toBe('function function true true');
   });
 });
 
@@ -215,9 +271,17 @@ describe('the billing example, installed outside the repository', () => {
     });
   });
 
+  it('the same client, from the client-only project', async () => {
+    expect(await runClient({ BILLING_USER: 'ann', BILLING_PASSWORD: PASSWORD }, clientOnly)).toEqual({
+      GetPrice: 'OK',
+      GetInvoice: 'OK',
+      RefundInvoice: 'PERMISSION_DENIED',
+    });
+  });
+
   it('a revoked token is refused within milliseconds', async () => {
     const def = protoLoader.loadSync('billing/v1/billing.proto', {
-      includeDirs: [join(app, 'proto'), join(app, 'node_modules/@authmesh/interceptor/proto')],
+      includeDirs: [join(app, 'proto'), join(app, 'node_modules/@authmesh/client/proto')],
     });
     const { Billing } = (grpc.loadPackageDefinition(def) as any).billing.v1;
     const client = new Billing(billing.grpc, grpc.credentials.createInsecure());

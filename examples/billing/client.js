@@ -1,8 +1,8 @@
-// A billing client: the client-only entry point (no NATS, metrics or server code). Logs in with
-// BILLING_USER / BILLING_PASSWORD when set (tokens are fetched, refreshed and attached for you),
-// calls each method once and prints one JSON line per call.
+// A billing client: @authmesh/client only (`npm install @authmesh/client`: no NATS, JWT verification,
+// metrics or server code). Logs in with BILLING_USER / BILLING_PASSWORD when set (tokens are fetched,
+// refreshed and attached for you), calls each method once and prints one JSON line per call.
 import * as grpc from '@grpc/grpc-js';
-import { authInterceptor, passwordSource } from '@authmesh/interceptor/client';
+import { authInterceptor, passwordSource } from '@authmesh/client';
 import { Billing, packageDefinition } from './billing-proto.js';
 
 const source = process.env.BILLING_USER

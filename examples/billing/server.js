@@ -1,4 +1,5 @@
-// The billing service, protected by authmesh: rules come from proto/billing/v1/billing.proto.
+// The billing service, protected by authmesh (`npm install @authmesh/interceptor`): rules come from
+// proto/billing/v1/billing.proto.
 import * as grpc from '@grpc/grpc-js';
 import {
   createKeyStore,
@@ -7,7 +8,7 @@ import {
   getPrincipal,
   jwksFromAuthService,
 } from '@authmesh/interceptor';
-import { Billing, packageDefinition } from './billing-proto.js';
+import { Billing, protos } from './billing-proto.js';
 
 const issuer = process.env.AUTHMESH_ISSUER ?? 'http://127.0.0.1:8080';
 const keys = createKeyStore(jwksFromAuthService(process.env.AUTHMESH_AUTH_TARGET ?? '127.0.0.1:50051'));
@@ -17,7 +18,7 @@ const auth = createServerAuth({
   audience: 'billing',
   jwks: { keyStore: keys },
   revocations: { feed },
-  packageDefinition,
+  protos, // the rules come from the .proto; a rule misplaced or misspelled there stops the start
 });
 
 const server = new grpc.Server({ interceptors: [auth.interceptor] }); // auth first: nothing runs before it

@@ -1,16 +1,4 @@
-// `@authmesh/interceptor/client`: what a gRPC client needs to call authmesh-protected services —
-// token sources, the client interceptor, token exchange. It loads no NATS, metrics or server code.
-export { type TokenSource, staticTokenSource } from './token-source.js';
-export { clientCredentialsSource, type ClientCredentialsSourceOptions } from './client-credentials-source.js';
-export { passwordSource, type PasswordSourceOptions } from './password-source.js';
-export {
-  authInterceptor,
-  callCredentials,
-  RETRYABLE_DETAILS,
-  type AuthInterceptorOptions,
-} from './client-interceptor.js';
-export { createTokenExchanger, type TokenExchanger, type TokenExchangerOptions } from './token-exchange.js';
-export { TokenSourceError, isTokenSourceError, type TokenSourceErrorCode } from './errors.js';
-export type { AuthConnectionOptions } from './auth-client.js';
-export type { RefreshTimingOptions } from './cached-token.js';
-export { protoDir } from '../proto/proto-dir.js';
+// `@authmesh/interceptor/client`: the client side, as published on its own in `@authmesh/client` (which
+// this package depends on). A client-only project installs `@authmesh/client` and none of the server
+// dependencies; this entry stays for servers that also call other services.
+export * from '@authmesh/client';

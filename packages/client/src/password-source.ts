@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { TokenResponse__Output } from '../proto/index.js';
+import type { TokenResponse__Output } from './proto/index.js';
 import { callUnary, connectAuth, toList, type AuthConnectionOptions } from './auth-client.js';
 import { CachedToken, parseTiming, type RefreshTimingOptions } from './cached-token.js';
 import { grpcCodeOf } from './errors.js';

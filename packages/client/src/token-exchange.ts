@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { TokenResponse__Output } from '../proto/index.js';
-import type { Principal } from '../claims.js';
+import type { TokenResponse__Output } from './proto/index.js';
 import { callUnary, connectAuth, toList, type AuthConnectionOptions } from './auth-client.js';
 import { parseTiming, tokenWindow, type RefreshTimingOptions } from './cached-token.js';
 import { TokenSourceError, toTokenSourceError } from './errors.js';
@@ -22,7 +21,7 @@ export interface TokenExchanger {
    * Rejects with a `TokenSourceError` whose `grpcCode` is the auth service's answer.
    */
   exchange(
-    principal: Pick<Principal, 'jti' | 'token'>,
+    principal: { readonly jti: string; readonly token: string },
     audience: string,
     scope?: string | readonly string[],
   ): Promise<string>;

@@ -1,4 +1,4 @@
-// Original file: packages/interceptor/proto/authmesh/v1/auth.proto
+// Original file: packages/client/proto/authmesh/v1/auth.proto
 
 
 export interface GetJwksResponse {

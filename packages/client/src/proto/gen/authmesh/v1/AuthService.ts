@@ -1,4 +1,4 @@
-// Original file: packages/interceptor/proto/authmesh/v1/auth.proto
+// Original file: packages/client/proto/authmesh/v1/auth.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

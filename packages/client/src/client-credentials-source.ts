@@ -1,4 +1,4 @@
-import type { TokenResponse__Output } from '../proto/index.js';
+import type { TokenResponse__Output } from './proto/index.js';
 import { callUnary, connectAuth, toList, type AuthConnectionOptions } from './auth-client.js';
 import { CachedToken, parseTiming, type RefreshTimingOptions } from './cached-token.js';
 import type { TokenSource } from './token-source.js';

@@ -1,4 +1,4 @@
-// Original file: packages/interceptor/proto/authmesh/v1/auth.proto
+// Original file: packages/client/proto/authmesh/v1/auth.proto
 
 import type { MeshInstance as _authmesh_v1_MeshInstance, MeshInstance__Output as _authmesh_v1_MeshInstance__Output } from '../../authmesh/v1/MeshInstance.js';
 import type { Long } from '@grpc/proto-loader';

@@ -1,4 +1,4 @@
-// Original file: packages/interceptor/proto/authmesh/v1/options.proto
+// Original file: packages/client/proto/authmesh/v1/options.proto
 
 
 export interface MethodRule {

@@ -1,4 +1,4 @@
-// Original file: packages/interceptor/proto/authmesh/v1/auth.proto
+// Original file: packages/client/proto/authmesh/v1/auth.proto
 
 import type { PasswordGrant as _authmesh_v1_PasswordGrant, PasswordGrant__Output as _authmesh_v1_PasswordGrant__Output } from '../../authmesh/v1/PasswordGrant.js';
 import type { ClientCredentialsGrant as _authmesh_v1_ClientCredentialsGrant, ClientCredentialsGrant__Output as _authmesh_v1_ClientCredentialsGrant__Output } from '../../authmesh/v1/ClientCredentialsGrant.js';

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { authGrpc, type AuthServiceClient } from '../proto/index.js';
+import { authGrpc, type AuthServiceClient } from './proto/index.js';
 
 /** How a client-side helper reaches the auth service: a target to dial, or a client you own. */
 export interface AuthConnectionOptions {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { authGrpc, type AuthServiceHandlers } from '../proto/index.js';
+import { authGrpc, type AuthServiceHandlers } from './proto/index.js';
 
 /** What the fake AuthService saw and how it answers; tests change `mode` and `expiresIn` on the fly. */
 export interface FakeAuth {
