@@ -20,6 +20,10 @@ export default defineConfig({
       },
       { find: /^@authmesh\/client$/, replacement: src('./packages/client/src/index.ts') },
       { find: /^@authmesh\/client\/proto$/, replacement: src('./packages/client/src/proto/index.ts') },
+      {
+        find: /^@authmesh\/client\/auth-client$/,
+        replacement: src('./packages/client/src/auth-client.ts'),
+      },
       { find: /^@authmesh\/echo\/proto$/, replacement: src('./services/echo/src/proto.ts') },
       { find: /^@authmesh\/proto$/, replacement: src('./packages/proto/src/index.ts') },
       { find: /^@authmesh\/testing$/, replacement: src('./packages/testing/src/index.ts') },

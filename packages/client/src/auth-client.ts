@@ -1,3 +1,5 @@
+// Internal to authmesh's packages (exported as `@authmesh/client/auth-client` for @authmesh/interceptor, whose
+// version moves with this one); not a public API.
 import * as grpc from '@grpc/grpc-js';
 import { authGrpc, type AuthServiceClient } from './proto/index.js';
 

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, connectAuth, type AuthConnectionOptions } from '../client/auth-client.js';
-import type { TokenSource } from '../client/token-source.js';
+import type { TokenSource } from '@authmesh/client';
+// Internal to authmesh's packages (they move in lockstep): the same connection rules as the token sources.
+import { callUnary, connectAuth, type AuthConnectionOptions } from '@authmesh/client/auth-client';
 import type { GetMeshKeyResponse__Output } from '../proto/index.js';
 
 /** The key an instance MACs its announcements with, and the client it is bound to. */
