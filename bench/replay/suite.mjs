@@ -52,7 +52,7 @@ export async function runReplay({ rounds, quick, replayCounts, log }) {
             );
             (kind === 'feed' ? feed : raw).push(r);
             log(
-              `  round ${round + 1} ${kind}: ready in ${Math.round(r.readyMs)} ms, ${r.entries} entries, ${fmt(r.heapBytes / count)} B/entry`,
+              `  round ${round + 1} ${kind}: ready in ${Math.round(r.readyMs)} ms (CPU ${Math.round(r.cpuMs)} ms), ${r.entries} entries, ${fmt(r.heapBytes / count)} B/entry`,
             );
           } finally {
             await c.stop();
@@ -65,6 +65,7 @@ export async function runReplay({ rounds, quick, replayCounts, log }) {
         streamBytesPerEvent: pub.bytes / pub.messages,
         feed: {
           readyMs: median(feed.map((r) => r.readyMs)),
+          cpuMs: median(feed.map((r) => r.cpuMs)),
           replayMs: median(feed.map((r) => r.replayMs)),
           entries: median(feed.map((r) => r.entries)),
           pending: median(feed.map((r) => r.pending)),
@@ -73,11 +74,12 @@ export async function runReplay({ rounds, quick, replayCounts, log }) {
         },
         raw: {
           readyMs: median(raw.map((r) => r.readyMs)),
+          cpuMs: median(raw.map((r) => r.cpuMs)),
           bytesPerEntry: median(raw.map((r) => r.heapBytes / count)),
         },
       });
       log(
-        `replay ${count}: feed ready ${Math.round(size.feed.readyMs)} ms, floor (bare ordered consumer) ${Math.round(size.raw.readyMs)} ms, ratio ${x(size.feed.readyMs / size.raw.readyMs)}, ${fmt(size.feed.bytesPerEntry)} B/entry (medians of ${rounds})`,
+        `replay ${count}: feed ready ${Math.round(size.feed.readyMs)} ms (CPU ${Math.round(size.feed.cpuMs)} ms), floor (bare ordered consumer) ${Math.round(size.raw.readyMs)} ms (CPU ${Math.round(size.raw.cpuMs)} ms), ratio ${x(size.feed.readyMs / size.raw.readyMs)}, ${fmt(size.feed.bytesPerEntry)} B/entry (medians of ${rounds})`,
       );
       if (feed.some((r) => r.entries !== count))
         result.notes.push(

@@ -1,4 +1,4 @@
-import type { JetStreamManager, JsMsg, NatsConnection, StreamInfo, Subscription } from 'nats';
+import type { JetStreamManager, NatsConnection, StreamInfo, Subscription } from 'nats';
 import { peekRevocationValue } from './event.js';
 import { EventPipeline, kidOf, type EventOutcome } from './event-pipeline.js';
 import { connectFeed, watchReconnects } from './feed-connection.js';
@@ -293,7 +293,9 @@ class Feed implements NatsRevocationFeed {
     this.progress.reset(info.state.first_seq, info.state.last_seq);
     this.clock.setMark(t, info.state.last_seq);
     this.startedAt = performance.now();
-    this.consumer = new StreamConsumer(nc, this.o.stream, (m) => this.onMessage(m));
+    this.consumer = new StreamConsumer(nc, this.o.stream, (seq, subject, data) =>
+      this.onMessage(seq, subject, data),
+    );
     await this.consumer.start(1);
     this.settle();
     this.announcer.start(nc);
@@ -301,10 +303,9 @@ class Feed implements NatsRevocationFeed {
     this.timer.unref();
   }
 
-  private onMessage(m: JsMsg): void {
-    const seq = m.seq;
+  private onMessage(seq: number, subject: string, data: Uint8Array): void {
     if (!this.progress.deliver(seq)) return;
-    const kind = SUBJECT_KIND.get(m.subject);
+    const kind = SUBJECT_KIND.get(subject);
     if (kind === undefined) {
       this.pipeline.dropped++;
       this.settle();
@@ -313,7 +314,7 @@ class Feed implements NatsRevocationFeed {
     if (seq <= this.progress.target && (kind === 'jti' || kind === 'sid')) {
       // Replay fast path: store the entry as pending; its signature is checked in the background
       // after ready, or when a token first matches it (subject/kind/value are checked then).
-      const value = peekRevocationValue(m.data);
+      const value = peekRevocationValue(data);
       if (value === undefined) {
         this.pipeline.dropped++;
         this.settle();
@@ -325,7 +326,7 @@ class Feed implements NatsRevocationFeed {
       }
     }
     // Live events, low-volume kinds and duplicates of a held key: verify before applying.
-    this.verifyInOrder(Buffer.from(m.data).toString('latin1'), seq, kind);
+    this.verifyInOrder(Buffer.from(data).toString('latin1'), seq, kind);
   }
 
   /** Verifies a stream event; the applied horizon stays below it until it settles or parks. */

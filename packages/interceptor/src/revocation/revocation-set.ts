@@ -47,6 +47,8 @@ export class RevocationSet implements RevocationCheck {
   private allExp = 0;
   private epochValue = 0;
   private pendingCount = 0;
+  /** A lower bound of the pending entries' sequences (their minimum, or below it). */
+  private lowestPendingSeq = Infinity;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onPendingHit: RevocationSetOptions['onPendingHit'];
   private readonly graceSec: number;
@@ -182,6 +184,7 @@ export class RevocationSet implements RevocationCheck {
     const map = kind === 'jti' ? this.jti : this.sid;
     if (map.has(value)) return false;
     map.set(value, -seq);
+    if (seq < this.lowestPendingSeq) this.lowestPendingSeq = seq;
     this.pendingCount++;
     this.epochValue++;
     return true;
@@ -232,7 +235,9 @@ export class RevocationSet implements RevocationCheck {
 
   /** Drops every pending entry whose stream message aged out (`seq < firstSeq`). */
   sweepPendingBelow(firstSeq: number): number {
-    if (this.pendingCount === 0) return 0;
+    // Called every second: during a replay of a million entries nothing has aged out yet, and a scan
+    // of all of them per call would be wasted.
+    if (this.pendingCount === 0 || firstSeq <= this.lowestPendingSeq) return 0;
     let n = 0;
     for (const map of [this.jti, this.sid]) {
       for (const [k, v] of map) {
@@ -246,6 +251,8 @@ export class RevocationSet implements RevocationCheck {
       this.pendingCount -= n;
       this.epochValue++;
     }
+    // Every pending entry left is at or above firstSeq.
+    this.lowestPendingSeq = firstSeq;
     return n;
   }
 
