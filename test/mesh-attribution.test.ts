@@ -116,6 +116,11 @@ describe('attributable mesh announcements', () => {
       'two authenticated echo instances',
     );
     for (const i of await echoInstances()) expect(i.client_id).toBe('echo-svc');
+    // The auth service's own feed announces too, under a key only it derives.
+    const r = await call<GetMeshStatusResponse__Output>(mesh.authClient, 'GetMeshStatus', {}, admin);
+    expect(r.res!.instances.filter((i) => i.audience === 'authmesh')).toMatchObject([
+      { authenticated: true, client_id: 'authmesh-auth-service' },
+    ]);
   });
 
   it('a forged unauthenticated announcement with a frozen echo id claiming the sequence does not confirm it', async () => {

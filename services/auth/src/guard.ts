@@ -9,6 +9,7 @@ import {
   healthPackageDefinition,
   REFLECTION_RULES,
   reflectionPackageDefinition,
+  type MeshKeySource,
   type RevocationEventClaims,
   type ServerAuth,
 } from '@authmesh/interceptor';
@@ -31,6 +32,8 @@ export interface GuardOptions {
   onRejected?: (info: { code: string; path: string }) => void;
   /** Each revocation the feed applies (verified), e.g. to keep new tokens' `iat` past `sub`/`all` ones. */
   onRevoked?: (event: RevocationEventClaims) => void;
+  /** The key of the feed's mesh announcements (the auth service derives its own: attributable). */
+  meshKey?: MeshKeySource;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     name: 'authmesh-auth-revocations',
     // The auth service enforces revocations on its own callers too: it is an instance of the mesh.
     audience: options.audience,
+    ...(options.meshKey ? { meshKey: options.meshKey } : {}),
   });
   const stopListening = options.onRevoked ? feed.onRevoked(options.onRevoked) : () => {};
   const auth = createServerAuth({

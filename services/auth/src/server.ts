@@ -18,6 +18,7 @@ import { meshSnapshot } from './mesh/snapshot.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { loadDevKek } from './keys/dev-kek.js';
 import { Kek } from './keys/kek.js';
+import { AUTH_SERVICE_MESH_CLIENT, MESH_KEY_PURPOSE, MeshKeys } from './mesh/announcement-keys.js';
 import { NatsKeyManager } from './keys/key-manager.js';
 import { countAuditEvents, createAudit } from './audit.js';
 import { createLogger } from './logger.js';
@@ -120,6 +121,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       log.error(refused, 'record refused: it fails its integrity check (not written under this KEK)');
     });
     const kek = new Kek(kekBytes);
+    const meshKeys = new MeshKeys(kek.deriveKey(MESH_KEY_PURPOSE));
     const keysBucket = records.wrap(buckets.keys, BUCKETS.keys);
     // The lifetimes retention depends on, stored (raised, never lowered) for every other process: the
     // CLI and other replicas keep the stream, the buckets and retired keys as long as this service needs.
@@ -217,6 +219,9 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       log,
       onRejected: (info) => metrics.rejected(info.code),
       onRevoked: (event) => revokedThrough.note(event.kind, event.value, event.at),
+      // The guard's feed announces like any service's, MACed under the auth service's own key.
+      meshKey: (instanceId) =>
+        Promise.resolve({ clientId: AUTH_SERVICE_MESH_CLIENT, key: meshKeys.serviceKeyFor(instanceId) }),
     });
     cleanup.push(() => guard.close());
     guardReady = () => guard.isReady();

@@ -4,6 +4,13 @@ import { verifyAnnouncementMac, type AnnouncementKind, type MeshAnnouncement } f
 /** The KEK purpose (Kek.deriveKey) of the root of every instance's announcement key. */
 export const MESH_KEY_PURPOSE = 'mesh-announcements';
 
+/**
+ * The `cid` under which the auth service's own feeds (its guard) announce. Their key is derived apart
+ * (`serviceKeyFor`: no client id at all in the derivation), so no client, whatever its name, can get
+ * it from GetMeshKey: a client named like this only makes announcements that fail to verify.
+ */
+export const AUTH_SERVICE_MESH_CLIENT = 'authmesh-auth-service';
+
 /** Most instance keys kept derived (the live set's default bound). */
 const MAX_CACHED_KEYS = 10_000;
 
@@ -43,12 +50,21 @@ export class MeshKeys implements AnnouncementVerifier {
       .digest();
   }
 
+  /** The key of the auth service's own instance `instanceId` (announcing as {@link AUTH_SERVICE_MESH_CLIENT}). */
+  serviceKeyFor(instanceId: string): Buffer {
+    return createHmac('sha256', this.#root)
+      .update(JSON.stringify([null, instanceId]))
+      .digest();
+  }
+
   verify(kind: AnnouncementKind, a: MeshAnnouncement): boolean {
     if (a.cid === undefined || a.mac === undefined) return false;
     const name = JSON.stringify([a.cid, a.id]);
     const cached = this.#verified.get(name);
     if (cached) return verifyAnnouncementMac(cached, kind, a);
-    const key = createSecretKey(this.keyFor(a.cid, a.id));
+    const key = createSecretKey(
+      a.cid === AUTH_SERVICE_MESH_CLIENT ? this.serviceKeyFor(a.id) : this.keyFor(a.cid, a.id),
+    );
     if (!verifyAnnouncementMac(key, kind, a)) return false;
     if (this.#verified.size >= MAX_CACHED_KEYS) this.#verified.delete(this.#verified.keys().next().value!);
     this.#verified.set(name, key);

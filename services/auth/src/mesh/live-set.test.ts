@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MeshAnnouncement } from '@authmesh/interceptor';
-import { MeshKeys } from './announcement-keys.js';
+import { AUTH_SERVICE_MESH_CLIENT, MeshKeys } from './announcement-keys.js';
 import { LiveSet } from './live-set.js';
 import { macAnnouncement } from '@authmesh/interceptor';
 
@@ -116,6 +116,15 @@ describe('LiveSet', () => {
       expect(live.instances().find((i) => i.client_id === 'svc')!.applied_sequence).toBe(2);
       live.goodbye(signed(ann('a', 2), 'svc', 5, 'goodbye'));
       expect(live.instances().map((i) => i.client_id)).toEqual(['mallory']);
+    });
+
+    it("the auth service's own key is derived apart: a client named like it cannot announce as it", () => {
+      const live = new LiveSet({ verifier: keys });
+      const b = { ...ann('x', 1), cid: AUTH_SERVICE_MESH_CLIENT, n: 1 };
+      live.observe({ ...b, mac: macAnnouncement(keys.keyFor(AUTH_SERVICE_MESH_CLIENT, 'x'), 'announce', b) });
+      expect(live.instances()).toEqual([]);
+      live.observe({ ...b, mac: macAnnouncement(keys.serviceKeyFor('x'), 'announce', b) });
+      expect(live.instances()).toMatchObject([{ authenticated: true, client_id: AUTH_SERVICE_MESH_CLIENT }]);
     });
 
     it('without a verifier, proofs are unchecked: unauthenticated, or as claimed with trustClaims', () => {

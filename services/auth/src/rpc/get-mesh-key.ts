@@ -4,6 +4,7 @@ import type { GetMeshKeyRequest__Output, GetMeshKeyResponse } from '@authmesh/in
 import type { RpcDeps } from './deps.js';
 import { permissionDenied } from './errors.js';
 import { requireField } from './validate.js';
+import { AUTH_SERVICE_MESH_CLIENT } from '../mesh/announcement-keys.js';
 
 /**
  * `GetMeshKey`: the key with which one instance of the calling service MACs its mesh announcements
@@ -23,6 +24,9 @@ export function getMeshKey(deps: RpcDeps) {
       throw permissionDenied('a mesh key requires a client token');
     }
     const instanceId = requireField(request.instance_id, 'instance_id', MAX_ANNOUNCEMENT_FIELD);
+    // Its announcements would be checked as the auth service's own: a key for it would never verify.
+    if (caller.clientId === AUTH_SERVICE_MESH_CLIENT)
+      throw permissionDenied(`no mesh key for client ${AUTH_SERVICE_MESH_CLIENT}`);
     if (!(await deps.clients.get(caller.clientId)))
       throw permissionDenied('a mesh key requires a client token');
     return { key: deps.meshKeys.keyFor(caller.clientId, instanceId), client_id: caller.clientId };
