@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import {
   AckPolicy,
   createInbox,
   DeliverPolicy,
   nanos,
-  nuid,
   type Msg,
   type NatsConnection,
   type NatsError,
@@ -78,7 +78,9 @@ export class StreamConsumer {
     const gen = ++this.generation;
     this.teardown();
     const jsm = await this.nc.jetstreamManager({ timeout: API_TIMEOUT_MS, checkAPI: false });
-    const name = `authmesh_${nuid.next()}`;
+    // Short: the name is in every message's reply subject, which the client parses byte by byte (72
+    // random bits: unique among the stream's consumers).
+    const name = `am_${randomBytes(9).toString('base64url')}`;
     await jsm.consumers.add(this.stream, {
       name,
       ack_policy: AckPolicy.None,
