@@ -100,14 +100,17 @@ const feed = createRevocationFeed({
     : {}),
 });
 metrics.watchFeed(feed);
-// Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto.
+// Health and reflection are public (balancers and grpcurl hold no token); Echo's rules come from its .proto,
+// whose custom options are checked at start (`protos`: a rule on anything but a method stops the start).
 const served = echoPackageDefinition();
+const echoProtos = { files: echoProtoFile, includeDirs: [echoProtoDir, protoDir] };
 const auth = createServerAuth({
   issuer: config.issuer,
   audience: config.audience,
   jwks: { keyStore: keys },
   revocations: { feed },
   packageDefinition: { ...served, ...healthPackageDefinition(), ...reflectionPackageDefinition() },
+  protos: echoProtos,
   rules: { ...HEALTH_RULES, ...REFLECTION_RULES },
   metrics,
   logger: log,
@@ -118,10 +121,7 @@ server.addService(echoGrpc().echo.v1.Echo.service, echoHandlers(relay));
 // NOT_SERVING until keys are loaded and revocations replayed, and again while the feed is stale.
 const health = addHealthService(server, auth, ['echo.v1.Echo'], { feed });
 // Descriptors built from the .proto files themselves: real file names and dependencies (strict clients).
-addReflectionService(server, [
-  { files: echoProtoFile, includeDirs: [echoProtoDir, protoDir] },
-  HEALTH_PROTOS,
-]);
+addReflectionService(server, [echoProtos, HEALTH_PROTOS]);
 
 let metricsServer: MetricsServer | undefined;
 async function start(): Promise<void> {
