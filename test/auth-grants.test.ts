@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -317,6 +320,23 @@ describe('Revoke', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toMatchObject({ kind: 'sub', value: 'bob' });
     expect((await statusOf(refresh(carol.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('`authmesh revoke --subjects-file` ends the sessions of every subject listed, and only theirs', async () => {
+    const bobs = await login('bob', 'pw-bob');
+    const alices = await login('alice', 'pw-alice', { audience: ['echo'] });
+    const file = join(mkdtempSync(join(tmpdir(), 'authmesh-subjects-')), 'subjects.txt');
+    writeFileSync(file, 'bob\n\n  ghost-1  \nbob\nghost-2\n');
+    const r = await cli(['revoke', '--subjects-file', file, '--reason', 'incident']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim());
+    expect(summary).toMatchObject({ event: 'revoked', kind: 'sub', count: 3, failed: 0 });
+    expect(summary.last_sequence - summary.first_sequence).toBe(2);
+    expect((await statusOf(refresh(bobs.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await refresh(alices.refresh_token)).refresh_token).not.toBe('');
+    const both = await cli(['revoke', '--subjects-file', file, '--subject', 'bob']);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/exactly one target/);
   });
 });
 

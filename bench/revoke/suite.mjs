@@ -4,6 +4,10 @@
 // flight. Every answer comes after its own event's JetStream ack (the Revoke contract), so the rate
 // is of durable revocations. Baseline in the same run: bare JetStream publishes from a plain nats.js
 // client (async, as many in flight), the floor the stream itself sets.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child } from '../lib/child.mjs';
 import { startMesh } from '../lib/mesh.mjs';
@@ -13,6 +17,42 @@ import { processCpuUs } from '../lib/proc-cpu.mjs';
 
 const load = fileURLToPath(new URL('./load.mjs', import.meta.url));
 const floor = fileURLToPath(new URL('./floor.mjs', import.meta.url));
+const authBin = fileURLToPath(new URL('../../services/auth/bin/authmesh.js', import.meta.url));
+
+/**
+ * The bulk form: `authmesh revoke --subjects-file` in a process of its own (as an operator runs it),
+ * `count` distinct subjects. Rate over the CLI's own elapsed_ms (connect and store opening included).
+ */
+async function bulkRun(env, count, round) {
+  const dir = mkdtempSync(join(tmpdir(), 'authmesh-bench-'));
+  try {
+    const file = join(dir, 'subjects.txt');
+    writeFileSync(file, Array.from({ length: count }, (_, i) => `bulk${round}-${i}`).join('\n'));
+    const out = await new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [authBin, 'revoke', '--subjects-file', file, '--reason', 'bench'], {
+        env: { ...process.env, ...env },
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      const t = setTimeout(() => p.kill('SIGKILL'), 120_000);
+      p.on('exit', (code) => {
+        clearTimeout(t);
+        if (code === 0) resolve(JSON.parse(stdout.trim().split('\n').pop()));
+        else reject(new Error(`authmesh revoke --subjects-file exited ${code}: ${stderr.slice(-300)}`));
+      });
+    });
+    return {
+      ok: out.count,
+      errors: out.failed ? { failed: out.failed } : {},
+      elapsedMs: out.elapsed_ms,
+      perSec: (out.count / out.elapsed_ms) * 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Runs suite 5 on a mesh of its own. */
 export async function runRevoke({ rounds, quick, log, into = {} }) {
@@ -31,17 +71,19 @@ export async function runRevoke({ rounds, quick, log, into = {} }) {
     });
     await bare.call('init', { natsUrl: mesh.nats.url });
     await child.call('run', { kind: 'jti', prefix: 'warm', count: 500, concurrency: 32, timeMs: 5_000 });
-    const samples = { floor: [], jti: [], sub: [] };
+    const samples = { floor: [], jti: [], sub: [], bulk: [] };
     const authPid = mesh.auth.proc.pid;
     const natsPid = mesh.nats.proc?.pid;
     for (let round = 0; round < rounds; round++) {
-      for (const kind of ['floor', 'jti', 'sub']) {
+      for (const kind of ['floor', 'jti', 'sub', 'bulk']) {
         const a0 = processCpuUs(authPid);
         const n0 = processCpuUs(natsPid);
         const r =
           kind === 'floor'
             ? await bare.call('run', { count, concurrency, timeMs })
-            : await child.call('run', { kind, prefix: `r${round}`, count, concurrency, timeMs });
+            : kind === 'bulk'
+              ? await bulkRun(mesh.env, count, round)
+              : await child.call('run', { kind, prefix: `r${round}`, count, concurrency, timeMs });
         r.authCpuUs = (processCpuUs(authPid) - a0) / r.ok;
         r.natsCpuUs = (processCpuUs(natsPid) - n0) / r.ok;
         samples[kind].push(r);
@@ -56,8 +98,8 @@ export async function runRevoke({ rounds, quick, log, into = {} }) {
       result.kinds[kind] = {
         perSec: median(rates),
         spread: { min: Math.min(...rates), max: Math.max(...rates) },
-        p50: median(rs.map((r) => r.p50)),
-        p99: median(rs.map((r) => r.p99)),
+        p50: median(rs.map((r) => r.p50 ?? NaN)),
+        p99: median(rs.map((r) => r.p99 ?? NaN)),
         authCpuUs: median(rs.map((r) => r.authCpuUs)),
         natsCpuUs: median(rs.map((r) => r.natsCpuUs)),
         errors: rs.reduce((n, r) => n + Object.values(r.errors ?? {}).reduce((a, b) => a + b, 0), 0),
@@ -77,6 +119,7 @@ const LABEL = {
   floor: 'bare JetStream publish, async, acked (baseline)',
   jti: 'Revoke RPC {jti}, distinct jtis, durable before each answer',
   sub: 'Revoke RPC {subject}, distinct subjects (KV marker + event)',
+  bulk: 'authmesh revoke --subjects-file (CLI process, 256 in flight, each durable)',
 };
 
 /** Table rows of suite 5. */
@@ -95,10 +138,13 @@ export function revokeRows(r) {
 
 /** Targets of suite 5: the rate's spread over rounds must clear the bar. */
 export function revokeTargets(r) {
-  return ['jti', 'sub']
+  return ['jti', 'sub', 'bulk']
     .filter((k) => r.kinds[k])
     .map((k) => ({
-      target: `≥ 10,000 durable revocations/s through the Revoke RPC (${k})`,
+      target:
+        k === 'bulk'
+          ? '≥ 10,000 durable revocations/s, bulk form (authmesh revoke --subjects-file)'
+          : `≥ 10,000 durable revocations/s through the Revoke RPC (${k})`,
       figure: r.kinds[k].perSec,
       spread: r.kinds[k].spread,
       bar: 10_000,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { RevokeResponse } from '@authmesh/interceptor/proto';
@@ -18,7 +19,12 @@ import { MAX_REVOKE_WAIT_MS } from '../mesh/mesh-view.js';
 
 /** Usage line of `authmesh revoke`. */
 export const REVOKE_USAGE =
-  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R] [--wait MS]';
+  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all | --subjects-file FILE [--reason R] [--wait MS]';
+
+/** Revocations of a `--subjects-file` in flight at once (each still durable before it counts). */
+const BULK_IN_FLIGHT = 256;
+/** Most subjects one `--subjects-file` may name. */
+const MAX_BULK_SUBJECTS = 1_000_000;
 
 /**
  * `authmesh revoke --subject S | --session SID | --jti J | --key KID | --all [--reason R]`: the same path
@@ -35,6 +41,7 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
       jti: { type: 'string' },
       key: { type: 'string' },
       all: { type: 'boolean' },
+      'subjects-file': { type: 'string' },
       reason: { type: 'string' },
       wait: { type: 'string' },
     },
@@ -47,9 +54,12 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
     ...(values.key !== undefined ? [{ kind: 'kid' as const, value: values.key }] : []),
     ...(values.all ? [{ kind: 'all' as const, value: '' }] : []),
   ];
-  if (targets.length !== 1) throw new UsageError(`name exactly one target\nusage: ${REVOKE_USAGE}`);
-  const target = targets[0]!;
-  if (target.kind !== 'all' && (target.value === '' || target.value.length > MAX_REVOCATION_VALUE)) {
+  const bulkFile = values['subjects-file'];
+  if (targets.length + (bulkFile === undefined ? 0 : 1) !== 1)
+    throw new UsageError(`name exactly one target\nusage: ${REVOKE_USAGE}`);
+  const bulk = bulkFile === undefined ? undefined : await readSubjects(bulkFile);
+  const target = targets[0] ?? { kind: 'sub' as const, value: '' };
+  if (!bulk && target.kind !== 'all' && (target.value === '' || target.value.length > MAX_REVOCATION_VALUE)) {
     throw new UsageError(`the ${target.kind} to revoke must be 1 to ${MAX_REVOCATION_VALUE} characters`);
   }
   const reason = values.reason ?? 'revoked by operator';
@@ -63,6 +73,7 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   }
 
   const config = loadConfig(io.env);
+  if (bulk) return revokeSubjects(config, bulk, reason, io, waitMs);
   const response = await revokeWithConfig(config, target, reason, io, waitMs);
   io.stdout.write(`${JSON.stringify({ event: 'revoked', ...response })}\n`);
   if (waitMs === 0) return 0;
@@ -89,6 +100,24 @@ export async function revokeWithConfig(
   io: CommandIo,
   waitMs: number,
 ): Promise<RevokeResponse> {
+  const [done] = await revokeManyWithConfig(config, [target], reason, io, waitMs);
+  if (done instanceof Error) throw done;
+  return done!;
+}
+
+/**
+ * {@link revokeWithConfig} for many targets on one connection: up to BULK_IN_FLIGHT revocations in
+ * flight, each through the same path (KV marks, then its signed event, awaited until acked). The
+ * answer of each target, or the error that stopped it; with `waitMs`, the confirmations of the
+ * highest sequence (which covers every earlier one: instances apply the stream in order).
+ */
+export async function revokeManyWithConfig(
+  config: AuthConfig,
+  targets: readonly RevocationTarget[],
+  reason: string,
+  io: CommandIo,
+  waitMs: number,
+): Promise<(RevokeResponse | Error)[]> {
   const log = pino({ level: 'warn' }, pino.destination(2));
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   let mesh: Awaited<ReturnType<typeof knownMesh>> | undefined;
@@ -140,27 +169,40 @@ export async function revokeWithConfig(
       });
       // The instances live before the publication are the ones that must confirm it.
       const live = mesh?.live.liveIds();
-      const applied = await applyRevocation(
-        {
-          sessions,
-          keys,
-          revocations,
-          settings: grantSettings(config, () => lifetimes),
-          log,
-        },
-        target,
-        reason,
-      );
-      const done =
-        mesh && live
-          ? { ...applied, ...(await mesh.live.waitApplied(live, Number(applied.sequence), waitMs)) }
-          : applied;
-      // The same audit event as the Revoke RPC (the service's metrics count it from this subject).
-      createAudit({ nc }).record({
-        event: 'revoked',
-        reason: `${target.kind}${target.value ? ` ${target.value}` : ''} by operator (authmesh revoke): ${reason}`,
-      });
-      return done;
+      const deps = {
+        sessions,
+        keys,
+        revocations,
+        settings: grantSettings(config, () => lifetimes),
+        log,
+      };
+      const audit = createAudit({ nc });
+      const answers: (RevokeResponse | Error)[] = new Array(targets.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < targets.length) {
+          const i = next++;
+          const target = targets[i]!;
+          try {
+            answers[i] = await applyRevocation(deps, target, reason);
+            // The same audit event as the Revoke RPC (the service's metrics count it from this subject).
+            audit.record({
+              event: 'revoked',
+              reason: `${target.kind}${target.value ? ` ${target.value}` : ''} by operator (authmesh revoke): ${reason}`,
+            });
+          } catch (err) {
+            answers[i] = err instanceof Error ? err : new Error(String(err));
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(BULK_IN_FLIGHT, targets.length) }, worker));
+      if (!mesh || !live) return answers;
+      // A loop, not Math.max(...): a million arguments would overflow the stack.
+      let last = 0;
+      for (const a of answers) if (!(a instanceof Error)) last = Math.max(last, Number(a.sequence));
+      if (last === 0) return answers;
+      const receipt = await mesh.live.waitApplied(live, last, waitMs);
+      return answers.map((a) => (a instanceof Error ? a : { ...a, ...receipt }));
     } finally {
       await keys.close();
     }
@@ -169,4 +211,75 @@ export async function revokeWithConfig(
     await nc.flush().catch(() => undefined);
     await nc.close();
   }
+}
+
+/** Reads a `--subjects-file`: one subject per line; blank lines are skipped, duplicates revoked once. */
+async function readSubjects(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--subjects-file: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const subjects = [...new Set(text.split(/\r?\n/).map((l) => l.trim()))].filter((l) => l !== '');
+  if (subjects.length === 0) throw new UsageError('--subjects-file: no subjects in the file');
+  if (subjects.length > MAX_BULK_SUBJECTS)
+    throw new UsageError(`--subjects-file: at most ${MAX_BULK_SUBJECTS} subjects`);
+  const long = subjects.findIndex((v) => v.length > MAX_REVOCATION_VALUE);
+  if (long >= 0)
+    throw new UsageError(
+      `--subjects-file: subject ${long + 1} is longer than ${MAX_REVOCATION_VALUE} characters`,
+    );
+  return subjects;
+}
+
+/**
+ * `authmesh revoke --subjects-file FILE`: every session and token of each subject, as `--subject` would,
+ * many in flight. Prints one JSON summary (count, the sequences); each failure on stderr; exits 1 when
+ * any subject was not revoked (or, with --wait, some live instance did not confirm in time).
+ */
+async function revokeSubjects(
+  config: AuthConfig,
+  subjects: string[],
+  reason: string,
+  io: CommandIo,
+  waitMs: number,
+): Promise<number> {
+  const t0 = Date.now();
+  const answers = await revokeManyWithConfig(
+    config,
+    subjects.map((value) => ({ kind: 'sub', value })),
+    reason,
+    io,
+    waitMs,
+  );
+  let count = 0;
+  let first = Infinity;
+  let last = 0;
+  answers.forEach((a, i) => {
+    if (a instanceof Error) return void io.stderr.write(`not revoked: ${subjects[i]}: ${a.message}\n`);
+    const seq = Number(a.sequence);
+    count++;
+    first = Math.min(first, seq);
+    last = Math.max(last, seq);
+  });
+  const failed = subjects.length - count;
+  const receipt = answers.find((a): a is RevokeResponse => !(a instanceof Error));
+  io.stdout.write(
+    `${JSON.stringify({
+      event: 'revoked',
+      kind: 'sub',
+      count,
+      failed,
+      first_sequence: count ? first : null,
+      last_sequence: count ? last : null,
+      elapsed_ms: Date.now() - t0,
+    })}\n`,
+  );
+  const pending = waitMs > 0 ? (receipt?.pending?.length ?? 0) : 0;
+  if (waitMs > 0)
+    io.stderr.write(`applied by ${receipt?.applied?.length ?? 0} instance(s) within ${waitMs} ms\n`);
+  for (const p of receipt?.pending ?? [])
+    io.stderr.write(`pending: ${p.instance_id} applied_sequence=${String(p.applied_sequence)}\n`);
+  return failed > 0 || pending > 0 ? 1 : 0;
 }
