@@ -38,15 +38,16 @@ interface Element {
 /** Every element of `ns` that can carry options, its package's file-level options included. */
 function* elementsOf(ns: protobuf.NamespaceBase): Generator<Element> {
   const name = (o: protobuf.ReflectionObject) => o.fullName.slice(1);
-  // A package (a plain namespace: not the root, a message or a service) holds the file options of its
-  // files, which several files may share.
+  // A package (a plain namespace: not a message or a service) holds the file options of its files, which
+  // several files may share; the root holds those of files without a package.
+  const isRoot = ns instanceof protobuf.Root;
   const isPackage = (ns as protobuf.ReflectionObject).constructor === protobuf.Namespace;
-  if (isPackage && ns.options) {
+  if ((isRoot || isPackage) && ns.options) {
     const files = new Set(
       ns.nestedArray.map((o: protobuf.ReflectionObject) => o.filename).filter((f): f is string => !!f),
     );
     yield {
-      label: `file (package ${name(ns)})`,
+      label: isRoot ? 'file (no package)' : `file (package ${name(ns)})`,
       file: files.size === 1 ? [...files][0]! : null,
       scope: ns,
       options: ns.options,

@@ -176,6 +176,20 @@ service Billing { option (authmesh.v1.rule) = { scopes: ["billing:admin"] }; rpc
     }
   });
 
+  it('in a file without a package: refused too', () => {
+    const file = `nopackage-${++n}.proto`;
+    writeFileSync(
+      join(dir, file),
+      `syntax = "proto3";
+import "authmesh/v1/options.proto";
+option (authmesh.v1.rule) = { public: true };
+message NoPackageReq${n} {}`,
+    );
+    expect(() => construct({ protos: { files: file, includeDirs: [dir, protoDir] } })).toThrow(
+      `protos ${file}: file (no package): option (authmesh.v1.rule) extends google.protobuf.MethodOptions`,
+    );
+  });
+
   it('a misspelled option on a method is refused, from protos and from the package definition alone', () => {
     const { file, pkg, protos, def } = proto(`
 message Req {}
