@@ -19,6 +19,10 @@ interface Pending {
   resolve: (seq: number) => void;
   reject: (err: Error) => void;
   deadline: number;
+  /** When the message is sent again (same reply subject, same msgID) if still unanswered. */
+  resendAt: number;
+  resendMs: number;
+  out: Outgoing;
 }
 
 interface Outgoing {
@@ -87,21 +91,46 @@ export class AckedPublisher {
     });
   }
 
-  /** Publishes `data` on `subject` into the stream; resolves with its stream sequence once acked. */
-  publish(subject: string, data: Uint8Array, msgID: string, timeoutMs: number): Promise<number> {
+  /**
+   * Publishes `data` on `subject` into the stream; resolves with its stream sequence once acked.
+   * Unanswered after `resendMs`, the same message goes again with the same reply subject and msgID
+   * (right after a reconnect a publish can be lost; the stream stores it once): any attempt's ack
+   * settles it, so under load a slow ack is never thrown away and retried for nothing. Rejects with
+   * 'TIMEOUT' after `timeoutMs` in all.
+   */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    msgID: string,
+    timeoutMs: number,
+    resendMs = timeoutMs,
+  ): Promise<number> {
     const id = (this.next++).toString(36);
+    const out: Outgoing = { subject, data, msgID, reply: this.prefix + id };
+    const now = Date.now();
     const done = new Promise<number>((resolve, reject) =>
-      this.pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs }),
+      this.pending.set(id, {
+        resolve,
+        reject,
+        deadline: now + timeoutMs,
+        resendAt: now + resendMs,
+        resendMs,
+        out,
+      }),
     );
-    this.queue.push({ subject, data, msgID, reply: this.prefix + id });
+    this.send(out);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+    return done;
+  }
+
+  private send(out: Outgoing): void {
+    this.queue.push(out);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // After the current turn's callbacks (every signature the thread pool finished in this poll):
       // their publishes leave in one write.
       setImmediate(() => this.flush());
     }
-    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
-    return done;
   }
 
   /** Rejects whatever is still in flight; the subscription ends. */
@@ -134,9 +163,13 @@ export class AckedPublisher {
   private sweep(): void {
     const now = Date.now();
     for (const [id, p] of this.pending) {
-      if (p.deadline > now) continue;
-      this.pending.delete(id);
-      p.reject(failure(ErrorCode.Timeout, 'no JetStream ack in time'));
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(failure(ErrorCode.Timeout, 'no JetStream ack in time'));
+      } else if (p.resendAt <= now) {
+        p.resendAt = now + p.resendMs;
+        this.send(p.out);
+      }
     }
     if (this.pending.size === 0 && this.queue.length === 0) this.stopSweeping();
   }

@@ -119,16 +119,22 @@ export class RevocationPublisher {
     const deadline = Date.now() + this.ackTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        const timeout = Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now()));
         const subject = `authmesh.revoked.${kind}`;
         const sequence = this.acked
-          ? await this.acked.publish(subject, jws, msgID, timeout)
+          ? // Resent every ATTEMPT_TIMEOUT_MS on one reply subject until acked or the budget is spent.
+            await this.acked.publish(
+              subject,
+              jws,
+              msgID,
+              Math.max(1, deadline - Date.now()),
+              ATTEMPT_TIMEOUT_MS,
+            )
           : (
               await this.js.publish(subject, jws, {
                 msgID,
                 // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
                 expect: { streamName: REVOCATION_STREAM },
-                timeout,
+                timeout: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
               })
             ).seq;
         return { at: claims.at, sequence };
