@@ -87,6 +87,18 @@ export async function runRevoke({ rounds, quick, log, into = {} }) {
         r.authCpuUs = (processCpuUs(authPid) - a0) / r.ok;
         r.natsCpuUs = (processCpuUs(natsPid) - n0) / r.ok;
         samples[kind].push(r);
+        if (kind === 'bulk') {
+          // The auth service's guard verifies every event the CLI published (one signature check each on
+          // its event loop) before it answers promptly again: wait for that, and say how long it took.
+          const settle = await child.call('run', {
+            kind: 'jti',
+            prefix: `settle${round}`,
+            count: 1,
+            concurrency: 1,
+            timeMs: 60_000,
+          });
+          r.settleMs = settle.p50;
+        }
         const errs = Object.keys(r.errors ?? {}).length ? ` errors ${JSON.stringify(r.errors)}` : '';
         log(
           `  revoke round ${round + 1} ${kind}: ${Math.round(r.perSec)}/s (${r.ok} in ${Math.round(r.elapsedMs)} ms) p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms; auth ${fmt(r.authCpuUs)} µs, nats ${fmt(r.natsCpuUs)} µs CPU each${errs}`,
@@ -103,6 +115,7 @@ export async function runRevoke({ rounds, quick, log, into = {} }) {
         authCpuUs: median(rs.map((r) => r.authCpuUs)),
         natsCpuUs: median(rs.map((r) => r.natsCpuUs)),
         errors: rs.reduce((n, r) => n + Object.values(r.errors ?? {}).reduce((a, b) => a + b, 0), 0),
+        settleMs: kind === 'bulk' ? median(rs.map((r) => r.settleMs)) : undefined,
       };
       if (result.kinds[kind].errors)
         result.notes.push(`revoke ${kind}: ${result.kinds[kind].errors} calls failed`);
@@ -131,7 +144,7 @@ export function revokeRows(r) {
     fmt(s.perSec),
     fmt(s.p50),
     fmt(s.p99),
-    `[${fmt(s.spread.min)}–${fmt(s.spread.max)}]/s; auth ${fmt(s.authCpuUs)} µs, nats-server ${fmt(s.natsCpuUs)} µs CPU per revocation`,
+    `[${fmt(s.spread.min)}–${fmt(s.spread.max)}]/s; auth ${fmt(s.authCpuUs)} µs, nats-server ${fmt(s.natsCpuUs)} µs CPU per revocation${s.settleMs === undefined ? '' : `; next Revoke answered ${fmt(s.settleMs)} ms after the bulk (the auth guard verifying its events)`}`,
     kind === 'floor' ? 'baseline' : `${fmt(ratio(s.perSec, r.kinds.floor?.perSec))}× bare publish`,
   ]);
 }
