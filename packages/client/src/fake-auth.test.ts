@@ -5,6 +5,8 @@ import { authGrpc, type AuthServiceHandlers } from './proto/index.js';
 export interface FakeAuth {
   target: string;
   calls: { method: string; request: unknown; authorization: string | undefined }[];
+  /** Calls answered so far (the answer is on its way to the client). */
+  answered: number;
   mode: 'ok' | 'unavailable' | 'refresh-dead';
   expiresIn: number;
   /** Delay before answering, ms. */
@@ -19,6 +21,7 @@ export async function startFakeAuth(): Promise<FakeAuth> {
   const fake: FakeAuth = {
     target: '',
     calls: [],
+    answered: 0,
     mode: 'ok',
     expiresIn: 300,
     delayMs: 0,
@@ -34,6 +37,7 @@ export async function startFakeAuth(): Promise<FakeAuth> {
         authorization: typeof auth === 'string' ? auth : undefined,
       });
       setTimeout(() => {
+        fake.answered++;
         if (fake.mode === 'unavailable') return callback({ code: grpc.status.UNAVAILABLE, details: 'down' });
         const res = answer(call.request);
         if (typeof res === 'number') callback({ code: res, details: 'no' });

@@ -32,7 +32,18 @@ const cc = (extra: object = {}) =>
       ...extra,
     }),
   );
-const settle = () => new Promise((r) => setTimeout(r, 50));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Lets background refreshes run their course: waits (bounded) until the fake has seen `calls` requests and
+ * answered every one, then a little longer for the answer to reach the source. Polling instead of one fixed
+ * pause keeps the test right on a loaded machine, where a request can take longer than any fixed pause.
+ */
+async function settle(calls: number): Promise<void> {
+  const t0 = Date.now();
+  while ((fake.calls.length < calls || fake.answered < fake.calls.length) && Date.now() - t0 < 5000)
+    await sleep(10);
+  await sleep(50);
+}
 
 describe('clientCredentialsSource', () => {
   it('sends one request however many callers wait (single flight)', async () => {
@@ -58,7 +69,7 @@ describe('clientCredentialsSource', () => {
     clock += 2_000;
     // Still valid: served at once while the refresh runs in the background.
     expect(await source.getToken()).toBe('cc-1');
-    await settle();
+    await settle(2);
     expect(fake.calls).toHaveLength(2);
     expect(await source.getToken()).toBe('cc-2');
   });
@@ -69,11 +80,11 @@ describe('clientCredentialsSource', () => {
     await source.getToken();
     clock += 47_000;
     await source.getToken();
-    await settle();
+    await settle(1);
     expect(fake.calls).toHaveLength(1);
     clock += 2_000;
     await source.getToken();
-    await settle();
+    await settle(2);
     expect(fake.calls).toHaveLength(2);
   });
 
@@ -84,16 +95,16 @@ describe('clientCredentialsSource', () => {
     fake.mode = 'unavailable';
     clock += 75_000; // past refreshAt: background refresh fails
     expect(await source.getToken()).toBe('cc-1');
-    await settle();
+    await settle(2);
     expect(fake.calls).toHaveLength(2);
     // Within the backoff (1st failure: 500-1000 ms): no new request, token still served.
     clock += 400;
     expect(await source.getToken()).toBe('cc-1');
-    await settle();
+    await settle(2);
     expect(fake.calls).toHaveLength(2);
     clock += 700;
     expect(await source.getToken()).toBe('cc-1');
-    await settle();
+    await settle(3);
     expect(fake.calls).toHaveLength(3);
 
     // Expired and the service still down: callers fail fast with UNAVAILABLE, no request per caller.
