@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServiceClient, type EchoClient, type TokenResponse__Output } from '@authmesh/proto';
 import { NatsServer, type ServiceProcess } from '@authmesh/testing';
@@ -140,6 +141,44 @@ afterAll(async () => {
   await Promise.all(echoes.map((e) => e.proc.stop()));
   await auth?.stop();
   await nats?.stop();
+});
+
+describe("the auth service's guard and the events it published itself", () => {
+  it('applies its own events without a signature check, yet refuses a forgery reusing their signature', async () => {
+    const admin = (await clientToken('admin')).access_token;
+    const victim = (await clientToken('admin')).access_token;
+    const marker = (await clientToken('admin')).access_token;
+    const { sequence } = await revoke({ jti: 'forgery-template' }, admin);
+    const nc = await connect({ servers: nats.url });
+    try {
+      const js = nc.jetstream();
+      const stored = await (
+        await nc.jetstreamManager()
+      ).streams.getMessage('AUTHMESH_REVOCATIONS', {
+        seq: sequence,
+      });
+      const [header, payload, signature] = new TextDecoder().decode(stored.data).split('.');
+      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+      // The auth process's own header and signature, over a payload revoking another admin's token.
+      const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, value: decodeJwt(victim).jti })).toString('base64url')}.${signature}`;
+      await js.publish('authmesh.revoked.jti', new TextEncoder().encode(forged));
+    } finally {
+      await nc.close();
+    }
+    // A genuine revocation published after the forgery: once the guard enforces it, it has seen the forgery.
+    await revoke({ jti: decodeJwt(marker).jti }, admin);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const code = await revoke({ jti: 'probe' }, marker).then(
+        () => 0,
+        (err: grpc.ServiceError) => err.code,
+      );
+      if (code === UNAUTHENTICATED) break;
+      expect(code, 'the marker token: unexpected status').toBe(0);
+      if (Date.now() > deadline) throw new Error('the auth guard never applied the marker revocation');
+    }
+    await revoke({ jti: 'still-an-admin' }, victim);
+  });
 });
 
 describe('revocations reach every echo instance', () => {

@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { ServerAuth } from '@authmesh/interceptor';
 import type { Kek } from './keys/kek.js';
+import type { OwnEvents } from './own-events.js';
 import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
 import type { RevokedThrough } from './tokens/revoked-through.js';
@@ -27,6 +28,8 @@ export interface AuthServiceContext {
   readonly revokedThrough?: RevokedThrough;
   /** Verifies callers of Revoke/ExchangeToken and subject tokens: in-process keys + the revocation feed. */
   readonly guard: ServerAuth;
+  /** Revocation events this process signed, which its guard applies unchecked (../own-events.ts). */
+  readonly ownEvents?: OwnEvents;
   readonly log: Logger;
   /**
    * The stored lifetimes (../lifetimes.ts: the longest of every replica's), as last read; revocation

@@ -15,6 +15,7 @@ import {
 } from '@authmesh/interceptor';
 import { authPackageDefinition } from '@authmesh/interceptor/proto';
 import type { KeyManager } from './keys/key-manager.types.js';
+import type { OwnEvents } from './own-events.js';
 
 /** What the guard needs. */
 export interface GuardOptions {
@@ -34,6 +35,8 @@ export interface GuardOptions {
   onRevoked?: (event: RevocationEventClaims) => void;
   /** The key of the feed's mesh announcements (the auth service derives its own: attributable). */
   meshKey?: MeshKeySource;
+  /** Events this process signed (./own-events.ts): the feed applies them without a signature check. */
+  ownEvents?: Pick<OwnEvents, 'has'>;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface GuardOptions {
  * point of those fields. `close()` also closes the key store and feed.
  */
 export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
-  const { nc, keys, issuer, log } = options;
+  const { nc, keys, issuer, log, ownEvents } = options;
   const keyStore = createKeyStore(
     // Withdrawn keys verify revocation events only (never tokens): a kid revocation must not un-revoke.
     async () => ({ ...keys.jwks(), [EVENT_KEYS_MEMBER]: [...keys.eventKeys()] }),
@@ -64,6 +67,7 @@ export async function createGuard(options: GuardOptions): Promise<ServerAuth> {
     // The auth service enforces revocations on its own callers too: it is an instance of the mesh.
     audience: options.audience,
     ...(options.meshKey ? { meshKey: options.meshKey } : {}),
+    ...(ownEvents ? { trustedEvent: (jws: string) => ownEvents.has(jws) } : {}),
   });
   const stopListening = options.onRevoked ? feed.onRevoked(options.onRevoked) : () => {};
   const auth = createServerAuth({

@@ -5,6 +5,7 @@ import type { KeyManager } from './keys/key-manager.types.js';
 import { ensureRevocationStream, KEYS_ROTATED_SUBJECT, REVOCATION_STREAM } from './nats.js';
 import { signEvent } from './revocation-signer.js';
 import { AckedPublisher } from './acked-publisher.js';
+import type { OwnEvents } from './own-events.js';
 
 /** Options of {@link RevocationPublisher.open}. */
 export interface RevocationPublisherOptions {
@@ -25,6 +26,8 @@ export interface RevocationPublisherOptions {
   nc?: NatsConnection;
   /** Total time to wait for the JetStream ack, retries included, ms (default 5000). */
   ackTimeoutMs?: number;
+  /** Notes every event signed here, so this process's own guard applies it unchecked (./own-events.ts). */
+  ownEvents?: Pick<OwnEvents, 'add'>;
 }
 
 /** What a published revocation returns: its instant and its stream sequence. */
@@ -60,6 +63,7 @@ export class RevocationPublisher {
     private readonly issuer: string,
     private readonly nc: NatsConnection | undefined,
     private readonly ackTimeoutMs: number,
+    private readonly ownEvents: Pick<OwnEvents, 'add'> | undefined,
   ) {
     this.acked = nc ? new AckedPublisher(nc, REVOCATION_STREAM) : undefined;
   }
@@ -83,7 +87,9 @@ export class RevocationPublisher {
     // max_age ≥ longest token lifetime + clock skew (DESIGN.md): replaying the stream from its start
     // then yields exactly the revocations that can still matter.
     await ensureRevocationStream(o.jsm, { replicas: o.replicas, maxTokenLifetimeSec: o.maxTokenLifetimeSec });
-    return new RevocationPublisher(o.js, o.keys, o.issuer, o.nc, ackTimeoutMs);
+    if (o.ownEvents !== undefined && typeof o.ownEvents.add !== 'function')
+      throw new TypeError('ownEvents must be an OwnEvents');
+    return new RevocationPublisher(o.js, o.keys, o.issuer, o.nc, ackTimeoutMs, o.ownEvents);
   }
 
   /**
@@ -113,7 +119,10 @@ export class RevocationPublisher {
       exp: Math.floor(options.exp),
       reason,
     };
-    const jws = Buffer.from(await signEvent(claims, this.keys.current(), this.issuer), 'latin1');
+    const signed = await signEvent(claims, this.keys.current(), this.issuer);
+    // Before publishing: the guard may see the core copy before the ack comes back.
+    this.ownEvents?.add(signed);
+    const jws = Buffer.from(signed, 'latin1');
     // One msgID for every attempt: the stream's duplicate window stores the event once however often we retry.
     const msgID = randomUUID();
     const deadline = Date.now() + this.ackTimeoutMs;

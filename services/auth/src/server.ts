@@ -12,6 +12,7 @@ import { authGrpc } from '@authmesh/interceptor/proto';
 import { formatAddress, type AuthConfig, type ListenAddress } from './config.js';
 import type { AuthServiceContext } from './context.types.js';
 import { createGuard } from './guard.js';
+import { OwnEvents } from './own-events.js';
 import { createHttpHandler } from './http/handler.js';
 import { createMeshPageHandler } from './http/mesh-page.js';
 import { meshSnapshot } from './mesh/snapshot.js';
@@ -210,8 +211,11 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
         iatFloor: (sub) => revokedThrough.floor(sub),
       }),
     );
+    // Events this process signs: its guard applies them without checking their signature again.
+    const ownEvents = new OwnEvents();
     const guard = await createGuard({
       nc,
+      ownEvents,
       keys,
       issuer,
       audience: config.defaultAudience,
@@ -241,6 +245,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       minter,
       revokedThrough,
       guard,
+      ownEvents,
       log,
       audit,
       metrics,

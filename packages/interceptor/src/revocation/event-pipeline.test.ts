@@ -46,7 +46,7 @@ function keys(): KeyStore & { lookups: number } {
   return store;
 }
 
-function pipeline(k: KeyStore, budget?: VerifyBudget) {
+function pipeline(k: KeyStore, budget?: VerifyBudget, trustedEvent?: (jws: string) => boolean) {
   const set = new RevocationSet({ sweepIntervalMs: 0 });
   const p = new EventPipeline({
     keys: k,
@@ -56,6 +56,7 @@ function pipeline(k: KeyStore, budget?: VerifyBudget) {
     agedOut: () => false,
     holdUntil: () => now() + 600,
     ...(budget ? { budget } : {}),
+    trustedEvent,
   });
   return { p, set };
 }
@@ -109,5 +110,53 @@ describe('EventPipeline bounds what untrusted NATS traffic can make it do', () =
     for (let i = 0; i < 100; i++) p.core('authmesh.revoked.jti', Buffer.from(event(i + 2, 'k1'), 'latin1'));
     expect(k.lookups).toBe(1);
     expect(budget.throttled).toBe(100);
+  });
+});
+
+describe('EventPipeline with trustedEvent (the auth service skipping checks of events it published)', () => {
+  const sign = (value: string) =>
+    signRevocationEvent(
+      { v: 1, kind: 'jti', value, at: now(), exp: now() + 60, reason: '' },
+      { kid: 'k1', alg: 'EdDSA', privateKey: signer.privateKey },
+      ISS,
+    );
+
+  it('applies an event it was told is its own without a signature check', async () => {
+    const k = keys();
+    const own = await sign('mine');
+    const { p, set } = pipeline(k, undefined, (jws) => jws === own);
+    expect(await p.eager(own, 'jti')).toBe('applied');
+    expect(k.lookups).toBe(0);
+    expect(set.has('jti', 'mine')).toBe(true);
+  });
+
+  it('still verifies and refuses anything else, a forgery carrying a real event signature included', async () => {
+    const k = keys();
+    const own = await sign('mine');
+    const [header, , signature] = own.split('.');
+    const payload = b64({
+      v: 1,
+      kind: 'jti',
+      value: 'victim',
+      at: now(),
+      exp: now() + 60,
+      reason: '',
+      iss: ISS,
+    });
+    const forged = `${header}.${payload}.${signature}`;
+    const trusted = new Set([own]);
+    const { p, set } = pipeline(k, undefined, (jws) => trusted.has(jws));
+    p.core('authmesh.revoked.jti', Buffer.from(forged, 'latin1'));
+    expect(await p.eager(forged, 'jti')).toBe('dropped');
+    expect(k.lookups).toBe(1);
+    expect(set.has('jti', 'victim')).toBe(false);
+  });
+
+  it('still checks the claims of its own events (an unchecked signature is no unchecked content)', async () => {
+    const k = keys();
+    const own = await sign('mine');
+    const { p } = pipeline(k, undefined, () => true);
+    // Published on the sid subject, the jti event does not apply there.
+    expect(await p.eager(own, 'sid')).toBe('dropped');
   });
 });

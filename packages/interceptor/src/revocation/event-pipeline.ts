@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { KeyStore } from '../jwks/key-store.types.js';
-import { peekRevocationValue, RevocationEventError, verifyRevocationEvent } from './event.js';
+import {
+  peekRevocationValue,
+  readOwnRevocationEvent,
+  RevocationEventError,
+  verifyRevocationEvent,
+} from './event.js';
 import type { RevocationSet } from './revocation-set.js';
 import type { RevocationEventClaims, RevocationKind } from './revocation.types.js';
 import { REVOCATION_SUBJECT_PREFIX, SUBJECT_KIND } from './subjects.js';
@@ -20,6 +25,8 @@ export interface EventPipelineOptions {
   holdUntil: () => number;
   /** CPU budget for events that do not verify (default 100 ms per second, burst 250 ms). */
   budget?: VerifyBudget;
+  /** Whether an event is, byte for byte, one this process published (no signature check): feed-options.ts. */
+  trustedEvent?: ((jws: string) => boolean) | undefined;
 }
 
 /** What became of a stream event. */
@@ -175,7 +182,9 @@ export class EventPipeline {
   private async verify(jws: string, kind: RevocationKind): Promise<EventOutcome> {
     const t0 = performance.now();
     try {
-      const claims = await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
+      const claims = this.o.trustedEvent?.(jws)
+        ? readOwnRevocationEvent(jws, this.o.issuer)
+        : await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
       if (claims.kind !== kind) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
       if (!this.closed) this.apply(claims);
       return 'applied';

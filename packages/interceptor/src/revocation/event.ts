@@ -130,6 +130,28 @@ export async function verifyRevocationEvent(
   if (!COMPACT_JWS.test(jws) || !verifyCompactSignature(key.alg, key.key, jws, lastDot)) {
     throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify');
   }
+  return readEventClaims(jws, dot, lastDot, issuer);
+}
+
+/**
+ * The claims of an event this process signed and published itself, WITHOUT a signature check: only for
+ * a `jws` the caller knows to be, byte for byte, one it produced (see `trustedEvent` of the feed
+ * options). Header and claims are checked as {@link verifyRevocationEvent} checks them.
+ */
+export function readOwnRevocationEvent(jws: string, issuer: string): RevocationEventClaims {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch (cause) {
+    throw new RevocationEventError('ERR_EVENT_MALFORMED', 'revocation event is not a compact JWS', { cause });
+  }
+  if (header.typ !== REVOCATION_EVENT_TYP || !COMPACT_JWS.test(jws)) {
+    throw new RevocationEventError('ERR_EVENT_TYP', 'revocation event has the wrong typ');
+  }
+  return readEventClaims(jws, jws.indexOf('.'), jws.lastIndexOf('.'), issuer);
+}
+
+function readEventClaims(jws: string, dot: number, lastDot: number, issuer: string): RevocationEventClaims {
   const payload = Buffer.from(jws.slice(dot + 1, lastDot), 'base64url');
   let parsed: unknown;
   try {

@@ -61,6 +61,13 @@ export interface RevocationFeedOptions {
    * Without it (or while it fails) announcements are flagged unauthenticated; serving never waits for it.
    */
   meshKey?: MeshKeySource;
+  /**
+   * For the issuer's own process only (the auth service's guard): true when `jws` is exactly, byte for
+   * byte, an event this process signed and published itself, which then needs no signature check
+   * (it is authentic by construction: nothing secret is compared, only the whole string). Anything
+   * else, a forgery reusing a real event's signature segment included, is verified as usual.
+   */
+  trustedEvent?: (jws: string) => boolean;
 }
 
 /** Options after defaults and validation. */
@@ -81,6 +88,7 @@ export interface ParsedFeedOptions {
   audience: string;
   announceIntervalMs: number;
   meshKey: MeshKeySource | undefined;
+  trustedEvent: ((jws: string) => boolean) | undefined;
 }
 
 /** Validates once, at construction: a bad option is a TypeError naming it. */
@@ -160,7 +168,10 @@ export function parseFeedOptions(o: RevocationFeedOptions): ParsedFeedOptions {
     );
   if (o.meshKey !== undefined && typeof o.meshKey !== 'function')
     throw new TypeError('meshKey must be a function (instanceId) => Promise<{ clientId, key }>');
+  if (o.trustedEvent !== undefined && typeof o.trustedEvent !== 'function')
+    throw new TypeError('trustedEvent must be a function (jws) => boolean');
   return {
+    trustedEvent: o.trustedEvent,
     audience,
     announceIntervalMs,
     meshKey: o.meshKey,

@@ -153,6 +153,7 @@ class Feed implements NatsRevocationFeed {
       },
       agedOut: (seq) => this.progress.agedOut(seq),
       holdUntil: () => this.identity.holdUntil(Math.floor(Date.now() / 1000)),
+      trustedEvent: o.trustedEvent,
     });
     this.verifier = new PendingVerifier(
       this.set,

@@ -90,6 +90,7 @@ export async function createAuthHandlers(
       issuer: config.issuer,
       maxTokenLifetimeSec: config.accessTtlSec + config.clockSkewSec,
       replicas: config.natsReplicas,
+      ...(ctx.ownEvents ? { ownEvents: ctx.ownEvents } : {}),
     }),
   ]);
   const deps: RpcDeps = {
