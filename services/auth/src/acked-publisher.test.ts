@@ -46,6 +46,27 @@ describe('AckedPublisher', () => {
     }
   });
 
+  it("takes its reply subjects under the connection's inbox prefix (a NATS user may be allowed only that)", async () => {
+    const prefixed = await connect({ servers: server.url, inboxPrefix: '_TEST_OWN_INBOX' });
+    const replies: string[] = [];
+    const sub = responder.subscribe('test.prefix', {
+      callback: (_e, m) => {
+        replies.push(m.reply ?? '');
+        m.respond(JSON.stringify({ stream: 'S', seq: 3 }));
+      },
+    });
+    await responder.flush();
+    const pub = new AckedPublisher(prefixed, 'S');
+    try {
+      await expect(pub.publish('test.prefix', new Uint8Array([1]), 'm-p', 5000, 100)).resolves.toBe(3);
+      expect(replies[0]).toMatch(/^_TEST_OWN_INBOX\./);
+    } finally {
+      pub.close();
+      sub.unsubscribe();
+      await prefixed.close();
+    }
+  });
+
   it('a late ack of the first send settles it after a resend went out', async () => {
     let sends = 0;
     const sub = responder.subscribe('test.late', {

@@ -48,7 +48,7 @@ const SWEEP_MS = 25;
  * code '503', an unanswered publish 'TIMEOUT'.
  */
 export class AckedPublisher {
-  private readonly prefix = `${createInbox()}.`;
+  private readonly prefix: string;
   private readonly sub: Subscription;
   private readonly pending = new Map<string, Pending>();
   private queue: Outgoing[] = [];
@@ -60,6 +60,9 @@ export class AckedPublisher {
     private readonly nc: NatsConnection,
     private readonly stream: string,
   ) {
+    // Under the connection's own inbox prefix: a least-privilege NATS user (deploy/nats-server.conf)
+    // may subscribe there only, never to `_INBOX.>`, and its acks would otherwise never arrive.
+    this.prefix = `${createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix)}.`;
     this.sub = nc.subscribe(`${this.prefix}*`, {
       callback: (err, msg) => {
         if (err) return;
