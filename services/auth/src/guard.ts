@@ -19,6 +19,7 @@ import type { OwnEvents } from './own-events.js';
 
 /** What the guard needs. */
 export interface GuardOptions {
+  /** The revocation feed's connection (the auth service gives it one of its own); not closed by the guard. */
   nc: NatsConnection;
   keys: KeyManager;
   issuer: string;
@@ -42,7 +43,7 @@ export interface GuardOptions {
 /**
  * The auth service's own guard, built from the same interceptor package every protected service uses:
  * keys straight from the in-process key ring (no network hop, refreshed on every ring change) and the
- * revocation feed over the shared NATS connection. A caller token must carry the auth service's own
+ * revocation feed over the connection it is given. A caller token must carry the auth service's own
  * audience: a token minted for another service (say an admin's token for `echo`, which that service
  * receives) can never be replayed here to act on its holder's authority (RFC 8725 §3.9, RFC 9068 §4).
  * Tokens that are the OBJECT of a call (ExchangeToken's subject_token, Revoke's token target) are

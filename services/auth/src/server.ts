@@ -213,8 +213,13 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     );
     // Events this process signs: its guard applies them without checking their signature again.
     const ownEvents = new OwnEvents();
+    // The guard's feed gets a connection of its own (same servers and credentials): working through a
+    // backlog of events (a bulk revocation), it would otherwise hold up the KV replies and publish acks
+    // every RPC waits for, which one connection delivers in order on one socket.
+    const feedNc = await connectNats(config.natsServers, { name: 'authmesh-auth-revocations' });
+    cleanup.push(() => feedNc.drain());
     const guard = await createGuard({
-      nc,
+      nc: feedNc,
       ownEvents,
       keys,
       issuer,
