@@ -70,7 +70,8 @@ const freePorts = async (): Promise<Ports> => ({
 
 const tool = composeTools[0];
 const fixture = composeFixture();
-const store = mkdtempSync(join(tmpdir(), 'authmesh-compose-nats-'));
+// Not "…-nats-": a random suffix starting with a digit would match the unmapped-name check above.
+const store = mkdtempSync(join(tmpdir(), 'authmesh-compose-store-'));
 /** Every process started here, killed at the end. */
 const started: Node[] = [];
 let file: ComposeFile;
