@@ -36,5 +36,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     allowOnly: false,
     pool: 'forks',
+    // Two files at a time: most suites wait on real processes (nats-server, the auth service, echoes)
+    // rather than use a core, and vitest's default on 2 cores is one file at a time (~11 min in all).
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },
 });
