@@ -292,7 +292,7 @@ class Feed implements NatsRevocationFeed {
     }
     this.identity.adopt(info);
     this.progress.reset(info.state.first_seq, info.state.last_seq);
-    this.clock.setMark(t, info.state.last_seq);
+    this.clock.restart(t, info.state.last_seq);
     this.startedAt = performance.now();
     this.consumer = new StreamConsumer(nc, this.o.stream, (seq, subject, data) =>
       this.onMessage(seq, subject, data),
@@ -353,8 +353,11 @@ class Feed implements NatsRevocationFeed {
     // Replay progress is left to the regular period: announcing every 5 ms of a long replay costs a
     // socket write each (~1,800 in a 100k replay), which on a loaded machine was its largest CPU item.
     if (this.readyFlag) this.announcer.changed();
-    if (this.closed || !this.progress.caughtUp(this.clock.end)) return;
-    this.clock.caughtUp();
+    if (this.closed) return;
+    // Credits the latest mark reached, not only the newest: a feed behind by a steady second or two
+    // of events is that far behind, not stale forever (staleness-clock.ts).
+    this.clock.caughtUp((end) => this.progress.caughtUp(end));
+    if (!this.progress.caughtUp(this.clock.end)) return;
     if (this.readyFlag || !this.consumer?.started) return;
     this.readyFlag = true;
     this.announcer.changed();
@@ -507,7 +510,7 @@ class Feed implements NatsRevocationFeed {
     this.identity.adopt(info);
     this.progress.reset(info.state.first_seq, info.state.last_seq);
     this.progress.setFloor(Infinity);
-    this.clock.setMark(t, info.state.last_seq);
+    this.clock.restart(t, info.state.last_seq);
     this.behindSince = undefined;
     void this.consumer!.restart(1, true);
     this.settle();
