@@ -1,9 +1,10 @@
 // Regenerates the TypeScript types of the .proto files with proto-loader-gen-types, using the same
 // loader options as the runtime: authmesh.v1 into the client package (which ships those protos),
-// echo.v1 into the echo service (the demo's types live with the demo). With --check, generates into a
+// echo.v1 into the echo service (the demo's types live with the demo), and the authmesh .proto files
+// copied into the interceptor package. With --check, generates into a
 // temp dir and fails if the committed types drift.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -64,5 +65,29 @@ for (const { dir, includeDirs, files } of targets) {
   }
   rmSync(out, { recursive: true, force: true });
 }
+// @authmesh/interceptor ships its own copy of authmesh's .proto folder (DESIGN.md: `protoDir` is a folder
+// shipped in that package); the client package's is the source.
+const protoSource = 'packages/client/proto/authmesh/v1';
+const protoCopy = 'packages/interceptor/proto/authmesh/v1';
+for (const f of readdirSync(protoSource)) {
+  if (!check) {
+    mkdirSync(protoCopy, { recursive: true });
+    copyFileSync(join(protoSource, f), join(protoCopy, f));
+  } else if (readFileSync(join(protoSource, f), 'utf8') !== safeRead(join(protoCopy, f))) {
+    console.error(
+      `${join(protoCopy, f)} differs from ${join(protoSource, f)}: run \`npm run gen\` and commit`,
+    );
+    drift = true;
+  }
+}
+
+function safeRead(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 if (drift) process.exit(1);
 if (check) console.log('generated proto types are up to date');

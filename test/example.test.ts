@@ -179,9 +179,12 @@ describe('the packed packages', () => {
   it('carry the licence, the protos and no tests', async () => {
     const list = async (name: string) =>
       (await run('tar', ['-tzf', tarballs[name]!])).stdout.split('\n').filter((f) => f !== '');
-    const client = await list('@authmesh/client');
-    expect(client).toContain('package/proto/authmesh/v1/options.proto');
-    expect(client).toContain('package/proto/authmesh/v1/auth.proto');
+    // Both ship authmesh's protos: the client for its AuthService stub, the interceptor for `protoDir`.
+    for (const name of ['@authmesh/client', '@authmesh/interceptor']) {
+      const files = await list(name);
+      expect(files, name).toContain('package/proto/authmesh/v1/options.proto');
+      expect(files, name).toContain('package/proto/authmesh/v1/auth.proto');
+    }
     for (const name of ['@authmesh/client', '@authmesh/interceptor', '@authmesh/auth']) {
       const files = await list(name);
       expect(files, name).toContain('package/LICENSE');
@@ -237,8 +240,10 @@ describe('the packed packages', () => {
         '-e',
         `const m = require('@authmesh/interceptor'); const c = require('@authmesh/interceptor/client');
          const k = require('@authmesh/client');
+         const fs = require('node:fs'), path = require('node:path');
+         const has = (dir) => fs.existsSync(path.join(dir, 'authmesh/v1/options.proto')) && fs.existsSync(path.join(dir, 'authmesh/v1/auth.proto'));
          console.log(typeof m.createServerAuth, typeof c.passwordSource, c.passwordSource === k.passwordSource,
-           m.protoDir === k.protoDir && require('node:fs').existsSync(m.protoDir))`,
+           m.protoDir.includes(path.join('@authmesh', 'interceptor')) && c.protoDir === m.protoDir && has(m.protoDir) && has(k.protoDir))`,
       ],
       { cwd: app },
     );
