@@ -28,6 +28,7 @@ COPY --from=build /app/packages/client/dist packages/client/dist
 COPY --from=build /app/packages/client/proto packages/client/proto
 COPY --from=build /app/packages/interceptor/package.json packages/interceptor/
 COPY --from=build /app/packages/interceptor/dist packages/interceptor/dist
+COPY --from=build /app/packages/interceptor/proto packages/interceptor/proto
 COPY --from=build /app/services/auth/package.json services/auth/
 COPY --from=build /app/services/auth/bin services/auth/bin
 COPY --from=build /app/services/auth/dist services/auth/dist
