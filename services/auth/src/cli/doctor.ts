@@ -289,8 +289,9 @@ async function ringCheck(kv: KV, kek: Buffer, report: (c: Check) => void): Promi
 }
 
 /**
- * The buckets whose records carry a MAC: every one that grants authority. Not `AUTHMESH_THROTTLE`: its
- * counters grant nothing (a NATS writer can raise or reset them, as it can delete any record).
+ * The buckets whose records doctor checks: every one that grants authority. `AUTHMESH_THROTTLE` entries
+ * are sealed too (so a forged lock-out is refused), but they grant nothing and expire by themselves, so
+ * doctor does not scan them.
  */
 const AUTHENTICATED_BUCKETS = [
   BUCKETS.keys,

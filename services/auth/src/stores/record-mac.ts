@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { KV, KvEntry, KvWatchOptions } from 'nats';
+import { Kek } from '../keys/kek.js';
 
 /**
  * What the auth service needs of a KV bucket. A raw `KV` has it (unit tests of one store), and so has
@@ -40,7 +41,7 @@ export interface RefusedRecord {
  * split is unambiguous), so nothing is re-serialized to check it.
  */
 export class RecordMac {
-  readonly #kek: Buffer;
+  readonly #kek: Kek;
   /** Per-bucket MAC keys; the auth service has a handful of buckets, so this stays tiny. */
   readonly #bucketKeys = new Map<string, Buffer>();
 
@@ -48,7 +49,7 @@ export class RecordMac {
   constructor(kek: Uint8Array) {
     if (!(kek instanceof Uint8Array) || kek.length !== 32)
       throw new TypeError('recordMac: kek must be 32 bytes');
-    this.#kek = Buffer.from(kek);
+    this.#kek = new Kek(kek);
   }
 
   /** `body` (a JSON document) wrapped with its MAC for `bucket`/`key`. */
@@ -85,8 +86,8 @@ export class RecordMac {
   #bucketKey(bucket: string): Buffer {
     let derived = this.#bucketKeys.get(bucket);
     if (derived === undefined) {
-      // hkdfSync caps info at 1024 bytes; bucket names are short constants.
-      derived = Buffer.from(hkdfSync('sha256', this.#kek, SALT, `${INFO_LABEL}\0${bucket}`, 32));
+      // HKDF info `authmesh/record-mac/v2 NUL <bucket>` (Kek.deriveKey); bucket names are short constants.
+      derived = this.#kek.deriveKey(`${MAC_PURPOSE}\0${bucket}`);
       this.#bucketKeys.set(bucket, derived);
     }
     return derived;
@@ -179,9 +180,8 @@ export function recordIntegrity(
   return { wrap: (kv, bucket) => new AuthenticatedBucket(kv, bucket, mac, onRefused) };
 }
 
-const INFO_LABEL = 'authmesh/record-mac/v2';
+const MAC_PURPOSE = 'record-mac/v2';
 const NUL = Buffer.from([0]);
-const SALT = Buffer.alloc(0);
 const MAC_CHARS = 43;
 const PREFIX = Buffer.from('{"v":1,"mac":"', 'ascii');
 const MIDDLE = Buffer.from('","record":', 'ascii');
