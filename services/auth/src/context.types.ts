@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { ServerAuth } from '@authmesh/interceptor';
 import type { Kek } from './keys/kek.js';
+import type { MeshKeys } from './mesh/announcement-keys.js';
 import type { OwnEvents } from './own-events.js';
 import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
@@ -21,6 +22,11 @@ export interface AuthServiceContext {
   readonly keys: KeyManager;
   /** The key-encryption key; stores derive their own keys from it (`deriveKey`). */
   readonly kek: Kek;
+  /**
+   * Mesh announcement keys (derived from the KEK once): GetMeshKey hands them out, the live set verifies
+   * with them, the guard's own feed announces with one. Bare test contexts leave it out (derived then).
+   */
+  readonly meshKeys?: MeshKeys;
   /** Seals and checks the records read back from NATS (users, clients, sessions): ./stores/record-mac.ts. */
   readonly records: RecordIntegrity;
   readonly minter: TokenMinter;

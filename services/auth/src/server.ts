@@ -246,6 +246,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       jsm,
       keys,
       kek,
+      meshKeys,
       records,
       minter,
       revokedThrough,

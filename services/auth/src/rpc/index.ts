@@ -63,7 +63,7 @@ export async function createAuthHandlers(
   ctx: AuthServiceContext,
 ): Promise<{ handlers: AuthServiceHandlers; mesh: LiveSet; close(): Promise<void> }> {
   const { config } = ctx;
-  const meshKeys = new MeshKeys(ctx.kek.deriveKey(MESH_KEY_PURPOSE));
+  const meshKeys = ctx.meshKeys ?? new MeshKeys(ctx.kek.deriveKey(MESH_KEY_PURPOSE));
   const mesh = new LiveSet({ verifier: meshKeys });
   mesh.subscribe(ctx.nc);
   const roster = serveRoster(ctx.nc, mesh);
