@@ -12,7 +12,13 @@ import {
   type TestKey,
 } from '../server/fixtures.test.js';
 import { createAuthenticator } from './authenticator.js';
-import { CACHE_KEY_CHARS, SWEEP_INTERVAL_MS, TokenCache, type CacheEntry } from './token-cache.js';
+import {
+  CACHE_KEY_CHARS,
+  SWEEP_INTERVAL_MS,
+  SWEEP_STEP,
+  TokenCache,
+  type CacheEntry,
+} from './token-cache.js';
 import { createVerifier, type Verifier } from './verifier.js';
 
 const key = { kid: 'k' } as VerificationKey;
@@ -89,6 +95,17 @@ describe('TokenCache', () => {
     expect(c.size).toBe(1);
     expect(c.get('long-lived-token'.padStart(40, '.'), 60_000 + SWEEP_INTERVAL_MS)).toBeDefined();
     expect(c.sweep(3_600_000)).toBe(1);
+    expect(c.size).toBe(0);
+  });
+
+  it('spreads a sweep over calls: no lookup scans the whole cache (frozen clock)', () => {
+    const c = new TokenCache(10_000);
+    const n = SWEEP_STEP * 4;
+    for (let i = 0; i < n; i++) c.set(`expiring-token-${i}`.padStart(40, '.'), entry(60), 0);
+    const now = 60_000 + SWEEP_INTERVAL_MS;
+    c.get('no-such-token', now);
+    expect(c.size).toBe(n - SWEEP_STEP);
+    for (let i = 0; i < 4; i++) c.get('no-such-token', now);
     expect(c.size).toBe(0);
   });
 

@@ -30,6 +30,12 @@ export const CACHE_KEY_CHARS = 8;
 /** Expired entries are swept at most this often (on a lookup or a store), so memory follows live tokens. */
 export const SWEEP_INTERVAL_MS = 30_000;
 
+/**
+ * Entries a lookup or store examines of a due sweep: the sweep is spread over calls, so no call pays for
+ * scanning the whole cache (10,000 entries by default) at once.
+ */
+export const SWEEP_STEP = 256;
+
 /** FNV-1a over the token's last CACHE_KEY_CHARS characters, kept to 30 bits (a V8 small integer). */
 function cacheKey(token: string): number {
   let h = 0x811c9dc5 | 0;
@@ -48,6 +54,8 @@ export class TokenCache {
   readonly #slots = new Map<number, Slot>();
   readonly #maxEntries: number;
   #nextSweepMs = 0;
+  /** Where the sweep in progress stands (a Map iterator survives deletions); undefined between sweeps. */
+  #sweepCursor: Iterator<[number, Slot]> | undefined;
 
   /** `maxEntries` 0 disables caching. */
   constructor(maxEntries: number) {
@@ -56,7 +64,7 @@ export class TokenCache {
 
   /** The live entry for `token`, or undefined (an expired one is dropped on the way). */
   get(token: string, nowMs: number): CacheEntry | undefined {
-    if (nowMs >= this.#nextSweepMs) this.sweep(nowMs);
+    if (nowMs >= this.#nextSweepMs) this.#sweepStep(nowMs);
     const key = cacheKey(token);
     const slot = this.#slots.get(key);
     // Whole-token equality: two tokens sharing a key never share a verdict.
@@ -74,7 +82,7 @@ export class TokenCache {
    */
   set(token: string, entry: CacheEntry, nowMs: number): void {
     if (this.#maxEntries === 0 || nowMs >= entry.expiresAtMs) return;
-    if (nowMs >= this.#nextSweepMs) this.sweep(nowMs);
+    if (nowMs >= this.#nextSweepMs) this.#sweepStep(nowMs);
     const key = cacheKey(token);
     this.#slots.delete(key);
     while (this.#slots.size >= this.#maxEntries) {
@@ -90,10 +98,28 @@ export class TokenCache {
     if (this.#slots.get(key)?.token === token) this.#slots.delete(key);
   }
 
-  /** Drops every entry expired at `nowMs`; returns how many. Runs by itself every SWEEP_INTERVAL_MS. */
+  /**
+   * Drops every entry expired at `nowMs` at once; returns how many. Lookups and stores do the same by
+   * themselves every SWEEP_INTERVAL_MS, SWEEP_STEP entries per call.
+   */
   sweep(nowMs: number): number {
     this.#nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
+    this.#sweepCursor = undefined;
     return this.evictWhere((entry) => nowMs >= entry.expiresAtMs);
+  }
+
+  /** One step of a due sweep; the next sweep is scheduled once this one has passed every entry. */
+  #sweepStep(nowMs: number): void {
+    const cursor = (this.#sweepCursor ??= this.#slots.entries());
+    for (let i = 0; i < SWEEP_STEP; i++) {
+      const next = cursor.next();
+      if (next.done === true) {
+        this.#sweepCursor = undefined;
+        this.#nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
+        return;
+      }
+      if (nowMs >= next.value[1].entry.expiresAtMs) this.#slots.delete(next.value[0]);
+    }
   }
 
   /** Drops every entry whose principal matches (a revocation that just arrived). */
