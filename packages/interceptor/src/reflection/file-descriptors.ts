@@ -11,11 +11,11 @@ import protobuf from 'protobufjs';
 // Adds toDescriptor() to protobufjs' reflection classes.
 import 'protobufjs/ext/descriptor/index.js';
 import { protoDir } from '../proto/proto-dir.js';
+import { isRuleOption } from '../server/rules.js';
 import { loadProtoRoot, type ProtoFiles } from './proto-root.js';
 
 export type { ProtoFiles } from './proto-root.js';
 
-const RULE_OPTION = '(authmesh.v1.rule)';
 const RULE_EXTENSION = '.authmesh.v1.rule';
 const OPTIONS_FILE = 'authmesh/v1/options.proto';
 
@@ -90,8 +90,8 @@ function normalizeMessage(desc: DescriptorObject, type: protobuf.Type): Descript
 function ruleOf(method: protobuf.Method): object | undefined {
   let rule: object | undefined;
   for (const parsed of (method.parsedOptions ?? []) as Record<string, unknown>[]) {
-    const value = parsed[RULE_OPTION] ?? parsed['(.authmesh.v1.rule)']; // fully qualified spelling too
-    if (typeof value === 'object' && value !== null) rule = { ...rule, ...value };
+    for (const [key, value] of Object.entries(parsed))
+      if (isRuleOption(key) && typeof value === 'object' && value !== null) rule = { ...rule, ...value };
   }
   return rule;
 }

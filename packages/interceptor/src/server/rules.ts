@@ -27,6 +27,11 @@ export const AUTHENTICATED: ResolvedRule = Object.freeze({
 });
 
 const RULE_OPTION = '(authmesh.v1.rule)';
+
+/** True for the rule option's key in either spelling protobufjs keeps: `(authmesh.v1.rule)` or `(.authmesh.v1.rule)`. */
+export function isRuleOption(key: string): boolean {
+  return key === RULE_OPTION || key === '(.authmesh.v1.rule)';
+}
 /** Any other option of authmesh's packages on a method is a misspelling (`(authmesh.v1.rules)`). */
 const AUTHMESH_OPTION = /^\(\.?authmesh\./;
 const PATH = /^\/[^/\s]+\/[^/\s]+$/;
@@ -104,9 +109,7 @@ export function buildRules(
     for (const [path, options] of methods) {
       let rule: unknown;
       for (const [key, value] of Object.entries(options ?? {})) {
-        // protobufjs keeps the spelling: `(.authmesh.v1.rule)` (fully qualified) is the same option.
-        const name = key.replace(/^\(\./, '(');
-        if (name === RULE_OPTION) {
+        if (isRuleOption(key)) {
           if (rule !== undefined) throw new TypeError(`${source} ${path} ${RULE_OPTION}: given twice`);
           rule = value;
         } else if (AUTHMESH_OPTION.test(key)) {
