@@ -5,6 +5,7 @@ import {
   BUCKETS,
   connectNats,
   ensureRevocationStream,
+  isClusterForming,
   openBuckets,
   retryJetStreamSetup,
   REVOCATION_STREAM,
@@ -89,5 +90,21 @@ describe('nats', () => {
     await expect(
       retryJetStreamSetup(async () => Promise.reject(new Error('no responders')), { forMs: 300 }),
     ).rejects.toThrow('no responders');
+  });
+
+  it('retries only what retryIf calls transient (the CLI: a cluster still forming), failing fast otherwise', async () => {
+    let calls = 0;
+    await expect(
+      retryJetStreamSetup(
+        async () => {
+          calls++;
+          throw new Error('bad KEK');
+        },
+        { retryIf: isClusterForming },
+      ),
+    ).rejects.toThrow('bad KEK');
+    expect(calls).toBe(1);
+    expect(isClusterForming(new Error('no suitable peers for placement'))).toBe(true);
+    expect(isClusterForming(new Error('insufficient resources'))).toBe(true);
   });
 });

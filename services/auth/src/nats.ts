@@ -226,16 +226,27 @@ export function trackConnection(nc: NatsConnection, onEvent?: (type: string) => 
  * forms (or a node restarts) the meta leader may not be elected yet, and stream or bucket creation
  * answers "no responders", a timeout or "insufficient resources" for a few seconds.
  */
+/** A JetStream cluster still forming: no meta leader or not enough known peers for the replicas asked. */
+export function isClusterForming(err: unknown): boolean {
+  const text = String((err as { message?: unknown } | undefined)?.message ?? err);
+  return /no suitable peers|insufficient resources|no responders|503|TIMEOUT|timeout/i.test(text);
+}
+
 export async function retryJetStreamSetup<T>(
   step: () => Promise<T>,
-  options: { forMs?: number; onRetry?: (err: unknown, attempt: number) => void } = {},
+  options: {
+    forMs?: number;
+    onRetry?: (err: unknown, attempt: number) => void;
+    /** Which errors are worth retrying; default every one. */
+    retryIf?: (err: unknown) => boolean;
+  } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.forMs ?? 30_000);
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (err) {
-      if (Date.now() >= deadline) throw err;
+      if (Date.now() >= deadline || options.retryIf?.(err) === false) throw err;
       options.onRetry?.(err, attempt);
       await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 2000)));
     }

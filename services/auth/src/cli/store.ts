@@ -1,7 +1,14 @@
 import type { NatsConnection } from 'nats';
 import type { AuthConfig } from '../config.js';
 import { readLifetimes, type Lifetimes } from '../lifetimes.js';
-import { BUCKETS, openBucket, openBuckets, type AuthBuckets } from '../nats.js';
+import {
+  BUCKETS,
+  isClusterForming,
+  openBucket,
+  openBuckets,
+  retryJetStreamSetup,
+  type AuthBuckets,
+} from '../nats.js';
 import type { RecordBucket, RecordIntegrity } from '../stores/record-mac.js';
 import type { CommandIo } from './command.js';
 import { cliKek, cliRecords } from './kek.js';
@@ -26,15 +33,25 @@ export interface CliStore {
  */
 export async function openCliStore(nc: NatsConnection, config: AuthConfig, io: CommandIo): Promise<CliStore> {
   const js = nc.jetstream();
-  const keysRaw = await openBucket(js, BUCKETS.keys, config.natsReplicas);
+  // Like the service (../server.ts): right after a cluster forms, bucket creation fails for a few seconds.
+  let told = false;
+  const setup = <T>(step: () => Promise<T>) =>
+    retryJetStreamSetup(step, {
+      forMs: 15_000,
+      retryIf: isClusterForming,
+      onRetry: () => {
+        if (!told)
+          io.stderr.write('authmesh: JetStream not ready yet (cluster forming?); retrying for up to 15 s\n');
+        told = true;
+      },
+    });
+  const keysRaw = await setup(() => openBucket(js, BUCKETS.keys, config.natsReplicas));
   const kek = await cliKek(config, keysRaw, io);
   const records = cliRecords(kek, io);
   const keys = records.wrap(keysRaw, BUCKETS.keys);
   const lifetimes = await readLifetimes(keys);
-  const buckets = await openBuckets(
-    js,
-    config.natsReplicas,
-    lifetimes?.refreshAbsoluteTtlSec ?? config.refreshAbsoluteTtlSec,
+  const buckets = await setup(() =>
+    openBuckets(js, config.natsReplicas, lifetimes?.refreshAbsoluteTtlSec ?? config.refreshAbsoluteTtlSec),
   );
   return { buckets, kek, records, keys, lifetimes };
 }
