@@ -63,14 +63,40 @@ describe('NatsKeyManager', () => {
 
   it('concurrent rotations: exactly one wins, the other adopts; watchers follow', async () => {
     const base = await freshOptions();
-    const a = await NatsKeyManager.open({ ...base });
-    const b = await NatsKeyManager.open({ ...base });
+    // Both rotations read the same ring before either writes (the race the CAS settles), staged: on a
+    // busy machine one rotate() could otherwise finish before the other starts, and rotate twice.
+    let armed = false;
+    let reads = 0;
+    let bothRead!: () => void;
+    const readsDone = new Promise<void>((resolve) => (bothRead = resolve));
+    const kv = base.kv;
+    const staged = new Proxy(kv, {
+      get(target, prop) {
+        if (armed && prop === 'get')
+          return async (...args: Parameters<typeof kv.get>) => {
+            const entry = await target.get(...args);
+            if (++reads === 2) bothRead();
+            return entry;
+          };
+        if (armed && prop === 'update')
+          return async (...args: Parameters<typeof kv.update>) => {
+            await readsDone;
+            return target.update(...args);
+          };
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const a = await NatsKeyManager.open({ ...base, kv: staged });
+    const b = await NatsKeyManager.open({ ...base, kv: staged });
     const c = await NatsKeyManager.open({ ...base });
     const announced: string[] = [];
     try {
       const before = a.current().kid;
       const next = a.jwks().keys[1]!.kid;
+      armed = true;
       await Promise.all([a.rotate(), b.rotate()]);
+      armed = false;
       // Each rotate() read the same ring; CAS lets one write, the loser sees the key it meant to retire gone.
       expect(a.current().kid).toBe(next);
       expect(b.current().kid).toBe(next);
