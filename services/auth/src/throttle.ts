@@ -1,6 +1,6 @@
 import type { JetStreamClient, KvEntry } from 'nats';
 import { BUCKETS, THROTTLE_MAX_AGE_SEC } from './nats.js';
-import { bindBucket, entryJson, isCasConflict, jsonValue, nameKey } from './stores/kv.js';
+import { bindHotBucket, entryJson, isCasConflict, jsonValue, type KvPipeline, nameKey } from './stores/kv.js';
 import type { RecordBucket, RecordIntegrity } from './stores/record-mac.js';
 
 /** Options of {@link LoginThrottle}. Budgets count failed (or not yet known) attempts per window. */
@@ -109,16 +109,20 @@ export class LoginThrottle {
     this.now = options.now ?? Date.now;
   }
 
-  /** Binds `AUTHMESH_THROTTLE` (created by ./nats.ts `openBuckets`); entries sealed and checked with `integrity`. */
+  /**
+   * Binds `AUTHMESH_THROTTLE` (created by ./nats.ts `openBuckets`); entries sealed and checked with
+   * `integrity`, read and written through `pipeline` when given.
+   */
   static async open(
     js: JetStreamClient,
     integrity: RecordIntegrity,
     options: LoginThrottleOptions = {},
+    pipeline?: KvPipeline,
   ): Promise<LoginThrottle> {
     if (typeof integrity?.wrap !== 'function')
       throw new TypeError('LoginThrottle: integrity must be a RecordIntegrity (./stores/record-mac.ts)');
     return new LoginThrottle(
-      integrity.wrap(await bindBucket(js, BUCKETS.throttle), BUCKETS.throttle),
+      integrity.wrap(await bindHotBucket(js, BUCKETS.throttle, pipeline), BUCKETS.throttle),
       options,
     );
   }

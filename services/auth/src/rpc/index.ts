@@ -21,6 +21,7 @@ import { issueToken } from './issue-token.js';
 import { refresh } from './refresh.js';
 import { revoke } from './revoke.js';
 import { unary } from './unary.js';
+import { RequestPipeline } from '../request-pipeline.js';
 
 export { ADMIN_SCOPE, hasAdminAuthority } from './authority.js';
 export { EXCHANGE_SCOPE } from './exchange-token.js';
@@ -67,6 +68,8 @@ export async function createAuthHandlers(
   const mesh = new LiveSet({ verifier: meshKeys });
   mesh.subscribe(ctx.nc);
   const roster = serveRoster(ctx.nc, mesh);
+  // The KV requests of Refresh, login and client_credentials: many in flight, written together.
+  const pipeline = { jsm: ctx.jsm, requests: new RequestPipeline(ctx.nc) };
   const [users, clients, sessions, throttle, revocations] = await Promise.all([
     UserStore.open(ctx.js, ctx.records),
     ClientStore.open(ctx.js, ctx.records),
@@ -76,11 +79,14 @@ export async function createAuthHandlers(
       successorKey: ctx.kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
       retryGraceSec: config.refreshRetryGraceSec,
       integrity: ctx.records,
+      pipeline,
     }),
-    LoginThrottle.open(ctx.js, ctx.records, {
-      maxFailures: config.loginMaxFailures,
-      baseDelayMs: config.loginBaseDelayMs,
-    }),
+    LoginThrottle.open(
+      ctx.js,
+      ctx.records,
+      { maxFailures: config.loginMaxFailures, baseDelayMs: config.loginBaseDelayMs },
+      pipeline,
+    ),
     // Same stream limits as server.ts passes (ensureRevocationStream updates the stream when they differ).
     RevocationPublisher.open({
       js: ctx.js,
@@ -125,6 +131,7 @@ export async function createAuthHandlers(
       roster.unsubscribe();
       mesh.close();
       revocations.close();
+      pipeline.requests.close();
       await Promise.all([users.close(), clients.close()]);
     },
   };

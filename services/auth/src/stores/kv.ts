@@ -1,5 +1,8 @@
-import type { JetStreamClient, KV, KvEntry } from 'nats';
+import type { JetStreamClient, JetStreamManager, KV, KvEntry } from 'nats';
 import { BUCKETS } from '../nats.js';
+import type { RequestPipeline } from '../request-pipeline.js';
+import { PipelinedKv } from './pipelined-kv.js';
+import type { KvBucket } from './record-mac.js';
 
 /** `AUTHMESH_USERS` (created by ../nats.ts, bound here). */
 export const USERS_BUCKET = BUCKETS.users;
@@ -21,6 +24,22 @@ export function nameKey(name: string): string {
 /** Binds a bucket that ../nats.ts created (no stream create/update from the stores). */
 export function bindBucket(js: JetStreamClient, name: string): Promise<KV> {
   return js.views.kv(name, { bindOnly: true });
+}
+
+/** Where a hot bucket's single-key operations go (./pipelined-kv.ts): the auth service's request pipeline. */
+export interface KvPipeline {
+  jsm: JetStreamManager;
+  requests: RequestPipeline;
+}
+
+/** {@link bindBucket}, with its single-key reads and writes on `pipeline` when one is given. */
+export async function bindHotBucket(
+  js: JetStreamClient,
+  name: string,
+  pipeline: KvPipeline | undefined,
+): Promise<KvBucket> {
+  const kv = await bindBucket(js, name);
+  return pipeline ? PipelinedKv.wrap(kv, name, pipeline.jsm, pipeline.requests) : kv;
 }
 
 const decoder = new TextDecoder();

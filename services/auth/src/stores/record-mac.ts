@@ -3,6 +3,12 @@ import type { KV, KvEntry, KvWatchOptions } from 'nats';
 import { Kek } from '../keys/kek.js';
 
 /**
+ * The part of nats.js's `KV` the stores use: a bound `KV`, or one whose single-key operations are
+ * pipelined (./pipelined-kv.ts).
+ */
+export type KvBucket = Pick<KV, 'get' | 'put' | 'create' | 'update' | 'delete' | 'watch'>;
+
+/**
  * What the auth service needs of a KV bucket. A raw `KV` has it (unit tests of one store), and so has
  * the `AuthenticatedBucket` below, which every record that grants authority goes through.
  */
@@ -110,7 +116,7 @@ export function unverifiedBody(stored: Uint8Array): Uint8Array {
  */
 export class AuthenticatedBucket implements RecordBucket {
   constructor(
-    private readonly kv: KV,
+    private readonly kv: KvBucket,
     private readonly bucket: string,
     private readonly mac: RecordMac,
     private readonly onRefused: (record: RefusedRecord) => void,
@@ -168,7 +174,7 @@ export class AuthenticatedBucket implements RecordBucket {
 /** Makes authenticated buckets that share one MAC (one KEK) and one report of refused records. */
 export interface RecordIntegrity {
   /** `kv` bound to the bucket named `bucket` (the name is part of every record's MAC context). */
-  wrap(kv: KV, bucket: string): RecordBucket;
+  wrap(kv: KvBucket, bucket: string): RecordBucket;
 }
 
 /** A `RecordIntegrity` over the KEK; `onRefused` reports each record that fails (never its content). */

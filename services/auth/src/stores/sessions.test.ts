@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
+import { RequestPipeline } from '../request-pipeline.js';
 import { type RecordBucket, type RecordIntegrity, recordIntegrity } from './record-mac.js';
 import { refreshTokenKey, successorToken } from './refresh-tokens.js';
 import { type RefreshRecord, SessionStore } from './sessions.js';
@@ -13,23 +14,34 @@ let server: NatsServer;
 let nc: NatsConnection;
 let sessions: SessionStore;
 const successorKey = randomBytes(32);
-const ttls = { idleTtlSec: 60, absoluteTtlSec: 3600, integrity };
+let ttls: ConstructorOptions = { idleTtlSec: 60, absoluteTtlSec: 3600, integrity };
+type ConstructorOptions = Omit<Parameters<typeof SessionStore.open>[1], 'successorKey'>;
+let requests: RequestPipeline | undefined;
 
 beforeAll(async () => {
   server = await NatsServer.start();
   nc = await connect({ servers: server.url });
   await openBuckets(nc.jetstream(), 1);
-  sessions = await SessionStore.open(nc.jetstream(), { ...ttls, successorKey });
 });
 
 afterAll(async () => {
+  requests?.close();
   await nc?.close();
   await server?.stop();
 });
 
 const grant = { sub: 'alice', client_id: 'c', scope: ['a'], aud: ['authmesh'], roles: [] };
 
-describe('SessionStore', () => {
+// Every case twice: over nats.js's KV, and with the single-key operations pipelined as the service runs them.
+describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) => {
+  beforeAll(async () => {
+    if (variant === 'pipelined KV') {
+      requests = new RequestPipeline(nc);
+      ttls = { ...ttls, pipeline: { jsm: await nc.jetstreamManager(), requests } };
+    }
+    sessions = await SessionStore.open(nc.jetstream(), { ...ttls, successorKey });
+  });
+
   it('rotates a refresh token; presented again within the grace it returns the same successor, not reuse', async () => {
     const first = await sessions.start(grant);
     expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -1,9 +1,10 @@
 import type { JetStreamClient, KvEntry } from 'nats';
 import {
-  bindBucket,
+  bindHotBucket,
   entryJson,
   isCasConflict,
   jsonValue,
+  type KvPipeline,
   nameKey,
   REFRESH_BUCKET,
   SESSIONS_BUCKET,
@@ -80,6 +81,8 @@ export interface SessionStoreOptions {
    * writer made or changed is refused, never trusted.
    */
   integrity: RecordIntegrity;
+  /** The service's request pipeline: a rotation's KV requests are written together with others. */
+  pipeline?: KvPipeline;
 }
 
 /** A fresh refresh token of a session. */
@@ -127,7 +130,7 @@ export class SessionStore {
   private constructor(
     private readonly sessions: RecordBucket,
     private readonly refresh: RecordBucket,
-    private readonly options: Readonly<Required<Omit<SessionStoreOptions, 'now' | 'integrity'>>>,
+    private readonly options: Readonly<Required<Omit<SessionStoreOptions, 'now' | 'integrity' | 'pipeline'>>>,
     now: (() => number) | undefined,
   ) {
     this.now = now ?? (() => Math.floor(Date.now() / 1000));
@@ -146,8 +149,12 @@ export class SessionStore {
     if (!Number.isInteger(retryGraceSec) || retryGraceSec < 0)
       throw new TypeError('SessionStore: options.retryGraceSec must be a non-negative integer (seconds)');
     const [sessions, refresh] = await Promise.all([
-      bindBucket(js, SESSIONS_BUCKET).then((kv) => options.integrity.wrap(kv, SESSIONS_BUCKET)),
-      bindBucket(js, REFRESH_BUCKET).then((kv) => options.integrity.wrap(kv, REFRESH_BUCKET)),
+      bindHotBucket(js, SESSIONS_BUCKET, options.pipeline).then((kv) =>
+        options.integrity.wrap(kv, SESSIONS_BUCKET),
+      ),
+      bindHotBucket(js, REFRESH_BUCKET, options.pipeline).then((kv) =>
+        options.integrity.wrap(kv, REFRESH_BUCKET),
+      ),
     ]);
     const settings = {
       idleTtlSec: options.idleTtlSec,
