@@ -38,7 +38,7 @@ export interface Audit {
 /** Options of `createAudit`. */
 export interface AuditOptions {
   /** Core NATS connection (no JetStream: subscribers that want durability can add a stream). */
-  nc: Pick<NatsConnection, 'publish'>;
+  nc: { publish(subject: string, data: string): void };
   /** Where each event is also logged (`info`); the CLI, whose stdout is for results, passes none. */
   log?: Logger;
   /** Called for each event this trail records (the service's metrics use `countAuditEvents` instead). */

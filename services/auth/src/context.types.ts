@@ -4,6 +4,7 @@ import type { ServerAuth } from '@authmesh/interceptor';
 import type { Kek } from './keys/kek.js';
 import type { MeshKeys } from './mesh/announcement-keys.js';
 import type { OwnEvents } from './own-events.js';
+import type { RequestPipeline } from './request-pipeline.js';
 import type { KeyManager } from './keys/key-manager.types.js';
 import type { TokenMinter } from './tokens/minter.types.js';
 import type { RevokedThrough } from './tokens/revoked-through.js';
@@ -17,6 +18,8 @@ import type { RecordIntegrity } from './stores/record-mac.js';
 export interface AuthServiceContext {
   readonly config: AuthConfig;
   readonly nc: NatsConnection;
+  /** Requests and publishes on `nc` written together per event-loop turn (../request-pipeline.ts). */
+  readonly requests: RequestPipeline;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly keys: KeyManager;

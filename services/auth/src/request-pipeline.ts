@@ -101,6 +101,16 @@ export class RequestPipeline {
     return answered;
   }
 
+  /**
+   * Publishes without waiting for anything (the audit trail), in the same write as this turn's requests.
+   * Like `nc.publish`, it throws only for a closed pipeline; a publish the connection refuses is dropped.
+   */
+  publish(subject: string, data: Uint8Array | string): void {
+    if (this.closed) throw failure('CLOSED', 'request pipeline closed');
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    this.send({ subject, data: bytes, headers: undefined, reply: '' });
+  }
+
   /** Rejects whatever is still in flight (code 'CLOSED'); the subscription ends. */
   close(): void {
     this.closed = true;
@@ -127,8 +137,10 @@ export class RequestPipeline {
     this.queue = [];
     for (const o of batch) {
       try {
-        this.nc.publish(o.subject, o.data, { reply: o.reply, headers: o.headers });
+        if (o.reply === '') this.nc.publish(o.subject, o.data);
+        else this.nc.publish(o.subject, o.data, { reply: o.reply, headers: o.headers });
       } catch (err) {
+        if (o.reply === '') continue;
         // Closed or draining connection, or a bad subject: this request fails now, the others go on.
         const id = o.reply.slice(this.prefix.length);
         const p = this.pending.get(id);
@@ -157,6 +169,8 @@ export class RequestPipeline {
     this.sweeper = undefined;
   }
 }
+
+const encoder = new TextEncoder();
 
 /** A failure as nats.js reports one (`NatsError`, which the RPCs map to UNAVAILABLE). */
 export function failure(code: string, message: string): NatsError {

@@ -22,6 +22,7 @@ import { Kek } from './keys/kek.js';
 import { AUTH_SERVICE_MESH_CLIENT, MESH_KEY_PURPOSE, MeshKeys } from './mesh/announcement-keys.js';
 import { NatsKeyManager } from './keys/key-manager.js';
 import { countAuditEvents, createAudit } from './audit.js';
+import { RequestPipeline } from './request-pipeline.js';
 import { createLogger } from './logger.js';
 import { createAuthMetrics } from './metrics.js';
 import { lifetimesOf, longest, publishLifetimes, readLifetimes, sameLifetimes } from './lifetimes.js';
@@ -92,7 +93,10 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
       if (type === 'disconnect' || type === 'reconnect') log.warn({ nats: type }, 'NATS connection %s', type);
     });
     metrics.trackNats(natsConnected);
-    const audit = createAudit({ nc, log });
+    // The hot paths' KV requests, revocation publishes and audit events: written together per turn.
+    const requests = new RequestPipeline(nc);
+    cleanup.push(() => requests.close());
+    const audit = createAudit({ nc: requests, log });
     // Counted from the audit subject, not from this replica's own calls: CLI revocations count too.
     const counted = countAuditEvents(nc, (name) => metrics.event(name));
     cleanup.push(() => counted.close());
@@ -242,6 +246,7 @@ export async function startAuthService(config: AuthConfig, options: StartOptions
     const context: AuthServiceContext = Object.freeze({
       config: effective,
       nc,
+      requests,
       js,
       jsm,
       keys,

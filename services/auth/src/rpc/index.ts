@@ -21,7 +21,6 @@ import { issueToken } from './issue-token.js';
 import { refresh } from './refresh.js';
 import { revoke } from './revoke.js';
 import { unary } from './unary.js';
-import { RequestPipeline } from '../request-pipeline.js';
 
 export { ADMIN_SCOPE, hasAdminAuthority } from './authority.js';
 export { EXCHANGE_SCOPE } from './exchange-token.js';
@@ -69,7 +68,7 @@ export async function createAuthHandlers(
   mesh.subscribe(ctx.nc);
   const roster = serveRoster(ctx.nc, mesh);
   // The KV requests of Refresh, login and client_credentials: many in flight, written together.
-  const pipeline = { jsm: ctx.jsm, requests: new RequestPipeline(ctx.nc) };
+  const pipeline = { jsm: ctx.jsm, requests: ctx.requests };
   const [users, clients, sessions, throttle, revocations] = await Promise.all([
     UserStore.open(ctx.js, ctx.records),
     ClientStore.open(ctx.js, ctx.records),
@@ -131,7 +130,6 @@ export async function createAuthHandlers(
       roster.unsubscribe();
       mesh.close();
       revocations.close();
-      pipeline.requests.close();
       await Promise.all([users.close(), clients.close()]);
     },
   };
