@@ -28,6 +28,18 @@ describe('RevokedThrough', () => {
     expect(t.size).toBe(1);
     expect(t.floor('late')).toBe(2000);
   });
+
+  it('a bulk revocation of many recent subjects is noted in amortized O(1), and folds past its bound', () => {
+    const t = new RevokedThrough(() => 1000);
+    // Every one recent: before, each note past 4,096 rescanned the whole map (quadratic, seconds here).
+    const started = performance.now();
+    for (let i = 0; i < 100_000; i++) t.note('sub', `u${i}`, 1000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(t.size).toBeLessThanOrEqual(65_536);
+    // Folded or held, every subject's floor is still its revocation.
+    for (const sub of ['u0', 'u50000', 'u99999']) expect(t.floor(sub)).toBe(1000);
+    expect(t.floor('never-revoked')).toBeLessThanOrEqual(1000);
+  });
 });
 
 describe('minter iatFloor', () => {
