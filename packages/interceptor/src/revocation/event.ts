@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader } from 'jose';
 import { toLowS } from '../verify/low-s.js';
-import { verifyCompactSignature } from '../verify/signature.js';
+import { verifyCompactSignatureAsync } from '../verify/signature.js';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 import type { KeyStore } from '../jwks/key-store.types.js';
@@ -126,8 +126,8 @@ export async function verifyRevocationEvent(
     throw new RevocationEventError('ERR_EVENT_ALG', 'revocation event alg does not match its key');
   const dot = jws.indexOf('.');
   const lastDot = jws.lastIndexOf('.');
-  // verifyCompactSignature accepts only the low-S form of an ES256 signature (../verify/low-s.ts).
-  if (!COMPACT_JWS.test(jws) || !verifyCompactSignature(key.alg, key.key, jws, lastDot)) {
+  // Only the low-S form of an ES256 signature is accepted (../verify/low-s.ts).
+  if (!COMPACT_JWS.test(jws) || !(await verifyCompactSignatureAsync(key.alg, key.key, jws, lastDot))) {
     throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify');
   }
   return readEventClaims(jws, dot, lastDot, issuer);
