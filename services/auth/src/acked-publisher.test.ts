@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer } from '@authmesh/testing';
 import { AckedPublisher } from './acked-publisher.js';
+import { RequestPipeline } from './request-pipeline.js';
 
 // A core subscriber stands in for the stream: it sees exactly what JetStream would (headers, reply
 // subject) and answers as JetStream does, so lost and late acks can be staged.
@@ -34,14 +35,15 @@ describe('AckedPublisher', () => {
       },
     });
     await responder.flush();
-    const pub = new AckedPublisher(nc, 'S');
+    const requests = new RequestPipeline(nc);
+    const pub = new AckedPublisher(requests, 'S');
     try {
       await expect(pub.publish('test.lost', new Uint8Array([1]), 'm-1', 5000, 100)).resolves.toBe(7);
       expect(seen).toHaveLength(2);
       expect(seen[1]).toEqual(seen[0]);
       expect(seen[0]).toMatchObject({ msgId: 'm-1', stream: 'S' });
     } finally {
-      pub.close();
+      requests.close();
       sub.unsubscribe();
     }
   });
@@ -56,12 +58,13 @@ describe('AckedPublisher', () => {
       },
     });
     await responder.flush();
-    const pub = new AckedPublisher(prefixed, 'S');
+    const requests = new RequestPipeline(prefixed);
+    const pub = new AckedPublisher(requests, 'S');
     try {
       await expect(pub.publish('test.prefix', new Uint8Array([1]), 'm-p', 5000, 100)).resolves.toBe(3);
       expect(replies[0]).toMatch(/^_TEST_OWN_INBOX\./);
     } finally {
-      pub.close();
+      requests.close();
       sub.unsubscribe();
       await prefixed.close();
     }
@@ -76,12 +79,13 @@ describe('AckedPublisher', () => {
       },
     });
     await responder.flush();
-    const pub = new AckedPublisher(nc, 'S');
+    const requests = new RequestPipeline(nc);
+    const pub = new AckedPublisher(requests, 'S');
     try {
       await expect(pub.publish('test.late', new Uint8Array([1]), 'm-2', 5000, 50)).resolves.toBe(9);
       expect(sends).toBeGreaterThan(1);
     } finally {
-      pub.close();
+      requests.close();
       sub.unsubscribe();
     }
   });
@@ -97,7 +101,8 @@ describe('AckedPublisher', () => {
         ),
     });
     await responder.flush();
-    const pub = new AckedPublisher(nc, 'S');
+    const requests = new RequestPipeline(nc);
+    const pub = new AckedPublisher(requests, 'S');
     try {
       await expect(pub.publish('test.quiet', new Uint8Array([1]), 'm-3', 200, 50)).rejects.toMatchObject({
         name: 'NatsError',
@@ -112,7 +117,7 @@ describe('AckedPublisher', () => {
         code: '10060',
       });
     } finally {
-      pub.close();
+      requests.close();
       quiet.unsubscribe();
       refusing.unsubscribe();
     }
@@ -121,9 +126,10 @@ describe('AckedPublisher', () => {
   it('close rejects what is in flight', async () => {
     const quiet = responder.subscribe('test.closing', { callback: () => {} });
     await responder.flush();
-    const pub = new AckedPublisher(nc, 'S');
+    const requests = new RequestPipeline(nc);
+    const pub = new AckedPublisher(requests, 'S');
     const pending = pub.publish('test.closing', new Uint8Array([1]), 'm-6', 5000);
-    pub.close();
+    requests.close();
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
     quiet.unsubscribe();
   });

@@ -1,5 +1,5 @@
-import { ErrorCode, headers as natsHeaders, type Msg, type NatsConnection, type NatsError } from 'nats';
-import { failure, RequestPipeline } from './request-pipeline.js';
+import { ErrorCode, headers as natsHeaders, type Msg, type NatsError } from 'nats';
+import { failure, type RequestPipeline } from './request-pipeline.js';
 
 /**
  * JetStream publishes with many in flight on one connection (./request-pipeline.ts): publishes queued in
@@ -12,14 +12,10 @@ import { failure, RequestPipeline } from './request-pipeline.js';
  * missing) is code '503', an unanswered publish 'TIMEOUT'.
  */
 export class AckedPublisher {
-  private readonly pipeline: RequestPipeline;
-
   constructor(
-    nc: NatsConnection,
+    private readonly pipeline: RequestPipeline,
     private readonly stream: string,
-  ) {
-    this.pipeline = new RequestPipeline(nc);
-  }
+  ) {}
 
   /**
    * Publishes `data` on `subject` into the stream; resolves with its stream sequence once acked.
@@ -40,11 +36,6 @@ export class AckedPublisher {
     // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
     headers.set('Nats-Expected-Stream', this.stream);
     return pubAckSequence(await this.pipeline.request(subject, data, { headers, timeoutMs, resendMs }));
-  }
-
-  /** Rejects whatever is still in flight (code 'CLOSED'); the subscription ends. */
-  close(): void {
-    this.pipeline.close();
   }
 }
 

@@ -33,7 +33,6 @@ describe('RevocationPublisher', () => {
 
   const open = async (over: Partial<Parameters<typeof RevocationPublisher.open>[0]> = {}) =>
     RevocationPublisher.open({
-      js: nc.jetstream(),
       jsm: await nc.jetstreamManager(),
       keys,
       issuer: ISS,

@@ -1,15 +1,15 @@
 import type { RevocationEventClaims, RevocationKind } from '@authmesh/interceptor';
 import { randomUUID } from 'node:crypto';
-import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import type { JetStreamManager, NatsConnection } from 'nats';
 import type { KeyManager } from './keys/key-manager.types.js';
 import { ensureRevocationStream, KEYS_ROTATED_SUBJECT, REVOCATION_STREAM } from './nats.js';
 import { signEvent } from './revocation-signer.js';
 import { AckedPublisher } from './acked-publisher.js';
+import { RequestPipeline } from './request-pipeline.js';
 import type { OwnEvents } from './own-events.js';
 
 /** Options of {@link RevocationPublisher.open}. */
 export interface RevocationPublisherOptions {
-  js: JetStreamClient;
   jsm: JetStreamManager;
   /** Signs every event with `keys.current()` (the same keys as tokens, so interceptors trust one JWKS). */
   keys: Pick<KeyManager, 'current'>;
@@ -19,11 +19,10 @@ export interface RevocationPublisherOptions {
   maxTokenLifetimeSec: number;
   /** JetStream replicas of the stream (`AUTHMESH_NATS_REPLICAS`). */
   replicas: number;
-  /**
-   * Core connection: `announceRotation` needs it, and with it events are published with many acks in
-   * flight on one inbox (./acked-publisher.ts) instead of one `js.publish` request each.
-   */
-  nc?: NatsConnection;
+  /** Core connection: events are published on it with many acks in flight (./acked-publisher.ts). */
+  nc: NatsConnection;
+  /** The process's request pipeline on `nc` (the auth service's); one of its own when absent. */
+  requests?: RequestPipeline;
   /** Total time to wait for the JetStream ack, retries included, ms (default 5000). */
   ackTimeoutMs?: number;
   /** Notes every event signed here, so this process's own guard applies it unchecked (./own-events.ts). */
@@ -42,11 +41,9 @@ const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub',
 const MAX_REASON = 200;
 const ATTEMPT_TIMEOUT_MS = 500;
 const RETRY_DELAY_MS = 50;
-const MAX_ATTEMPTS = 20;
 
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === 'TIMEOUT' || code === '503';
+function isNoResponders(err: unknown): boolean {
+  return (err as { code?: unknown }).code === '503';
 }
 
 /**
@@ -55,23 +52,25 @@ function isTransient(err: unknown): boolean {
  * and every interceptor will apply it (live, or on replay after a restart or reconnect).
  */
 export class RevocationPublisher {
-  private readonly acked: AckedPublisher | undefined;
+  private readonly acked: AckedPublisher;
 
   private constructor(
-    private readonly js: JetStreamClient,
     private readonly keys: Pick<KeyManager, 'current'>,
     private readonly issuer: string,
-    private readonly nc: NatsConnection | undefined,
+    private readonly nc: NatsConnection,
+    /** Its own pipeline, closed with it (undefined when it uses the caller's). */
+    private readonly ownPipeline: RequestPipeline | undefined,
+    requests: RequestPipeline,
     private readonly ackTimeoutMs: number,
     private readonly ownEvents: Pick<OwnEvents, 'add'> | undefined,
   ) {
-    this.acked = nc ? new AckedPublisher(nc, REVOCATION_STREAM) : undefined;
+    this.acked = new AckedPublisher(requests, REVOCATION_STREAM);
   }
 
   /** Ensures the stream exists with the right limits (add or update), then returns a publisher. */
   static async open(options: RevocationPublisherOptions): Promise<RevocationPublisher> {
     const o = options;
-    if (!o || typeof o.js?.publish !== 'function') throw new TypeError('js must be a JetStreamClient');
+    if (!o || typeof o.nc?.publish !== 'function') throw new TypeError('nc must be a NatsConnection');
     if (typeof o.jsm?.streams?.info !== 'function') throw new TypeError('jsm must be a JetStreamManager');
     if (typeof o.keys?.current !== 'function') throw new TypeError('keys must be a KeyManager');
     if (typeof o.issuer !== 'string' || o.issuer === '')
@@ -89,7 +88,9 @@ export class RevocationPublisher {
     await ensureRevocationStream(o.jsm, { replicas: o.replicas, maxTokenLifetimeSec: o.maxTokenLifetimeSec });
     if (o.ownEvents !== undefined && typeof o.ownEvents.add !== 'function')
       throw new TypeError('ownEvents must be an OwnEvents');
-    return new RevocationPublisher(o.js, o.keys, o.issuer, o.nc, ackTimeoutMs, o.ownEvents);
+    const own = o.requests === undefined ? new RequestPipeline(o.nc) : undefined;
+    const requests = o.requests ?? own!;
+    return new RevocationPublisher(o.keys, o.issuer, o.nc, own, requests, ackTimeoutMs, o.ownEvents);
   }
 
   /**
@@ -126,32 +127,23 @@ export class RevocationPublisher {
     // One msgID for every attempt: the stream's duplicate window stores the event once however often we retry.
     const msgID = randomUUID();
     const deadline = Date.now() + this.ackTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
+    const subject = `authmesh.revoked.${kind}`;
+    for (;;) {
       try {
-        const subject = `authmesh.revoked.${kind}`;
-        const sequence = this.acked
-          ? // Resent every ATTEMPT_TIMEOUT_MS on one reply subject until acked or the budget is spent.
-            await this.acked.publish(
-              subject,
-              jws,
-              msgID,
-              Math.max(1, deadline - Date.now()),
-              ATTEMPT_TIMEOUT_MS,
-            )
-          : (
-              await this.js.publish(subject, jws, {
-                msgID,
-                // Lands in our stream or fails: never "acked" by some other stream capturing the subject.
-                expect: { streamName: REVOCATION_STREAM },
-                timeout: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
-              })
-            ).seq;
+        // Resent every ATTEMPT_TIMEOUT_MS on one reply subject until acked or the budget is spent: right
+        // after a NATS reconnect a publish buffered while disconnected can go unanswered.
+        const sequence = await this.acked.publish(
+          subject,
+          jws,
+          msgID,
+          Math.max(1, deadline - Date.now()),
+          ATTEMPT_TIMEOUT_MS,
+        );
         return { at: claims.at, sequence };
       } catch (err) {
-        // Right after a NATS reconnect, a publish buffered while disconnected can go unanswered; a retry
-        // then succeeds at once. Only timeouts and "no responders" are retried, within the ack budget.
-        if (!isTransient(err) || Date.now() + RETRY_DELAY_MS >= deadline || attempt >= MAX_ATTEMPTS)
-          throw err;
+        // "No responders": the stream is not there yet (JetStream still starting after a restart, a
+        // leader election); tried again within the ack budget. A timeout has spent the budget already.
+        if (!isNoResponders(err) || Date.now() + RETRY_DELAY_MS >= deadline) throw err;
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       }
     }
@@ -159,12 +151,12 @@ export class RevocationPublisher {
 
   /** Ends the ack subscription; revocations still awaiting their ack reject (the call answers UNAVAILABLE). */
   close(): void {
-    this.acked?.close();
+    // A shared pipeline (the auth service's) is closed by its owner, with the connection.
+    this.ownPipeline?.close();
   }
 
   /** Announces a key rotation on core `authmesh.keys.rotated` so interceptors refresh their JWKS at once. */
   async announceRotation(kid: string): Promise<void> {
-    if (!this.nc) throw new Error('announceRotation needs the `nc` option of RevocationPublisher.open');
     this.nc.publish(KEYS_ROTATED_SUBJECT, JSON.stringify({ kid }));
     await this.nc.flush();
   }

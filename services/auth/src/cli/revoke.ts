@@ -152,7 +152,6 @@ export async function revokeManyWithConfig(
     });
     try {
       const revocations = await RevocationPublisher.open({
-        js,
         nc,
         jsm,
         keys,

@@ -88,8 +88,8 @@ export async function createAuthHandlers(
     ),
     // Same stream limits as server.ts passes (ensureRevocationStream updates the stream when they differ).
     RevocationPublisher.open({
-      js: ctx.js,
       nc: ctx.nc,
+      requests: ctx.requests,
       jsm: ctx.jsm,
       keys: ctx.keys,
       issuer: config.issuer,
