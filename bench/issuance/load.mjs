@@ -3,9 +3,11 @@
 // client_credentials), `refresh` (each worker rotates its own refresh-token chain), and `login`
 // (sequential password grants, latency only).
 import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { authGrpc } from '@authmesh/proto';
+import { authGrpc, authPackageDefinition } from '@authmesh/proto';
 import { serveCommands } from '../lib/child.mjs';
+import { grpcFrame } from '../lib/h2load.mjs';
 
 let auth;
 /** The replica the refresh chains are opened through (its scrypt cost is the refresh user's). */
@@ -49,7 +51,49 @@ const calls = {
       throw err;
     }
   },
+  /** Refresh through the lean HTTP/2 client (rawRefresh), same chains. */
+  'refresh-h2': async (i) => {
+    try {
+      chains[i] = (await rawRefresh(await chain(i))).refresh_token;
+    } catch (err) {
+      chains[i] = undefined;
+      throw err;
+    }
+  },
 };
+
+/**
+ * Refresh over node:http2 directly: one HTTP/2 session, the gRPC frames made by protobufjs, no
+ * grpc-js channel, call or interceptor stack in the client. The chains cannot be replayed by h2load
+ * (every request carries the previous answer's token), so this is the lean client for Refresh: it
+ * shows the auth process's ceiling, as h2load does for GetJwks and IssueToken.
+ */
+let h2session;
+let refreshMethod;
+function rawRefresh(token) {
+  return new Promise((resolve, reject) => {
+    const stream = h2session.request({
+      ':method': 'POST',
+      ':path': refreshMethod.path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const chunks = [];
+    let status;
+    stream.on('data', (c) => chunks.push(c));
+    stream.on('trailers', (t) => (status = t['grpc-status']));
+    stream.on('response', (h) => {
+      if (h['grpc-status'] !== undefined) status = h['grpc-status'];
+    });
+    stream.on('error', reject);
+    stream.on('end', () => {
+      if (status !== '0') return reject(Object.assign(new Error('grpc error'), { code: Number(status) }));
+      const body = Buffer.concat(chunks);
+      resolve(refreshMethod.responseDeserialize(body.subarray(5)));
+    });
+    stream.end(grpcFrame(refreshMethod.requestSerialize({ refresh_token: token })));
+  });
+}
 
 serveCommands(
   {
@@ -58,6 +102,9 @@ serveCommands(
       const { AuthService } = authGrpc().authmesh.v1;
       auth = new AuthService(c.authTarget, grpc.credentials.createInsecure());
       opener = new AuthService(c.openerTarget ?? c.authTarget, grpc.credentials.createInsecure());
+      refreshMethod = authPackageDefinition()['authmesh.v1.AuthService'].Refresh;
+      h2session = http2.connect(`http://${c.authTarget}`);
+      h2session.on('error', () => {});
       return {};
     },
     /** Opens the refresh chains of `concurrency` workers up front (logins are not part of the rate). */
@@ -105,5 +152,8 @@ serveCommands(
       return { latenciesMs: lat };
     },
   },
-  async () => auth?.close(),
+  async () => {
+    auth?.close();
+    h2session?.close();
+  },
 );

@@ -113,16 +113,29 @@ describe('a NATS writer without the KEK', () => {
     expect((r.res as { scope: string }).scope).toBe('echo:read');
   });
 
-  it('moves a live refresh-token record under a token of their own: the refresh is refused', async () => {
+  it('makes a refresh token of their own for a live session, or moves its record under an id of their own: refused, the session lives on', async () => {
     const session = await mesh.login();
-    const refresh = await bucket('AUTHMESH_REFRESH');
-    const victimKey = createHash('sha256').update(session.refresh_token).digest('base64url');
-    const bytes = (await refresh.get(victimKey))!.value;
-    const own = randomBytes(32).toString('base64url');
-    await refresh.put(createHash('sha256').update(own).digest('base64url'), bytes);
-    const stolen = await mesh.authCall('Refresh', { refresh_token: own });
-    expect(stolen.code).toBe(grpc.status.UNAUTHENTICATED);
-    // The victim's own token still works: nothing was changed where it lives.
+    // A family token is the sid, the generation and a MAC under a key from the KEK: the writer has the
+    // sid (it rides in every access token) and can pick the generation, but must guess the MAC.
+    const raw = Buffer.from(session.refresh_token, 'base64url');
+    expect(raw).toHaveLength(48);
+    const sid = raw.toString('base64url', 0, 12);
+    for (const gen of [0, 1, 2]) {
+      raw.writeUInt32BE(gen, 12);
+      randomBytes(32).copy(raw, 16);
+      const forged = await mesh.authCall('Refresh', { refresh_token: raw.toString('base64url') });
+      expect(forged.code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+    // The session's record copied under a session id of their own, a token with that id: refused.
+    const sessions = await bucket('AUTHMESH_SESSIONS');
+    const bytes = (await sessions.get(`sid.${sid}`))!.value;
+    const own = randomBytes(12);
+    await sessions.put(`sid.${own.toString('base64url')}`, bytes);
+    own.copy(raw, 0);
+    expect((await mesh.authCall('Refresh', { refresh_token: raw.toString('base64url') })).code).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
+    // None of that counted as reuse: the victim's own token still rotates.
     expect((await mesh.authCall('Refresh', { refresh_token: session.refresh_token })).code).toBe(0);
   });
 

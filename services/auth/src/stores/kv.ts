@@ -10,7 +10,7 @@ export const USERS_BUCKET = BUCKETS.users;
 export const CLIENTS_BUCKET = BUCKETS.clients;
 /** `AUTHMESH_SESSIONS`: sessions under `sid.<sid>`, revocation markers under `sub.<name key>` and `all`. */
 export const SESSIONS_BUCKET = BUCKETS.sessions;
-/** `AUTHMESH_REFRESH`: refresh tokens by the SHA-256 of the token. */
+/** `AUTHMESH_REFRESH`: chain refresh tokens (the format before family tokens) by the SHA-256 of the token. */
 export const REFRESH_BUCKET = BUCKETS.refresh;
 
 /**

@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
+import { jsonValue } from './kv.js';
 import { recordIntegrity } from './record-mac.js';
-import { SessionStore } from './sessions.js';
+import { newRefreshToken, newSessionId, refreshTokenKey } from './refresh-tokens.js';
+import { type RefreshRecord, type SessionRecord, SessionStore } from './sessions.js';
 
-// The store draws its sids through newSessionId: a test can make it hand out one of the 128-bit,
-// 22-character ids that sessions started before got.
-const drawn = vi.hoisted(() => ({ legacy: undefined as string | undefined }));
-vi.mock('./refresh-tokens.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('./refresh-tokens.js')>();
-  return { ...real, newSessionId: () => drawn.legacy ?? real.newSessionId() };
-});
+const integrity = recordIntegrity(randomBytes(32), () => undefined);
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -26,7 +22,7 @@ beforeAll(async () => {
     idleTtlSec: 60,
     absoluteTtlSec: 3600,
     successorKey: randomBytes(32),
-    integrity: recordIntegrity(randomBytes(32), () => undefined),
+    integrity,
   });
 });
 
@@ -39,8 +35,7 @@ const grant = { sub: 'alice', client_id: 'c', scope: ['a'], aud: ['authmesh'], r
 
 describe('session ids', () => {
   it('are 96 random bits, 16 base64url characters (every access token of the session carries one)', async () => {
-    const real = await vi.importActual<typeof import('./refresh-tokens.js')>('./refresh-tokens.js');
-    const ids = new Set(Array.from({ length: 1000 }, () => real.newSessionId()));
+    const ids = new Set(Array.from({ length: 1000 }, () => newSessionId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) {
       expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
@@ -50,18 +45,25 @@ describe('session ids', () => {
     expect(session.sid).toMatch(/^[A-Za-z0-9_-]{16}$/);
   });
 
-  it('a session started with a 128-bit (22-character) id, as before, still rotates and ends', async () => {
-    drawn.legacy = randomBytes(16).toString('base64url');
-    const legacy = drawn.legacy;
-    let first;
-    try {
-      first = await sessions.start(grant);
-    } finally {
-      drawn.legacy = undefined;
-    }
-    expect(first.session.sid).toBe(legacy);
+  it('a session started with a 128-bit (22-character) id, as before (with a chain token), still rotates and ends', async () => {
+    // What versions before 96-bit ids and family tokens wrote at login.
+    const legacy = randomBytes(16).toString('base64url');
     expect(legacy).toHaveLength(22);
-    const second = await sessions.rotate(first.refreshToken);
+    const now = Math.floor(Date.now() / 1000);
+    const kv = (name: string) => nc.jetstream().views.kv(name).then((b) => integrity.wrap(b, name));
+    const session: SessionRecord = { sid: legacy, ...grant, created_at: now, absolute_expires_at: now + 3600 };
+    const rev = await (await kv('AUTHMESH_SESSIONS')).create(`sid.${legacy}`, jsonValue(session));
+    const token = newRefreshToken();
+    const record: RefreshRecord = {
+      sid: legacy,
+      sub: grant.sub,
+      state: 'active',
+      created_at: now,
+      idle_expires_at: now + 60,
+      session_rev: rev,
+    };
+    await (await kv('AUTHMESH_REFRESH')).create(refreshTokenKey(token), jsonValue(record));
+    const second = await sessions.rotate(token);
     expect(second).toMatchObject({ ok: true, retried: false, session: { sid: legacy } });
     expect((await sessions.getSession(legacy))?.sub).toBe('alice');
     if (!second.ok) return;

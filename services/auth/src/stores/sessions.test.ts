@@ -5,8 +5,16 @@ import { NatsServer } from '@authmesh/testing';
 import { openBuckets } from '../nats.js';
 import { RequestPipeline } from '../request-pipeline.js';
 import { type RecordBucket, type RecordIntegrity, recordIntegrity } from './record-mac.js';
-import { refreshTokenKey, successorToken } from './refresh-tokens.js';
-import { type RefreshRecord, SessionStore } from './sessions.js';
+import { jsonValue } from './kv.js';
+import {
+  familyToken,
+  newRefreshToken,
+  newSessionId,
+  parseFamilyToken,
+  refreshTokenKey,
+  successorToken,
+} from './refresh-tokens.js';
+import { type RefreshRecord, type SessionRecord, SessionStore } from './sessions.js';
 
 const integrity = recordIntegrity(randomBytes(32), () => undefined);
 
@@ -32,6 +40,38 @@ afterAll(async () => {
 
 const grant = { sub: 'alice', client_id: 'c', scope: ['a'], aud: ['authmesh'], roles: [] };
 
+/**
+ * A session as versions before family tokens started it: the session record without `refresh`, and a
+ * chain token (43 characters) with its own record in AUTHMESH_REFRESH.
+ */
+async function startChain(
+  now: number,
+  lifetimes: { idleTtlSec: number; absoluteTtlSec: number } = ttls,
+  sub = grant.sub,
+): Promise<{ sid: string; token: string }> {
+  const js = nc.jetstream();
+  const sessionsKv = integrity.wrap(await js.views.kv('AUTHMESH_SESSIONS'), 'AUTHMESH_SESSIONS');
+  const refreshKv = integrity.wrap(await js.views.kv('AUTHMESH_REFRESH'), 'AUTHMESH_REFRESH');
+  const sid = newSessionId();
+  const absolute = now + lifetimes.absoluteTtlSec;
+  const session: SessionRecord = { sid, ...grant, sub, created_at: now, absolute_expires_at: absolute };
+  const rev = await sessionsKv.create(`sid.${sid}`, jsonValue(session));
+  const token = newRefreshToken();
+  const record: RefreshRecord = {
+    sid,
+    sub,
+    state: 'active',
+    created_at: now,
+    idle_expires_at: Math.min(now + lifetimes.idleTtlSec, absolute),
+    absolute_expires_at: absolute,
+    session_rev: rev,
+  };
+  await refreshKv.create(refreshTokenKey(token), jsonValue(record));
+  return { sid, token };
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
 // Every case twice: over nats.js's KV, and with the single-key operations pipelined as the service runs them.
 describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) => {
   beforeAll(async () => {
@@ -44,7 +84,7 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
 
   it('rotates a refresh token; presented again within the grace it returns the same successor, not reuse', async () => {
     const first = await sessions.start(grant);
-    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{64}$/);
     const second = await sessions.rotate(first.refreshToken);
     expect(second).toMatchObject({ ok: true, retried: false });
     if (!second.ok) return;
@@ -103,27 +143,68 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
     expect(await strict.rotate(once.refreshToken)).toMatchObject({ ok: false, reason: 'reuse' });
   });
 
-  it('recreates a successor whose write was lost, and refuses it once the session is revoked', async () => {
+  it('a chain token (older format) rotates, is retried within the grace, and its reuse ends the session', async () => {
+    const { sid, token } = await startChain(nowSec());
+    const second = await sessions.rotate(token);
+    expect(second).toMatchObject({ ok: true, retried: false, session: { sid } });
+    if (!second.ok) return;
+    // The chain stays a chain: its successor is the derived 43-character token.
+    expect(second.refreshToken).toBe(successorToken(successorKey, token));
+    expect(await sessions.rotate(token)).toMatchObject({ ok: true, retried: true, refreshToken: second.refreshToken });
+    expect((await sessions.sessionOfRefreshToken(token))?.sid).toBe(sid);
+    const third = await sessions.rotate(second.refreshToken);
+    expect(third.ok).toBe(true);
+    expect(await sessions.rotate(token)).toEqual({ ok: false, reason: 'reuse', sid, firstDetection: true });
+    if (third.ok) expect(await sessions.rotate(third.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('a chain token: recreates a successor whose write was lost, and refuses it once the session is revoked', async () => {
     const nc2 = await connect({ servers: server.url });
     try {
-      const first = await sessions.start(grant);
-      const second = await sessions.rotate(first.refreshToken);
+      const first = await startChain(nowSec());
+      const second = await sessions.rotate(first.token);
       if (!second.ok) throw new Error('rotation failed');
       // As if the rotating replica died after its compare-and-set, before the successor was stored.
       const kv = await nc2.jetstream().views.kv('AUTHMESH_REFRESH');
-      const { refreshTokenKey } = await import('./refresh-tokens.js');
       await kv.purge(refreshTokenKey(second.refreshToken));
-      expect(await sessions.rotate(first.refreshToken)).toMatchObject({
+      expect(await sessions.rotate(first.token)).toMatchObject({
         ok: true,
         retried: true,
         refreshToken: second.refreshToken,
       });
       expect((await sessions.rotate(second.refreshToken)).ok).toBe(true);
-      await sessions.revokeSession(first.session.sid, Math.floor(Date.now() / 1000));
-      expect(await sessions.rotate(first.refreshToken)).toMatchObject({ ok: false });
+      await sessions.revokeSession(first.sid, nowSec());
+      expect(await sessions.rotate(first.token)).toMatchObject({ ok: false });
     } finally {
       await nc2.close();
     }
+  });
+
+  it('a chain token ends with its subject marker like a family token', async () => {
+    const sub = `chain-${Date.now()}`;
+    const chain = await startChain(nowSec(), ttls, sub);
+    await sessions.revokeSubject(sub, nowSec());
+    expect(await sessions.rotate(chain.token)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('refuses a family token it did not make, without ending the session it names', async () => {
+    const s = await sessions.start(grant);
+    const forged = Buffer.from(s.refreshToken, 'base64url');
+    forged[forged.length - 1]! ^= 1;
+    expect(await sessions.rotate(forged.toString('base64url'))).toEqual({ ok: false, reason: 'unknown' });
+    // Another key (another deployment's KEK) makes a token of the same sid and generation: refused too.
+    expect(await sessions.rotate(familyToken(randomBytes(32), s.session.sid, 0))).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
+    // A generation never handed out is not reuse either.
+    expect(await sessions.rotate(familyToken(successorKey, s.session.sid, 7))).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
+    expect(await sessions.sessionOfRefreshToken(forged.toString('base64url'))).toBeUndefined();
+    expect(parseFamilyToken(successorKey, s.refreshToken)).toEqual({ sid: s.session.sid, gen: 0 });
+    expect((await sessions.rotate(s.refreshToken)).ok).toBe(true);
   });
 
   it('refuses unknown and wrongly shaped tokens', async () => {
@@ -178,7 +259,7 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
     expect(await sessions.sessionOfRefreshToken('nope')).toBeUndefined();
   });
 
-  it('a first rotation is one KV round trip after reading the token: session, markers, CAS and successor at once', async () => {
+  it('a rotation is one read of the session, then its one compare-and-set with the markers at once', async () => {
     // Each KV call is placed in a "wave": one more than the latest wave that had finished when it was
     // issued. Calls in one wave are in flight together; the number of waves is the sequential round trips.
     let finishedWave = 0;
@@ -212,7 +293,13 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
     finishedWave = 0;
     waves.length = 0;
     expect((await store.rotate(refreshToken)).ok).toBe(true);
-    // Wave 1: the token. Wave 2: session, `sub` and `all` markers, the CAS and the successor's create.
+    // Wave 1: the session. Wave 2: the `sub` and `all` markers and the CAS on the session.
+    expect(waves).toEqual([1, 2, 2, 2]);
+    // A chain token (older format): wave 1 the token, wave 2 session, markers, CAS and successor's create.
+    const chain = await startChain(nowSec());
+    finishedWave = 0;
+    waves.length = 0;
+    expect((await store.rotate(chain.token)).ok).toBe(true);
     expect(waves).toEqual([1, 2, 2, 2, 2, 2]);
   });
 
@@ -222,16 +309,16 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
     expect(await sessions.rotate(first.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
     // The token was rotated alongside the session read; neither it nor its successor works.
     expect((await sessions.rotate(first.refreshToken)).ok).toBe(false);
-    expect((await sessions.rotate(successorToken(successorKey, first.refreshToken))).ok).toBe(false);
+    expect((await sessions.rotate(familyToken(successorKey, first.session.sid, 1))).ok).toBe(false);
 
     const sub = `dead-${Date.now()}`;
     const second = await sessions.start({ ...grant, sub });
     await sessions.revokeSubject(sub, Math.floor(Date.now() / 1000));
     expect(await sessions.rotate(second.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
-    expect((await sessions.rotate(successorToken(successorKey, second.refreshToken))).ok).toBe(false);
+    expect((await sessions.rotate(familyToken(successorKey, second.session.sid, 1))).ok).toBe(false);
   });
 
-  it("rotates a token stored by an older version (no session end in the record), within the session's end", async () => {
+  it("rotates a chain token stored by an older version (no session end in the record), within the session's end", async () => {
     let now = 3_000_000;
     const store = await SessionStore.open(nc.jetstream(), {
       idleTtlSec: 60,
@@ -240,16 +327,34 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
       now: () => now,
       integrity,
     });
-    const s = await store.start(grant);
+    const s = await startChain(now, { idleTtlSec: 60, absoluteTtlSec: 100 });
     const kv = integrity.wrap(await nc.jetstream().views.kv('AUTHMESH_REFRESH'), 'AUTHMESH_REFRESH');
-    const key = refreshTokenKey(s.refreshToken);
+    const key = refreshTokenKey(s.token);
     const old = JSON.parse(new TextDecoder().decode((await kv.get(key))!.value)) as RefreshRecord;
     expect(old.absolute_expires_at).toBe(3_000_100);
     delete old.absolute_expires_at;
     await kv.put(key, new TextEncoder().encode(JSON.stringify(old)));
     now += 50;
-    const rotated = await store.rotate(s.refreshToken);
+    const rotated = await store.rotate(s.token);
     // The successor's idle lifetime is capped by the session's end, read from the session.
     expect(rotated).toMatchObject({ ok: true, retried: false, refreshExpiresIn: 50 });
+  });
+
+  it("a family token's idle lifetime is capped by the session's end, and the session ends there", async () => {
+    let now = 4_000_000;
+    const store = await SessionStore.open(nc.jetstream(), {
+      idleTtlSec: 60,
+      absoluteTtlSec: 100,
+      successorKey,
+      now: () => now,
+      integrity,
+    });
+    const s = await store.start(grant);
+    now += 50;
+    const rotated = await store.rotate(s.refreshToken);
+    expect(rotated).toMatchObject({ ok: true, retried: false, refreshExpiresIn: 50 });
+    if (!rotated.ok) return;
+    now += 50;
+    expect(await store.rotate(rotated.refreshToken)).toEqual({ ok: false, reason: 'expired' });
   });
 });

@@ -1,4 +1,4 @@
-import type { JetStreamClient, KvEntry } from 'nats';
+import type { JetStreamClient } from 'nats';
 import {
   bindHotBucket,
   entryJson,
@@ -10,13 +10,16 @@ import {
   SESSIONS_BUCKET,
 } from './kv.js';
 import type { RecordBucket, RecordIntegrity } from './record-mac.js';
+import { type LiveSession, markerEnds, RefreshChains, type RefreshRecord } from './refresh-chains.js';
 import {
+  CHAIN_TOKEN_LENGTH,
+  familyToken,
   isRefreshTokenShape,
-  newRefreshToken,
   newSessionId,
-  refreshTokenKey,
-  successorToken,
+  parseFamilyToken,
 } from './refresh-tokens.js';
+
+export type { RefreshRecord } from './refresh-chains.js';
 
 /** A session (refresh family) in `AUTHMESH_SESSIONS` under `sid.<sid>`. Times are unix seconds. */
 export interface SessionRecord {
@@ -30,29 +33,26 @@ export interface SessionRecord {
   created_at: number;
   absolute_expires_at: number;
   revoked_at?: number;
+  /** Which generation of the session's family token is current; absent on sessions of chain tokens. */
+  refresh?: RefreshFamily;
+  /**
+   * The KV revision of the session's create, written by its first rotation (until then the entry's own
+   * revision is it: only a rotation or a revocation ever updates a session). `sub`/`all` markers are
+   * compared with it, on the bucket's one sequence.
+   */
+  created_rev?: number;
 }
 
-/** A refresh token in `AUTHMESH_REFRESH`, keyed by the token's SHA-256. Times are unix seconds. */
-export interface RefreshRecord {
-  sid: string;
-  /** The session's subject, so a refresh reads the session and the subject's marker at once. */
-  sub: string;
-  state: 'active' | 'rotated';
-  created_at: number;
+/** The refresh state of a session with family tokens (./refresh-tokens.ts `familyToken`). */
+export interface RefreshFamily {
+  /** The current generation: its token is the one that rotates. */
+  gen: number;
+  /** The current token expires unless used by then (idle lifetime capped by the session's end). */
   idle_expires_at: number;
+  /** When the current generation was made by a rotation (absent for the login's token). */
   rotated_at?: number;
-  /**
-   * The KV revision at which the session record was created: `sub`/`all` markers are compared with it
-   * (one sequence, the bucket's), never with a replica's clock. Absent on records of older versions.
-   */
-  session_rev?: number;
-  /** Thumbprint (x5t#S256) of the TLS client certificate that rotated this token, if any: a retry must present it. */
+  /** Thumbprint (x5t#S256) of the TLS client certificate of that rotation, if any: a retry must present it. */
   rotated_by_cert?: string;
-  /**
-   * The session's `absolute_expires_at`, copied so a rotation can write the successor without first
-   * reading the session (the session is read alongside the compare-and-set). Absent on older records.
-   */
-  absolute_expires_at?: number;
 }
 
 /** A "revoked before" marker for a subject (`sub.<name key>`) or everything (`all`). */
@@ -115,25 +115,35 @@ const SUBJECT_PREFIX = 'sub.';
 const ALL_KEY = 'all';
 const sessionKey = (sid: string) => `sid.${sid}`;
 
+/** Of two writers of one session record, the other won: read it again and decide anew. */
+const CONFLICT = Symbol('conflict');
+
 /**
- * Sessions and their rotating refresh tokens (RFC 6749 §10.4, OAuth 2.0 Security BCP §4.14). A rotation
- * is one compare-and-set on the token's KV revision, so of N concurrent uses exactly one rotates. The
- * successor is derived from the token (HMAC under a key from the KEK), so every use within the retry
- * grace, while the successor is unused, gets that same successor back: a lost answer or a concurrent
- * refresh never forks the family or ends the session. Anything else presenting a rotated token (after the
- * grace, after the successor was used, two generations back, from another certificate) is reuse, which
- * ends the whole session.
+ * Sessions and their rotating refresh tokens (RFC 6749 §10.4, RFC 9700 §4.14). A session record holds
+ * the current generation of its family token; a rotation is one compare-and-set on that record, so of N
+ * concurrent uses exactly one rotates, and the successor is computed (./refresh-tokens.ts), never
+ * stored: every use within the retry grace, while the successor is unused, gets that same successor
+ * back, so a lost answer or a concurrent refresh never forks the family or ends the session. Anything
+ * else presenting an older generation (after the grace, after the successor was used, two generations
+ * back, from another certificate) is reuse, which ends the whole session. Chain tokens of sessions
+ * started before family tokens rotate through ./refresh-chains.ts.
  */
 export class SessionStore {
   private readonly now: () => number;
+  private readonly chains: RefreshChains;
 
   private constructor(
     private readonly sessions: RecordBucket,
-    private readonly refresh: RecordBucket,
+    refresh: RecordBucket,
     private readonly options: Readonly<Required<Omit<SessionStoreOptions, 'now' | 'integrity' | 'pipeline'>>>,
     now: (() => number) | undefined,
   ) {
     this.now = now ?? (() => Math.floor(Date.now() / 1000));
+    this.chains = new RefreshChains(
+      refresh,
+      { liveSession: (record, at) => this.liveSession(record, at), reuse: (sid) => this.reuse(sid) },
+      { ...options, now: this.now },
+    );
   }
 
   /** Binds the `AUTHMESH_SESSIONS` and `AUTHMESH_REFRESH` buckets. */
@@ -165,140 +175,138 @@ export class SessionStore {
     return new SessionStore(sessions, refresh, Object.freeze(settings), options.now);
   }
 
-  /** Starts a session (password login) and returns its first refresh token. */
+  /** Starts a session (password login) and returns its first refresh token: one KV write. */
   async start(
     grant: Pick<SessionRecord, 'sub' | 'client_id' | 'scope' | 'aud' | 'roles'>,
   ): Promise<IssuedRefresh> {
     const now = this.now();
+    const absoluteExpiresAt = now + this.options.absoluteTtlSec;
     const session: SessionRecord = {
       sid: newSessionId(),
       ...grant,
       created_at: now,
-      absolute_expires_at: now + this.options.absoluteTtlSec,
+      absolute_expires_at: absoluteExpiresAt,
+      refresh: { gen: 0, idle_expires_at: Math.min(now + this.options.idleTtlSec, absoluteExpiresAt) },
     };
     // The create's revision places the session on the bucket's sequence, before or after any marker.
-    const sessionRev = await this.sessions.create(sessionKey(session.sid), jsonValue(session));
-    const first = this.record(session.sid, session.sub, session.absolute_expires_at, sessionRev, now);
-    const refreshToken = newRefreshToken();
-    await this.refresh.create(refreshTokenKey(refreshToken), jsonValue(first));
-    return { session, refreshToken, refreshExpiresIn: first.idle_expires_at - now };
+    await this.sessions.create(sessionKey(session.sid), jsonValue(session));
+    return {
+      session,
+      refreshToken: familyToken(this.options.successorKey, session.sid, 0),
+      refreshExpiresIn: session.refresh!.idle_expires_at - now,
+    };
   }
 
   /**
    * Uses a refresh token: the first use rotates it and returns its successor; a use of the token just
    * rotated, within the retry grace and while the successor is unused, returns that same successor
-   * (`retried`); any other use of a rotated token is reuse.
+   * (`retried`); any other use of an older generation is reuse.
    */
   async rotate(refreshToken: string, presenter: Presenter = {}): Promise<RotateResult> {
     if (!isRefreshTokenShape(refreshToken)) return { ok: false, reason: 'unknown' };
-    const key = refreshTokenKey(refreshToken);
-    const entry = await this.refresh.get(key);
-    const record = entryJson<RefreshRecord>(entry);
-    if (!entry || !record) return { ok: false, reason: 'unknown' };
-    if (record.state !== 'active') return this.retry(refreshToken, record, presenter);
-    const now = this.now();
-    if (now >= record.idle_expires_at) return { ok: false, reason: 'expired' };
-    const rotated: RefreshRecord = {
-      ...record,
-      state: 'rotated',
-      rotated_at: now,
-      ...(presenter.certThumbprint !== undefined ? { rotated_by_cert: presenter.certThumbprint } : {}),
-    };
-    const next = successorToken(this.options.successorKey, refreshToken);
-    // A record of an older version does not carry the session's end: read the session first.
-    const known = record.absolute_expires_at !== undefined ? undefined : await this.liveSession(record, now);
-    if (known && !known.ok) return known;
-    const successor = this.record(
-      record.sid,
-      record.sub,
-      known?.session.absolute_expires_at ?? record.absolute_expires_at!,
-      record.session_rev,
-      now,
-    );
-    // The hot path is this one round trip after the token's read: the session and its markers are read
-    // while the compare-and-set on this token and the successor's create are in flight (nats.js
-    // pipelines them on the connection). Rotating a token whose session turns out to be dead is
-    // harmless: the answer is still the refusal, and the successor it left is refused the same way
-    // (its session is checked on every use). Of concurrent uses exactly one compare-and-set wins.
-    const [live, cas, created] = await Promise.allSettled([
-      known ?? this.liveSession(record, now),
-      this.refresh.update(key, jsonValue(rotated), entry.revision),
-      this.refresh.create(refreshTokenKey(next), jsonValue(successor)),
-    ]);
-    if (live.status === 'rejected') throw live.reason;
-    if (!live.value.ok) return live.value;
-    if (cas.status === 'rejected') {
-      if (!isCasConflict(cas.reason)) throw cas.reason;
-      // A concurrent use of this very token rotated it first: ours is then a retry of that rotation.
-      const latest = entryJson<RefreshRecord>(await this.refresh.get(key));
-      return latest ? this.retry(refreshToken, latest, presenter) : { ok: false, reason: 'unknown' };
+    if (refreshToken.length === CHAIN_TOKEN_LENGTH) return this.chains.rotate(refreshToken, presenter);
+    const presented = parseFamilyToken(this.options.successorKey, refreshToken);
+    if (!presented) return { ok: false, reason: 'unknown' };
+    // A conflict means another rotation or a revocation wrote first: the next read sees which.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const outcome = await this.rotateFamily(presented.sid, presented.gen, presenter);
+      if (outcome !== CONFLICT) return outcome;
     }
-    // Whoever writes the successor first wins; it is the same record either way.
-    if (created.status === 'rejected' && !isCasConflict(created.reason)) throw created.reason;
-    return {
-      ok: true,
-      retried: false,
-      session: live.value.session,
-      refreshToken: next,
-      refreshExpiresIn: successor.idle_expires_at - now,
-    };
+    throw new Error('refresh rotation kept conflicting');
   }
 
   /**
-   * A rotated token presented again. Within the grace, from the certificate that rotated it, and while
-   * its successor is still unused, the answer is that successor (recreated if its write was lost). A
-   * token two generations back fails here too: its successor has been used.
+   * One read of the session, then (for the current generation) the compare-and-set moving the family on,
+   * in flight together with the reads of the `sub` and `all` markers. Rotating a session that the markers
+   * turn out to end is harmless: the answer is still the refusal, and the session stays ended.
    */
-  private async retry(
-    refreshToken: string,
-    record: RefreshRecord,
+  private async rotateFamily(
+    sid: string,
+    gen: number,
     presenter: Presenter,
-  ): Promise<RotateResult> {
+  ): Promise<RotateResult | typeof CONFLICT> {
+    const key = sessionKey(sid);
+    const entry = await this.sessions.get(key);
+    const session = entryJson<SessionRecord>(entry);
+    const family = session?.refresh;
+    if (!entry || !session || !family || session.sid !== sid) return { ok: false, reason: 'unknown' };
     const now = this.now();
-    const grace = this.options.retryGraceSec;
-    const inGrace = grace > 0 && record.rotated_at !== undefined && now - record.rotated_at <= grace;
-    if (!inGrace || record.rotated_by_cert !== presenter.certThumbprint) return this.reuse(record.sid);
-    const next = successorToken(this.options.successorKey, refreshToken);
-    const nextKey = refreshTokenKey(next);
-    // The successor and the session in one round trip: the successor has this record's session.
-    const [stored, session] = await Promise.all([this.refresh.get(nextKey), this.liveSession(record, now)]);
-    let successor = entryJson<RefreshRecord>(stored);
-    if (successor === undefined) {
-      // The rotating call's write of the successor is in flight or was lost (it died after its CAS).
-      if (!session.ok) return session;
-      const fresh = this.record(
-        record.sid,
-        record.sub,
-        session.session.absolute_expires_at,
-        record.session_rev,
-        now,
-      );
-      try {
-        await this.refresh.create(nextKey, jsonValue(fresh));
-        successor = fresh;
-      } catch (err) {
-        if (!isCasConflict(err)) throw err;
-        successor = entryJson<RefreshRecord>(await this.refresh.get(nextKey));
+    const createdRev = session.created_rev ?? entry.revision;
+    if (gen === family.gen) {
+      if (now >= family.idle_expires_at) return { ok: false, reason: 'expired' };
+      const ended = this.ended(session, now);
+      if (ended) return ended;
+      const next: RefreshFamily = {
+        gen: gen + 1,
+        idle_expires_at: Math.min(now + this.options.idleTtlSec, session.absolute_expires_at),
+        rotated_at: now,
+        ...(presenter.certThumbprint !== undefined ? { rotated_by_cert: presenter.certThumbprint } : {}),
+      };
+      const [marked, cas] = await Promise.allSettled([
+        this.markedRevoked(session, createdRev),
+        this.sessions.update(key, jsonValue({ ...session, created_rev: createdRev, refresh: next }), entry.revision),
+      ]);
+      if (marked.status === 'rejected') throw marked.reason;
+      if (marked.value) return { ok: false, reason: 'revoked' };
+      if (cas.status === 'rejected') {
+        if (!isCasConflict(cas.reason)) throw cas.reason;
+        return CONFLICT;
       }
+      return {
+        ok: true,
+        retried: false,
+        session,
+        refreshToken: familyToken(this.options.successorKey, sid, next.gen),
+        refreshExpiresIn: next.idle_expires_at - now,
+      };
     }
-    if (successor === undefined || successor.sid !== record.sid) return { ok: false, reason: 'unknown' };
-    if (successor.state !== 'active') return this.reuse(record.sid);
-    if (now >= successor.idle_expires_at) return { ok: false, reason: 'expired' };
-    if (!session.ok) return session;
-    return {
-      ok: true,
-      retried: true,
-      session: session.session,
-      refreshToken: next,
-      refreshExpiresIn: successor.idle_expires_at - now,
-    };
+    if (gen === family.gen - 1) {
+      // The token just rotated: within the grace, from the certificate that rotated it, while its
+      // successor (the current generation) is unused, the answer is that successor again.
+      const grace = this.options.retryGraceSec;
+      const inGrace = grace > 0 && family.rotated_at !== undefined && now - family.rotated_at <= grace;
+      if (!inGrace || family.rotated_by_cert !== presenter.certThumbprint) return this.reuse(sid);
+      if (now >= family.idle_expires_at) return { ok: false, reason: 'expired' };
+      const ended = this.ended(session, now);
+      if (ended) return ended;
+      if (await this.markedRevoked(session, createdRev)) return { ok: false, reason: 'revoked' };
+      return {
+        ok: true,
+        retried: true,
+        session,
+        refreshToken: familyToken(this.options.successorKey, sid, family.gen),
+        refreshExpiresIn: family.idle_expires_at - now,
+      };
+    }
+    // Older generations are reuse; a newer one was never handed out (the MAC checked, so only a store
+    // that lost writes could show it): nothing to honour.
+    return gen < family.gen ? this.reuse(sid) : { ok: false, reason: 'unknown' };
+  }
+
+  /** Why a session record itself refuses a refresh (revoked, past its end), or undefined. */
+  private ended(session: SessionRecord, now: number): { ok: false; reason: 'revoked' | 'expired' } | undefined {
+    if (session.revoked_at !== undefined) return { ok: false, reason: 'revoked' };
+    if (now >= session.absolute_expires_at) return { ok: false, reason: 'expired' };
+    return undefined;
+  }
+
+  /** True when a `sub` or `all` marker written after the session's create ends it (two reads at once). */
+  private async markedRevoked(session: SessionRecord, createdRev: number | undefined): Promise<boolean> {
+    const [subject, all] = await Promise.all([
+      this.sessions.get(SUBJECT_PREFIX + nameKey(session.sub)),
+      this.sessions.get(ALL_KEY),
+    ]);
+    return markerEnds(subject, createdRev, session.created_at) || markerEnds(all, createdRev, session.created_at);
   }
 
   /** The session a refresh token belongs to (for Revoke with a refresh token), whatever its state. */
   async sessionOfRefreshToken(refreshToken: string): Promise<SessionRecord | undefined> {
     if (!isRefreshTokenShape(refreshToken)) return undefined;
-    const record = entryJson<RefreshRecord>(await this.refresh.get(refreshTokenKey(refreshToken)));
-    return record ? this.getSession(record.sid) : undefined;
+    const sid =
+      refreshToken.length === CHAIN_TOKEN_LENGTH
+        ? await this.chains.sidOf(refreshToken)
+        : parseFamilyToken(this.options.successorKey, refreshToken)?.sid;
+    return sid === undefined ? undefined : this.getSession(sid);
   }
 
   /** The session `sid`, if it exists. */
@@ -361,13 +369,8 @@ export class SessionStore {
     throw new Error('revocation marker kept conflicting');
   }
 
-  /** The live session of a refresh record, or why there is none. */
-  private async liveSession(
-    record: RefreshRecord,
-    now: number,
-  ): Promise<
-    { ok: true; session: SessionRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
-  > {
+  /** The live session of a chain token's record, or why there is none. */
+  private async liveSession(record: RefreshRecord, now: number): Promise<LiveSession> {
     // Three independent reads in one round trip's time.
     const [session, subject, all] = await Promise.all([
       this.getSession(record.sid),
@@ -375,17 +378,10 @@ export class SessionStore {
       this.sessions.get(ALL_KEY),
     ]);
     if (!session || session.sub !== record.sub) return { ok: false, reason: 'unknown' };
-    const before = (marker: KvEntry | null): boolean => {
-      const value = entryJson<RevokedBefore>(marker);
-      if (!marker || value === undefined) return false;
-      // One sequence for both: a replica's clock cannot move a session to the other side of a revocation.
-      if (record.session_rev !== undefined) return record.session_rev < marker.revision;
-      return session.created_at <= value.revoked_at;
-    };
-    if (session.revoked_at !== undefined || before(subject) || before(all))
+    const createdAt = session.created_at;
+    if (markerEnds(subject, record.session_rev, createdAt) || markerEnds(all, record.session_rev, createdAt))
       return { ok: false, reason: 'revoked' };
-    if (now >= session.absolute_expires_at) return { ok: false, reason: 'expired' };
-    return { ok: true, session };
+    return this.ended(session, now) ?? { ok: true, session };
   }
 
   private async reuse(sid: string): Promise<RotateResult> {
@@ -393,24 +389,5 @@ export class SessionStore {
     // the caller broadcasts one revocation instead of N.
     const outcome = await this.revokeSession(sid, this.now());
     return { ok: false, reason: 'reuse', sid, firstDetection: outcome === 'revoked' };
-  }
-
-  /** A new active refresh record of session `sid` (the token is the caller's: random, or a derived successor). */
-  private record(
-    sid: string,
-    sub: string,
-    absoluteExpiresAt: number,
-    sessionRev: number | undefined,
-    now: number,
-  ): RefreshRecord {
-    return {
-      sid,
-      sub,
-      state: 'active',
-      created_at: now,
-      idle_expires_at: Math.min(now + this.options.idleTtlSec, absoluteExpiresAt),
-      absolute_expires_at: absoluteExpiresAt,
-      ...(sessionRev !== undefined ? { session_rev: sessionRev } : {}),
-    };
   }
 }
