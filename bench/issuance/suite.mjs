@@ -41,11 +41,16 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
       refreshUser,
     });
     await child.call('prepare', { concurrency: Math.max(...concurrencies) });
-    const kinds = ['jwks', 'cc', 'refresh'];
+    // refresh-h2: the same chains through a lean node:http2 client (./load.mjs rawRefresh), the server's ceiling.
+    const kinds = ['jwks', 'cc', 'refresh', 'refresh-h2'];
     const samples = Object.fromEntries(
       kinds.map((k) => [k, Object.fromEntries(concurrencies.map((c) => [c, []]))]),
     );
-    for (const k of kinds) await child.call('rate', { kind: k, concurrency: 16, durationMs: 300 }); // warm-up
+    // Warm-up at the highest concurrency, long enough for the JIT and the heap to settle (a first 2 s
+    // round after a short warm-up cost the auth process ~30 % more CPU per Refresh than the next ones).
+    const warmMs = quick ? 500 : 1500;
+    for (const k of kinds)
+      await child.call('rate', { kind: k, concurrency: Math.max(...concurrencies), durationMs: warmMs });
     for (let round = 0; round < rounds; round++) {
       for (const c of concurrencies) {
         for (const k of kinds) {
@@ -66,6 +71,7 @@ export async function runIssuance({ rounds, durationMs, quick, log }) {
         const rs = samples[k][c];
         result.kinds[k][c] = {
           rate: median(rs.map((r) => r.rate)),
+          spread: { min: Math.min(...rs.map((r) => r.rate)), max: Math.max(...rs.map((r) => r.rate)) },
           p50: median(rs.map((r) => r.p50)),
           p99: median(rs.map((r) => r.p99)),
           cpuPerCall: median(rs.map((r) => r.cpuPerCall)),
@@ -176,6 +182,7 @@ const label = {
   jwks: 'GetJwks (baseline RPC)',
   cc: 'IssueToken client_credentials',
   refresh: 'Refresh (rotation)',
+  'refresh-h2': 'Refresh (rotation), lean node:http2 client',
 };
 
 /** Table rows of suite 4. */
@@ -185,7 +192,7 @@ export function issuanceRows(r) {
     for (const [c, f] of Object.entries(byC)) {
       const extra = `${fmt(f.cpuPerCall)} µs auth CPU${f.errors ? `, ${f.errors} errors` : ''}`;
       rows.push([
-        'issuance grpc-js',
+        k === 'refresh-h2' ? 'issuance http2' : 'issuance grpc-js',
         label[k],
         c,
         fmt(f.rate),
@@ -239,22 +246,40 @@ export function issuanceTargets(r) {
   const cc = r.kinds.cc;
   if (!cc) return [];
   const t = [];
+  /** The concurrency with the best median rate, with its spread over rounds. */
+  const bestOf = (byC) =>
+    Object.values(byC).reduce((a, b) => (b.rate > a.rate ? b : a), { rate: -Infinity });
   const refresh = r.kinds.refresh;
   if (refresh) {
     // Issue "Performance": ≥ 3,000 rotations/s per auth process; issue "Sessions and credentials": never
     // below 1,500/s with the shared throttle budget and lossless rotation in place.
-    const best = Math.max(...Object.values(refresh).map((f) => f.rate));
+    const best = bestOf(refresh);
+    const lean = r.kinds['refresh-h2'] && bestOf(r.kinds['refresh-h2']);
     t.push(
       {
-        target: '≥ 3,000 Refresh (rotations)/s per auth process, grpc-js client (best of c)',
-        figure: best,
+        target: '≥ 3,000 Refresh (rotations)/s per auth process, grpc-js client (best c, spread over rounds)',
+        figure: best.rate,
+        spread: best.spread,
         bar: 3000,
         higher: true,
         unit: '/s',
       },
+      ...(lean
+        ? [
+            {
+              target: '≥ 3,000 Refresh (rotations)/s per auth process, lean node:http2 client (server ceiling)',
+              figure: lean.rate,
+              spread: lean.spread,
+              bar: 3000,
+              higher: true,
+              unit: '/s',
+            },
+          ]
+        : []),
       {
-        target: '≥ 1,500 Refresh (rotations)/s per auth process (floor), grpc-js client (best of c)',
-        figure: best,
+        target: '≥ 1,500 Refresh (rotations)/s per auth process (floor), grpc-js client (best c, spread over rounds)',
+        figure: best.rate,
+        spread: best.spread,
         bar: 1500,
         higher: true,
         unit: '/s',
@@ -271,8 +296,9 @@ export function issuanceTargets(r) {
       unit: '×',
     });
   t.push({
-    target: '≥ 3,000 client_credentials tokens/s, grpc-js client (best of c)',
-    figure: Math.max(...Object.values(cc).map((f) => f.rate)),
+    target: '≥ 3,000 client_credentials tokens/s, grpc-js client (best c, spread over rounds)',
+    figure: bestOf(cc).rate,
+    spread: bestOf(cc).spread,
     bar: 3000,
     higher: true,
     unit: '/s',

@@ -19,6 +19,11 @@ export interface PipelinedRequestOptions {
    * `Nats-Msg-Id`). Default: never.
    */
   resendMs?: number | undefined;
+  /**
+   * A read (empty body, no headers): an identical read made earlier in this turn and not sent yet
+   * answers this one too. They would leave in the same write, so they could only get the same answer.
+   */
+  shareable?: boolean | undefined;
 }
 
 interface Outgoing {
@@ -60,6 +65,8 @@ export class RequestPipeline {
   private readonly sub: Subscription;
   private readonly pending = new Map<string, Pending>();
   private queue: Outgoing[] = [];
+  /** Shareable reads queued this turn, by subject (cleared when the queue leaves). */
+  private unsentReads = new Map<string, Promise<Msg>>();
   private flushScheduled = false;
   private sweeper: NodeJS.Timeout | undefined;
   private next = 0;
@@ -82,6 +89,11 @@ export class RequestPipeline {
   /** Sends `data` to `subject` and resolves with the first answer. */
   request(subject: string, data: Uint8Array, options: PipelinedRequestOptions): Promise<Msg> {
     if (this.closed) return Promise.reject(failure('CLOSED', 'request pipeline closed'));
+    const shared = options.shareable === true && data.length === 0 && options.headers === undefined;
+    if (shared) {
+      const queued = this.unsentReads.get(subject);
+      if (queued) return queued;
+    }
     const id = (this.next++).toString(36);
     const out: Outgoing = { subject, data, headers: options.headers, reply: this.prefix + id };
     const now = Date.now();
@@ -97,6 +109,7 @@ export class RequestPipeline {
       }),
     );
     this.send(out);
+    if (shared) this.unsentReads.set(subject, answered);
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
     return answered;
   }
@@ -118,6 +131,7 @@ export class RequestPipeline {
     for (const p of this.pending.values()) p.reject(failure('CLOSED', 'request pipeline closed'));
     this.pending.clear();
     this.queue = [];
+    this.unsentReads.clear();
     this.stopSweeping();
   }
 
@@ -135,6 +149,7 @@ export class RequestPipeline {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
+    this.unsentReads.clear();
     for (const o of batch) {
       try {
         if (o.reply === '') this.nc.publish(o.subject, o.data);

@@ -42,6 +42,28 @@ describe('PipelinedKv', () => {
     expect(piped).toBeInstanceOf(PipelinedKv);
   });
 
+  it('reads of one key in one turn share one request; a read in a later turn sees a write in between', async () => {
+    await piped.put('shared', enc('v1'));
+    const sent: string[] = [];
+    const publish = nc.publish.bind(nc);
+    nc.publish = (subject, ...rest) => {
+      sent.push(subject);
+      return publish(subject, ...rest);
+    };
+    try {
+      const reads = await Promise.all([piped.get('shared'), piped.get('shared'), piped.get('other'), piped.get('shared')]);
+      expect(sent.filter((s) => s.endsWith('.shared'))).toHaveLength(1);
+      expect(sent.filter((s) => s.endsWith('.other'))).toHaveLength(1);
+      expect(reads.map((e) => e && Buffer.from(e.value).toString())).toEqual(['v1', 'v1', null, 'v1']);
+      await piped.put('shared', enc('v2'));
+      sent.length = 0;
+      expect(Buffer.from((await piped.get('shared'))!.value).toString()).toBe('v2');
+      expect(sent.filter((s) => s.endsWith('.shared'))).toHaveLength(1);
+    } finally {
+      nc.publish = publish;
+    }
+  });
+
   it('reads what nats.js reads: missing, written, deleted, a key that is a prefix of another', async () => {
     expect(await piped.get('nothing')).toBeNull();
     const rev = await piped.put('a', enc('one'));

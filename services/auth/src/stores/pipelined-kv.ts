@@ -51,7 +51,11 @@ export class PipelinedKv implements KvBucket {
 
   async get(key: string, opts?: { revision: number }): Promise<KvEntry | null> {
     if (opts !== undefined && opts.revision > 0) return this.kv.get(key, opts);
-    const msg = await this.pipeline.request(this.directPrefix + key, EMPTY, { timeoutMs: TIMEOUT_MS });
+    // Reads of one key in one turn (every Refresh reads the `all` marker) share one request.
+    const msg = await this.pipeline.request(this.directPrefix + key, EMPTY, {
+      timeoutMs: TIMEOUT_MS,
+      shareable: true,
+    });
     const status = msg.headers?.code ?? 0;
     if (status === 404) return null;
     if (status !== 0) {
