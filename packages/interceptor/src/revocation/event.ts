@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader } from 'jose';
 import { toLowS } from '../verify/low-s.js';
-import { verifyCompactSignature, verifyCompactSignatureAsync } from '../verify/signature.js';
+import { checkEventSignature } from './event-signature-check.js';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 import type { KeyStore } from '../jwks/key-store.types.js';
@@ -131,35 +131,6 @@ export async function verifyRevocationEvent(
     throw new RevocationEventError('ERR_EVENT_SIGNATURE', 'revocation event signature does not verify');
   }
   return readEventClaims(jws, dot, lastDot, issuer);
-}
-
-/** Events checked less than this far apart are a burst, ms. */
-const BURST_GAP_MS = 2;
-let poolChecksInFlight = 0;
-let lastInlineCheckAt = -Infinity;
-
-/**
- * A single live revocation is checked at once on this thread (a thread-pool hop would add a wake-up to
- * its propagation time on a busy machine); a burst (a bulk revocation, a forged flood) goes to the
- * thread pool, so it does not hold the event loop and every call waiting on it.
- */
-async function checkEventSignature(
-  alg: string,
-  key: Parameters<typeof verifyCompactSignature>[1],
-  jws: string,
-  lastDot: number,
-): Promise<boolean> {
-  const now = performance.now();
-  if (poolChecksInFlight === 0 && now - lastInlineCheckAt > BURST_GAP_MS) {
-    lastInlineCheckAt = now;
-    return verifyCompactSignature(alg, key, jws, lastDot);
-  }
-  poolChecksInFlight++;
-  try {
-    return await verifyCompactSignatureAsync(alg, key, jws, lastDot);
-  } finally {
-    poolChecksInFlight--;
-  }
 }
 
 /**
