@@ -115,6 +115,14 @@ export class RequestPipeline {
   }
 
   /**
+   * A write to what `subject` reads is being made: a read of it queued this turn is not shared with
+   * reads made after this point (they must see the write's turn, not an earlier one).
+   */
+  forgetUnsentRead(subject: string): void {
+    this.unsentReads.delete(subject);
+  }
+
+  /**
    * Publishes without waiting for anything (the audit trail), in the same write as this turn's requests.
    * Like `nc.publish`, it throws only for a closed pipeline; a publish the connection refuses is dropped.
    */

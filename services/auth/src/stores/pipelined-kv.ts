@@ -77,6 +77,7 @@ export class PipelinedKv implements KvBucket {
   }
 
   async put(key: string, value: Uint8Array): Promise<number> {
+    this.pipeline.forgetUnsentRead(this.directPrefix + key);
     return pubAckSequence(
       await this.pipeline.request(this.subjectPrefix + key, value, { timeoutMs: TIMEOUT_MS }),
     );
@@ -110,6 +111,7 @@ export class PipelinedKv implements KvBucket {
   }
 
   private async casPut(key: string, value: Uint8Array, version: number): Promise<number> {
+    this.pipeline.forgetUnsentRead(this.directPrefix + key);
     const headers = natsHeaders();
     headers.set('Nats-Expected-Last-Subject-Sequence', String(version));
     return pubAckSequence(

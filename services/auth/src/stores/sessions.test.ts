@@ -318,6 +318,50 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
     expect((await sessions.rotate(familyToken(successorKey, second.session.sid, 1))).ok).toBe(false);
   });
 
+  it("a NATS writer re-publishing a session's sealed bytes after a subject revocation does not bring it back", async () => {
+    const sub = `replayed-${Date.now()}`;
+    const s = await sessions.start({ ...grant, sub });
+    await sessions.revokeSubject(sub, nowSec());
+    // The same bytes again: a valid seal, and a revision after the marker's.
+    const raw = await nc.jetstream().views.kv('AUTHMESH_SESSIONS');
+    const key = `sid.${s.session.sid}`;
+    await raw.put(key, (await raw.get(key))!.value);
+    expect(await sessions.rotate(s.refreshToken)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('a session revocation outlasts a holder rotating its current token as fast as it can', async () => {
+    const s = await sessions.start(grant);
+    let token = s.refreshToken;
+    let stop = false;
+    const thief = (async () => {
+      for (let i = 0; i < 2000 && !stop; i++) {
+        const r = await sessions.rotate(token);
+        if (!r.ok) return r.reason;
+        token = r.refreshToken;
+      }
+      return 'still rotating';
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    const revoked = await Promise.all(Array.from({ length: 3 }, () => sessions.revokeSession(s.session.sid, nowSec())));
+    stop = true;
+    expect(revoked).toContain('revoked');
+    expect(await thief).toBe('revoked');
+  });
+
+  it('a family at its last generation ends instead of overflowing', async () => {
+    const s = await sessions.start(grant);
+    const kv = integrity.wrap(await nc.jetstream().views.kv('AUTHMESH_SESSIONS'), 'AUTHMESH_SESSIONS');
+    const key = `sid.${s.session.sid}`;
+    const entry = (await kv.get(key))!;
+    const record = JSON.parse(new TextDecoder().decode(entry.value)) as SessionRecord;
+    record.refresh = { ...record.refresh!, gen: 0xffff_ffff };
+    await kv.update(key, jsonValue(record), entry.revision);
+    expect(await sessions.rotate(familyToken(successorKey, s.session.sid, 0xffff_ffff))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+  });
+
   it("rotates a chain token stored by an older version (no session end in the record), within the session's end", async () => {
     let now = 3_000_000;
     const store = await SessionStore.open(nc.jetstream(), {

@@ -36,9 +36,8 @@ export interface SessionRecord {
   /** Which generation of the session's family token is current; absent on sessions of chain tokens. */
   refresh?: RefreshFamily;
   /**
-   * The KV revision of the session's create, written by its first rotation (until then the entry's own
-   * revision is it: only a rotation or a revocation ever updates a session). `sub`/`all` markers are
-   * compared with it, on the bucket's one sequence.
+   * The KV revision of the session's create, sealed into the record by the login right after the create
+   * (family sessions). `sub`/`all` markers are compared with it, on the bucket's one sequence.
    */
   created_rev?: number;
 }
@@ -115,6 +114,12 @@ const SUBJECT_PREFIX = 'sub.';
 const ALL_KEY = 'all';
 const sessionKey = (sid: string) => `sid.${sid}`;
 
+/** Compare-and-set attempts of a session revocation before it reports a failure (see revokeSession). */
+const REVOKE_ATTEMPTS = 40;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The last generation a family token can carry (a uint32). */
+const MAX_GEN = 0xffff_ffff;
+
 /** Of two writers of one session record, the other won: read it again and decide anew. */
 const CONFLICT = Symbol('conflict');
 
@@ -175,7 +180,7 @@ export class SessionStore {
     return new SessionStore(sessions, refresh, Object.freeze(settings), options.now);
   }
 
-  /** Starts a session (password login) and returns its first refresh token: one KV write. */
+  /** Starts a session (password login) and returns its first refresh token: two KV writes. */
   async start(
     grant: Pick<SessionRecord, 'sub' | 'client_id' | 'scope' | 'aud' | 'roles'>,
   ): Promise<IssuedRefresh> {
@@ -188,8 +193,13 @@ export class SessionStore {
       absolute_expires_at: absoluteExpiresAt,
       refresh: { gen: 0, idle_expires_at: Math.min(now + this.options.idleTtlSec, absoluteExpiresAt) },
     };
-    // The create's revision places the session on the bucket's sequence, before or after any marker.
-    await this.sessions.create(sessionKey(session.sid), jsonValue(session));
+    // The create's revision places the session on the bucket's sequence, before or after any marker; it
+    // is sealed into the record before the token is handed out, since an entry's own revision is not
+    // (a NATS writer re-publishing the sealed bytes would move it past every marker).
+    const key = sessionKey(session.sid);
+    const createdRev = await this.sessions.create(key, jsonValue(session));
+    session.created_rev = createdRev;
+    await this.sessions.update(key, jsonValue(session), createdRev);
     return {
       session,
       refreshToken: familyToken(this.options.successorKey, session.sid, 0),
@@ -229,11 +239,13 @@ export class SessionStore {
     const entry = await this.sessions.get(key);
     const session = entryJson<SessionRecord>(entry);
     const family = session?.refresh;
-    if (!entry || !session || !family || session.sid !== sid) return { ok: false, reason: 'unknown' };
+    // Without its create revision a family's login never finished (its token was never handed out).
+    const createdRev = session?.created_rev;
+    if (!entry || !session || !family || session.sid !== sid || createdRev === undefined)
+      return { ok: false, reason: 'unknown' };
     const now = this.now();
-    const createdRev = session.created_rev ?? entry.revision;
     if (gen === family.gen) {
-      if (now >= family.idle_expires_at) return { ok: false, reason: 'expired' };
+      if (now >= family.idle_expires_at || gen >= MAX_GEN) return { ok: false, reason: 'expired' };
       const ended = this.ended(session, now);
       if (ended) return ended;
       const next: RefreshFamily = {
@@ -244,7 +256,7 @@ export class SessionStore {
       };
       const [marked, cas] = await Promise.allSettled([
         this.markedRevoked(session, createdRev),
-        this.sessions.update(key, jsonValue({ ...session, created_rev: createdRev, refresh: next }), entry.revision),
+        this.sessions.update(key, jsonValue({ ...session, refresh: next }), entry.revision),
       ]);
       if (marked.status === 'rejected') throw marked.reason;
       if (marked.value) return { ok: false, reason: 'revoked' };
@@ -291,7 +303,7 @@ export class SessionStore {
   }
 
   /** True when a `sub` or `all` marker written after the session's create ends it (two reads at once). */
-  private async markedRevoked(session: SessionRecord, createdRev: number | undefined): Promise<boolean> {
+  private async markedRevoked(session: SessionRecord, createdRev: number): Promise<boolean> {
     const [subject, all] = await Promise.all([
       this.sessions.get(SUBJECT_PREFIX + nameKey(session.sub)),
       this.sessions.get(ALL_KEY),
@@ -319,7 +331,10 @@ export class SessionStore {
    * `already` when it was revoked before, `missing` when there is no such session.
    */
   async revokeSession(sid: string, at: number): Promise<'revoked' | 'already' | 'missing'> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // Rotations write the session record too: whoever holds the current token (a thief, after a reuse)
+    // could keep it moving. A revocation outlasts them: many attempts, a growing random pause between.
+    for (let attempt = 0; attempt < REVOKE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await pause(Math.random() * Math.min(50, 2 ** attempt));
       const entry = await this.sessions.get(sessionKey(sid));
       const session = entryJson<SessionRecord>(entry);
       if (!entry || !session) return 'missing';
