@@ -20,7 +20,9 @@ export function connectFeed(
   servers: NatsServersWithCredentials | undefined,
   name: string,
 ): Promise<NatsConnection> {
-  return connect({ ...servers, name, ...FEED_RECONNECT });
+  // noAsyncTraces: nats.js otherwise captures a stack for every request (the feed's stream check, once a
+  // second per feed) to decorate a timeout that almost never happens.
+  return connect({ ...servers, name, ...FEED_RECONNECT, noAsyncTraces: true });
 }
 
 /**
