@@ -8,6 +8,7 @@ import { NatsKeyManager } from '../keys/key-manager.js';
 import { connectNats, KEYS_ROTATED_SUBJECT } from '../nats.js';
 import { resolveIssuer } from '../issuer.js';
 import { RevocationPublisher } from '../revocations.js';
+import { RequestPipeline } from '../request-pipeline.js';
 import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
 import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
@@ -121,6 +122,9 @@ export async function revokeManyWithConfig(
   const log = pino({ level: 'warn' }, pino.destination(2));
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
   let mesh: Awaited<ReturnType<typeof knownMesh>> | undefined;
+  // The markers' KV writes and the events' acked publishes of a bulk revocation, as the service sends
+  // them: many in flight on one connection, each turn's requests in one write.
+  const requests = new RequestPipeline(nc);
   try {
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
@@ -153,6 +157,7 @@ export async function revokeManyWithConfig(
     try {
       const revocations = await RevocationPublisher.open({
         nc,
+        requests,
         jsm,
         keys,
         // The running service may follow a port-0 HTTP address: sign with the issuer it recorded.
@@ -165,6 +170,7 @@ export async function revokeManyWithConfig(
         absoluteTtlSec: config.refreshAbsoluteTtlSec,
         successorKey: kek.deriveKey(SUCCESSOR_KEY_PURPOSE),
         integrity: records,
+        pipeline: { jsm, requests },
       });
       // The instances live before the publication are the ones that must confirm it.
       const live = mesh?.live.liveIds();
@@ -207,6 +213,7 @@ export async function revokeManyWithConfig(
     }
   } finally {
     mesh?.live.close();
+    requests.close();
     await nc.flush().catch(() => undefined);
     await nc.close();
   }

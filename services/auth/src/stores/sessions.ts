@@ -369,6 +369,13 @@ export class SessionStore {
    * moves forward and serves records that predate `session_rev`.
    */
   private async raiseMarker(key: string, at: number): Promise<void> {
+    // Most subjects have no marker yet (a bulk revocation of many users): one create, no read first.
+    try {
+      await this.sessions.create(key, jsonValue({ revoked_at: at } satisfies RevokedBefore));
+      return;
+    } catch (err) {
+      if (!isCasConflict(err)) throw err;
+    }
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = await this.sessions.get(key);
       const current = entryJson<RevokedBefore>(entry);
