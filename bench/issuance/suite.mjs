@@ -247,8 +247,7 @@ export function issuanceTargets(r) {
   if (!cc) return [];
   const t = [];
   /** The concurrency with the best median rate, with its spread over rounds. */
-  const bestOf = (byC) =>
-    Object.values(byC).reduce((a, b) => (b.rate > a.rate ? b : a), { rate: -Infinity });
+  const bestOf = (byC) => Object.values(byC).reduce((a, b) => (b.rate > a.rate ? b : a), { rate: -Infinity });
   const refresh = r.kinds.refresh;
   if (refresh) {
     // Issue "Performance": ≥ 3,000 rotations/s per auth process; issue "Sessions and credentials": never
@@ -267,7 +266,8 @@ export function issuanceTargets(r) {
       ...(lean
         ? [
             {
-              target: '≥ 3,000 Refresh (rotations)/s per auth process, lean node:http2 client (server ceiling)',
+              target:
+                '≥ 3,000 Refresh (rotations)/s per auth process, lean node:http2 client (server ceiling)',
               figure: lean.rate,
               spread: lean.spread,
               bar: 3000,
@@ -277,7 +277,8 @@ export function issuanceTargets(r) {
           ]
         : []),
       {
-        target: '≥ 1,500 Refresh (rotations)/s per auth process (floor), grpc-js client (best c, spread over rounds)',
+        target:
+          '≥ 1,500 Refresh (rotations)/s per auth process (floor), grpc-js client (best c, spread over rounds)',
         figure: best.rate,
         spread: best.spread,
         bar: 1500,

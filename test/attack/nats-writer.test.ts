@@ -4,7 +4,7 @@
 // authority carries a MAC under a key derived from the KEK with its bucket and key as context
 // (services/auth/src/stores/record-mac.ts), so each forgery is refused, counted, logged and listed by
 // `authmesh doctor`. Real nats-server, the auth service and echo as processes.
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt, SignJWT } from 'jose';
 import { connect, type KV, type NatsConnection } from 'nats';

@@ -38,12 +38,24 @@ function keyStore(key: VerificationKey): KeyStore {
 }
 /** A key store of its own, with its own key object for `publicKey` (as each feed's JWKS fetch makes). */
 const ownStore = (publicKey: typeof ed.publicKey, kid = 'k1') =>
-  keyStore({ kid, alg: 'EdDSA', key: createPublicKey({ key: publicKey.export({ format: 'jwk' }), format: 'jwk' }) });
+  keyStore({
+    kid,
+    alg: 'EdDSA',
+    key: createPublicKey({ key: publicKey.export({ format: 'jwk' }), format: 'jwk' }),
+  });
 
 const sign = (value: string, key = ed.privateKey, kid = 'k1') =>
   new CompactSign(
     new TextEncoder().encode(
-      JSON.stringify({ v: 1, kind: 'jti', value, at: 1_800_000_000, exp: 1_800_000_300, reason: 'r', iss: ISS }),
+      JSON.stringify({
+        v: 1,
+        kind: 'jti',
+        value,
+        at: 1_800_000_000,
+        exp: 1_800_000_300,
+        reason: 'r',
+        iss: ISS,
+      }),
     ),
   )
     .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'authmesh-revocation+jwt' })

@@ -28,7 +28,9 @@ const keyIds = new WeakMap<KeyObject, string>();
 function keyId(key: KeyObject): string {
   let id = keyIds.get(key);
   if (id === undefined) {
-    id = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64url');
+    id = createHash('sha256')
+      .update(key.export({ type: 'spki', format: 'der' }))
+      .digest('base64url');
     keyIds.set(key, id);
   }
   return id;
@@ -40,7 +42,12 @@ function keyId(key: KeyObject): string {
  * hop would add a wake-up to its propagation time on a busy machine); a burst (a bulk revocation, a
  * forged flood) goes to the thread pool, so it does not hold the event loop and every call waiting on it.
  */
-export function checkEventSignature(alg: string, key: KeyObject, jws: string, lastDot: number): Promise<boolean> {
+export function checkEventSignature(
+  alg: string,
+  key: KeyObject,
+  jws: string,
+  lastDot: number,
+): Promise<boolean> {
   const id = `${alg}\0${keyId(key)}\0${jws}`;
   const known = recentChecks.get(id);
   if (known !== undefined) return known;

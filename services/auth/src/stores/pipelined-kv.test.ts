@@ -51,7 +51,12 @@ describe('PipelinedKv', () => {
       return publish(subject, ...rest);
     };
     try {
-      const reads = await Promise.all([piped.get('shared'), piped.get('shared'), piped.get('other'), piped.get('shared')]);
+      const reads = await Promise.all([
+        piped.get('shared'),
+        piped.get('shared'),
+        piped.get('other'),
+        piped.get('shared'),
+      ]);
       expect(sent.filter((s) => s.endsWith('.shared'))).toHaveLength(1);
       expect(sent.filter((s) => s.endsWith('.other'))).toHaveLength(1);
       expect(reads.map((e) => e && Buffer.from(e.value).toString())).toEqual(['v1', 'v1', null, 'v1']);

@@ -29,8 +29,7 @@ export interface RefreshRecord {
 
 /** Why a session cannot be refreshed, or the session. */
 export type LiveSession =
-  | { ok: true; session: SessionRecord }
-  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' };
+  { ok: true; session: SessionRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' };
 
 /** What a chain rotation needs from the session store. */
 export interface ChainHost {
@@ -124,7 +123,11 @@ export class RefreshChains {
    * its successor is still unused, the answer is that successor (recreated if its write was lost). A
    * token two generations back fails here too: its successor has been used.
    */
-  private async retry(refreshToken: string, record: RefreshRecord, presenter: Presenter): Promise<RotateResult> {
+  private async retry(
+    refreshToken: string,
+    record: RefreshRecord,
+    presenter: Presenter,
+  ): Promise<RotateResult> {
     const now = this.settings.now();
     const grace = this.settings.retryGraceSec;
     const inGrace = grace > 0 && record.rotated_at !== undefined && now - record.rotated_at <= grace;
@@ -132,7 +135,10 @@ export class RefreshChains {
     const next = successorToken(this.settings.successorKey, refreshToken);
     const nextKey = refreshTokenKey(next);
     // The successor and the session in one round trip: the successor has this record's session.
-    const [stored, session] = await Promise.all([this.refresh.get(nextKey), this.host.liveSession(record, now)]);
+    const [stored, session] = await Promise.all([
+      this.refresh.get(nextKey),
+      this.host.liveSession(record, now),
+    ]);
     let successor = entryJson<RefreshRecord>(stored);
     if (successor === undefined) {
       // The rotating call's write of the successor is in flight or was lost (it died after its CAS).
@@ -174,7 +180,11 @@ export class RefreshChains {
 }
 
 /** True when `marker` (a `sub`/`all` entry) ends a session created at KV revision `createdRev` (or, without one, at `createdAt`). */
-export function markerEnds(marker: KvEntry | null, createdRev: number | undefined, createdAt: number): boolean {
+export function markerEnds(
+  marker: KvEntry | null,
+  createdRev: number | undefined,
+  createdAt: number,
+): boolean {
   const value = entryJson<{ revoked_at: number }>(marker);
   if (!marker || value === undefined) return false;
   // One sequence for both: a replica's clock cannot move a session to the other side of a revocation.

@@ -50,8 +50,17 @@ describe('session ids', () => {
     const legacy = randomBytes(16).toString('base64url');
     expect(legacy).toHaveLength(22);
     const now = Math.floor(Date.now() / 1000);
-    const kv = (name: string) => nc.jetstream().views.kv(name).then((b) => integrity.wrap(b, name));
-    const session: SessionRecord = { sid: legacy, ...grant, created_at: now, absolute_expires_at: now + 3600 };
+    const kv = (name: string) =>
+      nc
+        .jetstream()
+        .views.kv(name)
+        .then((b) => integrity.wrap(b, name));
+    const session: SessionRecord = {
+      sid: legacy,
+      ...grant,
+      created_at: now,
+      absolute_expires_at: now + 3600,
+    };
     const rev = await (await kv('AUTHMESH_SESSIONS')).create(`sid.${legacy}`, jsonValue(session));
     const token = newRefreshToken();
     const record: RefreshRecord = {

@@ -150,7 +150,11 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
     if (!second.ok) return;
     // The chain stays a chain: its successor is the derived 43-character token.
     expect(second.refreshToken).toBe(successorToken(successorKey, token));
-    expect(await sessions.rotate(token)).toMatchObject({ ok: true, retried: true, refreshToken: second.refreshToken });
+    expect(await sessions.rotate(token)).toMatchObject({
+      ok: true,
+      retried: true,
+      refreshToken: second.refreshToken,
+    });
     expect((await sessions.sessionOfRefreshToken(token))?.sid).toBe(sid);
     const third = await sessions.rotate(second.refreshToken);
     expect(third.ok).toBe(true);
@@ -342,7 +346,9 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
       return 'still rotating';
     })();
     await new Promise((r) => setTimeout(r, 20));
-    const revoked = await Promise.all(Array.from({ length: 3 }, () => sessions.revokeSession(s.session.sid, nowSec())));
+    const revoked = await Promise.all(
+      Array.from({ length: 3 }, () => sessions.revokeSession(s.session.sid, nowSec())),
+    );
     stop = true;
     expect(revoked).toContain('revoked');
     expect(await thief).toBe('revoked');

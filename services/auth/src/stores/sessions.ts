@@ -296,7 +296,10 @@ export class SessionStore {
   }
 
   /** Why a session record itself refuses a refresh (revoked, past its end), or undefined. */
-  private ended(session: SessionRecord, now: number): { ok: false; reason: 'revoked' | 'expired' } | undefined {
+  private ended(
+    session: SessionRecord,
+    now: number,
+  ): { ok: false; reason: 'revoked' | 'expired' } | undefined {
     if (session.revoked_at !== undefined) return { ok: false, reason: 'revoked' };
     if (now >= session.absolute_expires_at) return { ok: false, reason: 'expired' };
     return undefined;
@@ -308,7 +311,9 @@ export class SessionStore {
       this.sessions.get(SUBJECT_PREFIX + nameKey(session.sub)),
       this.sessions.get(ALL_KEY),
     ]);
-    return markerEnds(subject, createdRev, session.created_at) || markerEnds(all, createdRev, session.created_at);
+    return (
+      markerEnds(subject, createdRev, session.created_at) || markerEnds(all, createdRev, session.created_at)
+    );
   }
 
   /** The session a refresh token belongs to (for Revoke with a refresh token), whatever its state. */
