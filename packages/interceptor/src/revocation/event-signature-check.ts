@@ -6,14 +6,6 @@ import { VerdictCache } from './verdict-cache.js';
 const BURST_GAP_MS = 2;
 let poolChecksInFlight = 0;
 let lastInlineCheckAt = -Infinity;
-/**
- * Pool checks running at once. libuv's pool (4 threads by default) also signs tokens and events and
- * hashes passwords: a burst of ten thousand checks queued there made the next Revoke wait a third of a
- * second for its signature. The rest wait here, in order.
- */
-const POOL_SLOTS = 2;
-let poolRunning = 0;
-const poolQueue: (() => void)[] = [];
 
 /**
  * Recent signature checks of this process, by algorithm, public key and event, shared by every feed in
@@ -63,16 +55,5 @@ function checkNow(alg: string, key: KeyObject, jws: string, lastDot: number): Pr
     return Promise.resolve(verifyCompactSignature(alg, key, jws, lastDot));
   }
   poolChecksInFlight++;
-  return onPool(alg, key, jws, lastDot).finally(() => poolChecksInFlight--);
-}
-
-async function onPool(alg: string, key: KeyObject, jws: string, lastDot: number): Promise<boolean> {
-  if (poolRunning >= POOL_SLOTS) await new Promise<void>((resolve) => poolQueue.push(resolve));
-  poolRunning++;
-  try {
-    return await verifyCompactSignatureAsync(alg, key, jws, lastDot);
-  } finally {
-    poolRunning--;
-    poolQueue.shift()?.();
-  }
+  return verifyCompactSignatureAsync(alg, key, jws, lastDot).finally(() => poolChecksInFlight--);
 }

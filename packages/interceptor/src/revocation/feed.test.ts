@@ -370,4 +370,33 @@ describe('createRevocationFeed against a real nats-server', () => {
     expect(feed.isRevoked(tok({ jti: `jti-77-${'x'.repeat(12)}` }))).toBe(false);
     expect(feed.stats()).toMatchObject({ pending: n - 2, droppedEvents: 1, entries: n - 1 });
   }, 60_000);
+
+  it('a stream check answered before its latest deliveries is no recreated stream: a burst is applied once', async () => {
+    await createStream(nc).catch(() => {});
+    // Checks every 50 ms: a stream info answer generated before the deliveries that overtook it on the
+    // way must not read as "sequences went back" (found under a 20k-event bulk revocation: the feed
+    // started over from sequence 1 again and again, fell behind for good, and went stale).
+    const feed = open({ checkIntervalMs: 50 });
+    await feed.ready();
+    const before = feed.stats();
+    const jwss = await Promise.all(
+      Array.from({ length: 3000 }, (_, i) => signRevocationEvent(claims('jti', `burst-${i}`), KEY, ISS)),
+    );
+    const js = nc.jetstream();
+    let next = 0;
+    let last = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < jwss.length) {
+          const ack = await js.publish('authmesh.revoked.jti', new TextEncoder().encode(jwss[next++]!));
+          last = Math.max(last, ack.seq);
+        }
+      }),
+    );
+    await until(() => feed.stats().appliedSequence >= last, 20_000, 'the burst applied');
+    const after = feed.stats();
+    expect(after.consumerRestarts).toBe(before.consumerRestarts);
+    expect(after.consumed - before.consumed).toBe(3000);
+    expect(feed.isStale()).toBe(false);
+  }, 30_000);
 });

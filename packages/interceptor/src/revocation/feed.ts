@@ -337,7 +337,7 @@ class Feed implements NatsRevocationFeed {
     void this.pipeline.eager(jws, kind).then((outcome: EventOutcome) => {
       if (gen !== this.progress.generation) return;
       if (outcome === 'unknown-kid') this.park(seq, jws, kind);
-      this.progress.release(gen);
+      this.progress.release(gen, seq);
       this.settle();
     });
   }
@@ -437,11 +437,16 @@ class Feed implements NatsRevocationFeed {
     this.retryParked();
     this.checking = true;
     const t = performance.now();
+    // What had been delivered when the request left: the answer is generated after that, so its last
+    // sequence is at least this on the same stream. Deliveries made while it travels can overtake it,
+    // and comparing with those read a burst as a stream whose sequences went back (a recreated stream:
+    // the feed started over from sequence 1, again and again under a bulk revocation).
+    const consumedAtRequest = this.progress.consumed;
     try {
       const info = await this.jsm.streams.info(this.o.stream);
       if (this.closed) return true;
       const { first_seq: first, last_seq: last } = info.state;
-      if (this.identity.isNew(info, this.progress.consumed)) {
+      if (this.identity.isNew(info, consumedAtRequest)) {
         this.recreated(info, t);
         return true;
       }

@@ -22,13 +22,30 @@ describe('ReplayProgress: caught up = nothing between what was applied and the s
     for (const s of [1, 2, 3]) p.deliver(s);
     p.hold(2);
     expect(p.applied).toBe(1);
-    p.release(p.generation);
+    p.release(p.generation, 2);
     expect(p.applied).toBe(3);
     p.setFloor(2); // parked at 2
     expect(p.applied).toBe(1);
     expect(p.caughtUp(3)).toBe(false);
     p.setFloor(Infinity);
     expect(p.caughtUp(3)).toBe(true);
+  });
+
+  it('verifications that finish out of order never move the horizon past one still running', () => {
+    const p = new ReplayProgress();
+    p.reset(1, 0);
+    for (const s of [1, 2, 3, 4]) {
+      p.deliver(s);
+      p.hold(s);
+    }
+    p.release(p.generation, 3); // the pool finished 3 before 1 and 2
+    expect(p.applied).toBe(0);
+    p.release(p.generation, 1);
+    expect(p.applied).toBe(1);
+    p.release(p.generation, 4);
+    expect(p.applied).toBe(1);
+    p.release(p.generation, 2);
+    expect(p.applied).toBe(4);
   });
 
   it('ignores what older generations settle, and skips a deleted tail', () => {
@@ -38,7 +55,7 @@ describe('ReplayProgress: caught up = nothing between what was applied and the s
     p.hold(5);
     const old = p.generation;
     p.reset(1, 0); // the stream was recreated
-    p.release(old);
+    p.release(old, 5);
     expect(p.applied).toBe(0);
     p.deliver(1);
     p.skipTo(4); // 2..4 deleted

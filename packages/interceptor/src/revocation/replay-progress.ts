@@ -17,9 +17,11 @@ export class ReplayProgress {
   /** Bumped on every reset or rewind: settlements of work started before it are ignored. */
   generation = 0;
   private first = 1;
-  /** Sequences being verified, in delivery order (verification is sequential, so they settle in order). */
+  /** Sequences being verified, in delivery order; they may settle out of order (checks on the pool). */
   private inFlight: number[] = [];
   private head = 0;
+  /** Sequences that settled while an older one was still being verified. */
+  private settled = new Set<number>();
   private floor = Infinity;
 
   /** Starts over on a (new) stream whose state is `first..last`: replays it from its start. */
@@ -31,6 +33,7 @@ export class ReplayProgress {
     this.first = first;
     this.inFlight = [];
     this.head = 0;
+    this.settled.clear();
   }
 
   /** Goes back to re-read the stream from `seq` (events not held in memory, see ParkedEvents). */
@@ -39,6 +42,7 @@ export class ReplayProgress {
     this.consumed = Math.min(this.consumed, seq - 1);
     this.inFlight = [];
     this.head = 0;
+    this.settled.clear();
   }
 
   /** The stream's first sequence now (messages below it aged out or were purged). */
@@ -64,10 +68,14 @@ export class ReplayProgress {
     this.inFlight.push(seq);
   }
 
-  /** The oldest verification of `generation` finished. */
-  release(generation: number): void {
+  /**
+   * The verification of `seq` (of `generation`) finished. The horizon passes it only once every older
+   * one has finished too: checks on the thread pool can finish out of order.
+   */
+  release(generation: number, seq: number): void {
     if (generation !== this.generation) return;
-    this.head++;
+    this.settled.add(seq);
+    while (this.head < this.inFlight.length && this.settled.delete(this.inFlight[this.head]!)) this.head++;
     if (this.head === this.inFlight.length) {
       this.inFlight = [];
       this.head = 0;
