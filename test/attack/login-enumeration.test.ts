@@ -63,8 +63,9 @@ describe('password hashing after a cost change', () => {
     console.log(
       `[enumeration] failed login, fastest of 5: real user (N=${OLD_COST}) ${Math.min(...known).toFixed(1)} ms, unknown user ${Math.min(...unknown).toFixed(1)} ms, ratio ${ratio.toFixed(2)} (medians ${median(known).toFixed(1)} / ${median(unknown).toFixed(1)} ms)`,
     );
-    // N=16384 costs 16x N=1024: before the fix the ratio was below 0.2.
-    expect(ratio).toBeGreaterThan(0.5);
+    // N=16384 costs 16x N=1024: before the fix the ratio was below 0.2. Alone it reads ~1.0; beside the
+    // rest of the suite on 2 cores a CI run read 0.47 (every real-user attempt slowed by other files).
+    expect(ratio).toBeGreaterThan(0.35);
   });
 
   it('a successful login rehashes the record at the configured cost, and the password still works', async () => {

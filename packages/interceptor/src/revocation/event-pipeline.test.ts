@@ -106,7 +106,9 @@ describe('EventPipeline bounds what untrusted NATS traffic can make it do', () =
     const budget = new VerifyBudget(1, 0.001); // ~nothing to spend
     const { p } = pipeline(k, budget);
     p.core('authmesh.revoked.jti', Buffer.from(event(1, 'k1'), 'latin1'));
-    await new Promise((r) => setTimeout(r, 10));
+    // Its verdict, whichever thread checked it (the pool during a burst, possibly slower than any fixed
+    // wait on a loaded machine): the same event's verification is shared, so this adds no lookup.
+    expect(await p.eager(event(1, 'k1'), 'jti')).toBe('dropped');
     for (let i = 0; i < 100; i++) p.core('authmesh.revoked.jti', Buffer.from(event(i + 2, 'k1'), 'latin1'));
     expect(k.lookups).toBe(1);
     expect(budget.throttled).toBe(100);
