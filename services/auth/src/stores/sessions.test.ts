@@ -72,6 +72,17 @@ async function startChain(
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
+/** A store on a clock the test moves (`clock.now`, unix seconds). */
+function clockedStore(idleTtlSec: number, absoluteTtlSec: number, clock: { now: number }) {
+  return SessionStore.open(nc.jetstream(), {
+    idleTtlSec,
+    absoluteTtlSec,
+    successorKey,
+    now: () => clock.now,
+    integrity,
+  });
+}
+
 // Every case twice: over nats.js's KV, and with the single-key operations pipelined as the service runs them.
 describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) => {
   beforeAll(async () => {
@@ -243,17 +254,11 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
   });
 
   it('expires an idle refresh token', async () => {
-    let now = 1_000_000;
-    const store = await SessionStore.open(nc.jetstream(), {
-      idleTtlSec: 10,
-      absoluteTtlSec: 100,
-      successorKey,
-      now: () => now,
-      integrity,
-    });
+    const clock = { now: 1_000_000 };
+    const store = await clockedStore(10, 100, clock);
     const s = await store.start(grant);
     expect(s.refreshExpiresIn).toBe(10);
-    now += 10;
+    clock.now += 10;
     expect(await store.rotate(s.refreshToken)).toEqual({ ok: false, reason: 'expired' });
   });
 
@@ -369,42 +374,30 @@ describe.each(['nats.js KV', 'pipelined KV'])('SessionStore over %s', (variant) 
   });
 
   it("rotates a chain token stored by an older version (no session end in the record), within the session's end", async () => {
-    let now = 3_000_000;
-    const store = await SessionStore.open(nc.jetstream(), {
-      idleTtlSec: 60,
-      absoluteTtlSec: 100,
-      successorKey,
-      now: () => now,
-      integrity,
-    });
-    const s = await startChain(now, { idleTtlSec: 60, absoluteTtlSec: 100 });
+    const clock = { now: 3_000_000 };
+    const store = await clockedStore(60, 100, clock);
+    const s = await startChain(clock.now, { idleTtlSec: 60, absoluteTtlSec: 100 });
     const kv = integrity.wrap(await nc.jetstream().views.kv('AUTHMESH_REFRESH'), 'AUTHMESH_REFRESH');
     const key = refreshTokenKey(s.token);
     const old = JSON.parse(new TextDecoder().decode((await kv.get(key))!.value)) as RefreshRecord;
     expect(old.absolute_expires_at).toBe(3_000_100);
     delete old.absolute_expires_at;
     await kv.put(key, new TextEncoder().encode(JSON.stringify(old)));
-    now += 50;
+    clock.now += 50;
     const rotated = await store.rotate(s.token);
     // The successor's idle lifetime is capped by the session's end, read from the session.
     expect(rotated).toMatchObject({ ok: true, retried: false, refreshExpiresIn: 50 });
   });
 
   it("a family token's idle lifetime is capped by the session's end, and the session ends there", async () => {
-    let now = 4_000_000;
-    const store = await SessionStore.open(nc.jetstream(), {
-      idleTtlSec: 60,
-      absoluteTtlSec: 100,
-      successorKey,
-      now: () => now,
-      integrity,
-    });
+    const clock = { now: 4_000_000 };
+    const store = await clockedStore(60, 100, clock);
     const s = await store.start(grant);
-    now += 50;
+    clock.now += 50;
     const rotated = await store.rotate(s.refreshToken);
     expect(rotated).toMatchObject({ ok: true, retried: false, refreshExpiresIn: 50 });
     if (!rotated.ok) return;
-    now += 50;
+    clock.now += 50;
     expect(await store.rotate(rotated.refreshToken)).toEqual({ ok: false, reason: 'expired' });
   });
 });

@@ -264,13 +264,7 @@ export class SessionStore {
         if (!isCasConflict(cas.reason)) throw cas.reason;
         return CONFLICT;
       }
-      return {
-        ok: true,
-        retried: false,
-        session,
-        refreshToken: familyToken(this.options.successorKey, sid, next.gen),
-        refreshExpiresIn: next.idle_expires_at - now,
-      };
+      return this.issued(session, next, false, now);
     }
     if (gen === family.gen - 1) {
       // The token just rotated: within the grace, from the certificate that rotated it, while its
@@ -282,17 +276,27 @@ export class SessionStore {
       const ended = this.ended(session, now);
       if (ended) return ended;
       if (await this.markedRevoked(session, createdRev)) return { ok: false, reason: 'revoked' };
-      return {
-        ok: true,
-        retried: true,
-        session,
-        refreshToken: familyToken(this.options.successorKey, sid, family.gen),
-        refreshExpiresIn: family.idle_expires_at - now,
-      };
+      return this.issued(session, family, true, now);
     }
     // Older generations are reuse; a newer one was never handed out (the MAC checked, so only a store
     // that lost writes could show it): nothing to honour.
     return gen < family.gen ? this.reuse(sid) : { ok: false, reason: 'unknown' };
+  }
+
+  /** The answer handing out generation `current.gen` of `session`'s family. */
+  private issued(
+    session: SessionRecord,
+    current: RefreshFamily,
+    retried: boolean,
+    now: number,
+  ): RotateResult {
+    return {
+      ok: true,
+      retried,
+      session,
+      refreshToken: familyToken(this.options.successorKey, session.sid, current.gen),
+      refreshExpiresIn: current.idle_expires_at - now,
+    };
   }
 
   /** Why a session record itself refuses a refresh (revoked, past its end), or undefined. */
