@@ -4,6 +4,7 @@ export type { KeyStore, JwksSource, VerificationKey } from './jwks/key-store.typ
 export type {
   RevocationKind,
   RevocationEventClaims,
+  RevocationBatchClaims,
   RevocationSubject,
   RevocationCheck,
   RevocationFeed,
@@ -34,6 +35,9 @@ export { REVOCATION_STREAM, REVOCATION_SUBJECT_PREFIX, KEYS_ROTATED_SUBJECT } fr
 export {
   signRevocationEvent,
   verifyRevocationEvent,
+  verifyRevocationEvents,
+  MAX_BATCH_VALUES,
+  MAX_REVOCATION_EVENT_BYTES,
   RevocationEventError,
   REVOCATION_EVENT_TYP,
   type RevocationEventErrorCode,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { KeyStore } from '../jwks/key-store.types.js';
 import {
-  peekRevocationValue,
+  MAX_REVOCATION_EVENT_BYTES,
+  peekRevocationValues,
   readOwnRevocationEvent,
   RevocationEventError,
-  verifyRevocationEvent,
+  verifyRevocationEvents,
 } from './event.js';
 import type { RevocationSet } from './revocation-set.js';
 import type { RevocationEventClaims, RevocationKind } from './revocation.types.js';
@@ -40,12 +41,8 @@ const VERDICTS_MAX = 8192;
  * the recent revocation rate instead of growing to the bound.
  */
 export const VERDICT_TTL_MS = 10 * 60_000;
-/**
- * Largest event accepted, bytes. A real one is well under 10 KiB (value ≤ 512 and reason ≤ 200
- * characters); anyone able to publish on NATS could otherwise make parked events hold up to NATS's
- * max payload (1 MiB) each.
- */
-export const MAX_EVENT_BYTES = 16 * 1024;
+/** Largest event accepted, bytes (see MAX_REVOCATION_EVENT_BYTES). */
+export const MAX_EVENT_BYTES = MAX_REVOCATION_EVENT_BYTES;
 
 /** JetStream API error codes (nats-server): the message at that sequence does not exist. */
 const NO_MESSAGE_FOUND = 10037;
@@ -143,10 +140,9 @@ export class EventPipeline {
         }
         // Another event at that sequence (the stream was recreated and not noticed yet): the entry's
         // own message is gone, which never un-revokes.
-        if (
-          stored.subject !== REVOCATION_SUBJECT_PREFIX + kind ||
-          peekRevocationValue(stored.data) !== value
-        ) {
+        const values =
+          stored.subject === REVOCATION_SUBJECT_PREFIX + kind && peekRevocationValues(stored.data);
+        if (!values || !values.includes(value)) {
           this.o.set.holdPending(kind, value, seq, this.o.holdUntil());
           return;
         }
@@ -160,8 +156,9 @@ export class EventPipeline {
         }
         const outcome = await verdict;
         // Unknown key: stays pending (fail closed) until the key arrives or the entry is moot.
+        // Applied, every value of a batch is verified with it; forged, every one is dropped.
         if (outcome === 'dropped') {
-          this.o.set.dropPending(kind, value, seq);
+          for (const v of values) this.o.set.dropPending(kind, v, seq);
           this.dropped++;
         }
       } finally {
@@ -182,11 +179,12 @@ export class EventPipeline {
   private async verify(jws: string, kind: RevocationKind): Promise<EventOutcome> {
     const t0 = performance.now();
     try {
-      const claims = this.o.trustedEvent?.(jws)
+      const all = this.o.trustedEvent?.(jws)
         ? readOwnRevocationEvent(jws, this.o.issuer)
-        : await verifyRevocationEvent(jws, this.o.keys, this.o.issuer);
-      if (claims.kind !== kind) throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
-      if (!this.closed) this.apply(claims);
+        : await verifyRevocationEvents(jws, this.o.keys, this.o.issuer);
+      if (all[0]!.kind !== kind)
+        throw new RevocationEventError('ERR_EVENT_CLAIMS', 'subject and kind differ');
+      if (!this.closed) for (const claims of all) this.apply(claims);
       return 'applied';
     } catch (err) {
       if (isCode(err, 'ERR_EVENT_KID')) return 'unknown-kid';

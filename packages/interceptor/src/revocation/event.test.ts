@@ -5,8 +5,11 @@ import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
 import {
   peekRevocationClaims,
   peekRevocationValue,
+  MAX_BATCH_VALUES,
+  peekRevocationValues,
   signRevocationEvent,
   verifyRevocationEvent,
+  verifyRevocationEvents,
   type RevocationEventErrorCode,
 } from './event.js';
 import type { RevocationEventClaims } from './revocation.types.js';
@@ -203,5 +206,44 @@ describe('revocation event codec', () => {
     );
     await expect(signRevocationEvent(claims, { ...edKey, alg: 'HS256' }, ISS)).rejects.toThrow(/key\.alg/);
     await expect(signRevocationEvent(claims, edKey, '')).rejects.toThrow(/issuer/);
+  });
+  it('batch events (v 2): one signature for many values, read as one claims object per value', async () => {
+    const batch = {
+      v: 2 as const,
+      kind: 'sub' as const,
+      values: ['a', 'b', 'c'],
+      at: 10,
+      exp: 20,
+      reason: 'r',
+    };
+    const jws = await signRevocationEvent(batch, edKey, ISS);
+    expect(await verifyRevocationEvents(jws, store(), ISS)).toEqual(
+      ['a', 'b', 'c'].map((value) => ({ v: 1, kind: 'sub', value, at: 10, exp: 20, reason: 'r' })),
+    );
+    expect(peekRevocationValues(Buffer.from(jws))).toEqual(['a', 'b', 'c']);
+    // The single-event API never returns part of a batch as if it were the whole event.
+    await expectCode(verifyRevocationEvent(jws, store(), ISS), 'ERR_EVENT_CLAIMS');
+    // A single event reads as a list of one.
+    const one = await signRevocationEvent(claims, edKey, ISS);
+    expect(await verifyRevocationEvents(one, store(), ISS)).toEqual([claims]);
+    expect(peekRevocationValues(Buffer.from(one))).toEqual(['abc']);
+    // Kinds kid and all are never batched; values are non-empty and bounded in count and length.
+    for (const bad of [
+      { ...batch, kind: 'kid' },
+      { ...batch, kind: 'all' },
+      { ...batch, values: [] },
+      { ...batch, values: ['ok', ''] },
+      { ...batch, values: ['x'.repeat(513)] },
+      { ...batch, values: Array.from({ length: MAX_BATCH_VALUES + 1 }, (_, i) => `v${i}`) },
+      { ...batch, values: 'a' },
+    ]) {
+      await expect(signRevocationEvent(bad as never, edKey, ISS)).rejects.toThrow(TypeError);
+      const forgedShape = await rawSign(
+        { ...bad, iss: ISS },
+        { alg: 'EdDSA', kid: 'ed-1', typ: 'authmesh-revocation+jwt' },
+        ed.privateKey,
+      );
+      await expectCode(verifyRevocationEvents(forgedShape, store(), ISS), 'ERR_EVENT_CLAIMS');
+    }
   });
 });

@@ -3,9 +3,10 @@ import { CompactSign, decodeProtectedHeader } from 'jose';
 import { toLowS } from '../verify/low-s.js';
 import { checkEventSignature } from './event-signature-check.js';
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 import type { KeyStore } from '../jwks/key-store.types.js';
-import type { RevocationEventClaims, RevocationKind } from './revocation.types.js';
+import type { RevocationBatchClaims, RevocationEventClaims, RevocationKind } from './revocation.types.js';
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** The JWS `typ` of a revocation event: never confusable with an access token's `at+jwt` (RFC 8725 §3.11). */
 export const REVOCATION_EVENT_TYP = 'authmesh-revocation+jwt';
@@ -17,6 +18,22 @@ export const REVOCATION_EVENT_ALGS: readonly string[] = ['EdDSA', 'ES256'];
 export const MAX_REVOCATION_VALUE_LENGTH = 512;
 
 const KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub', 'kid', 'all']);
+
+/** The kinds a batch event (`v: 2`) may carry: `kid` and `all` stay one per event. */
+export const BATCH_KINDS: ReadonlySet<string> = new Set<RevocationKind>(['jti', 'sid', 'sub']);
+
+/**
+ * Most values one batch event carries. A batch is one signature, one publish and one check per
+ * interceptor for all of them: what lets a bulk revocation go past the stream's per-message floor.
+ */
+export const MAX_BATCH_VALUES = 1000;
+
+/**
+ * Largest event an interceptor accepts, bytes of the compact JWS. A single event is well under 2 KiB
+ * (value ≤ 512 and reason ≤ 200 characters); a signer fills a batch up to this. Anyone able to
+ * publish on NATS could otherwise make parked events hold up to NATS's max payload (1 MiB) each.
+ */
+export const MAX_REVOCATION_EVENT_BYTES = 16 * 1024;
 
 /** Why an event was refused; `code` is stable, `message` never contains the event or a key. */
 export type RevocationEventErrorCode =
@@ -65,6 +82,38 @@ export function parseRevocationClaims(payload: unknown): RevocationEventClaims |
 }
 
 /**
+ * Checks the shape of a batch event's claims (`v: 2`); returns them typed or undefined.
+ */
+export function parseRevocationBatch(payload: unknown): RevocationBatchClaims | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const p = payload as Record<string, unknown>;
+  if (p.v !== 2 || typeof p.kind !== 'string' || !BATCH_KINDS.has(p.kind)) return undefined;
+  const values = p.values;
+  if (!Array.isArray(values) || values.length === 0 || values.length > MAX_BATCH_VALUES) return undefined;
+  for (const v of values) {
+    if (typeof v !== 'string' || v === '' || v.length > MAX_REVOCATION_VALUE_LENGTH) return undefined;
+  }
+  if (typeof p.at !== 'number' || !Number.isFinite(p.at) || p.at < 0) return undefined;
+  if (typeof p.exp !== 'number' || !Number.isFinite(p.exp) || p.exp < 0) return undefined;
+  const reason = p.reason ?? '';
+  if (typeof reason !== 'string') return undefined;
+  return { v: 2, kind: p.kind as RevocationBatchClaims['kind'], values, at: p.at, exp: p.exp, reason };
+}
+
+/**
+ * The revocations an event's payload carries, one claims object per value (a `v: 1` event has one, a
+ * `v: 2` batch one per value, each with the batch's kind, instants and reason); undefined when malformed.
+ */
+export function parseRevocationEvent(payload: unknown): RevocationEventClaims[] | undefined {
+  const one = parseRevocationClaims(payload);
+  if (one !== undefined) return [one];
+  const batch = parseRevocationBatch(payload);
+  if (batch === undefined) return undefined;
+  const { kind, at, exp, reason } = batch;
+  return batch.values.map((value) => ({ v: 1, kind, value, at, exp, reason }));
+}
+
+/**
  * Signs a revocation event as a compact JWS with header `{alg, kid, typ: "authmesh-revocation+jwt"}`
  * and payload `claims` plus `iss`.
  *
@@ -72,11 +121,11 @@ export function parseRevocationClaims(payload: unknown): RevocationEventClaims |
  * const jws = await signRevocationEvent({ v: 1, kind: 'jti', value: jti, at, exp, reason: 'logout' }, keys.current(), issuer);
  */
 export async function signRevocationEvent(
-  claims: RevocationEventClaims,
+  claims: RevocationEventClaims | RevocationBatchClaims,
   key: RevocationSigningKey,
   issuer: string,
 ): Promise<string> {
-  if (parseRevocationClaims(claims) === undefined)
+  if (parseRevocationEvent(claims) === undefined)
     throw new TypeError('claims are not a valid revocation event');
   if (!REVOCATION_EVENT_ALGS.includes(key.alg))
     throw new TypeError(`key.alg must be one of ${REVOCATION_EVENT_ALGS.join(', ')}`);
@@ -94,7 +143,8 @@ export async function signRevocationEvent(
 }
 
 /**
- * Verifies a revocation event and returns its claims, or throws a {@link RevocationEventError}.
+ * Verifies a single revocation event (`v: 1`) and returns its claims, or throws a
+ * {@link RevocationEventError} (a batch, `v: 2`, too: read those with {@link verifyRevocationEvents}).
  * NATS is the transport, not the trust: only events signed by a key of the issuer's JWKS count.
  * The key is looked up with `keys.resolve`, so an event signed by a freshly rotated key is accepted.
  */
@@ -103,6 +153,26 @@ export async function verifyRevocationEvent(
   keys: KeyStore,
   issuer: string,
 ): Promise<RevocationEventClaims> {
+  const claims = await verifyRevocationEvents(jws, keys, issuer);
+  if (claims.length !== 1 || (JSON.parse(payloadText(jws)) as { v?: unknown }).v !== 1) {
+    throw new RevocationEventError(
+      'ERR_EVENT_CLAIMS',
+      'a batch revocation event: use verifyRevocationEvents',
+    );
+  }
+  return claims[0]!;
+}
+
+/**
+ * Verifies a revocation event, single or batch, and returns one claims object per revoked value (see
+ * {@link parseRevocationEvent}), or throws a {@link RevocationEventError}. The checks are those of
+ * {@link verifyRevocationEvent}; one signature covers every value of a batch.
+ */
+export async function verifyRevocationEvents(
+  jws: string,
+  keys: KeyStore,
+  issuer: string,
+): Promise<RevocationEventClaims[]> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(jws);
@@ -138,7 +208,7 @@ export async function verifyRevocationEvent(
  * a `jws` the caller knows to be, byte for byte, one it produced (see `trustedEvent` of the feed
  * options). Header and claims are checked as {@link verifyRevocationEvent} checks them.
  */
-export function readOwnRevocationEvent(jws: string, issuer: string): RevocationEventClaims {
+export function readOwnRevocationEvent(jws: string, issuer: string): RevocationEventClaims[] {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(jws);
@@ -151,7 +221,13 @@ export function readOwnRevocationEvent(jws: string, issuer: string): RevocationE
   return readEventClaims(jws, jws.indexOf('.'), jws.lastIndexOf('.'), issuer);
 }
 
-function readEventClaims(jws: string, dot: number, lastDot: number, issuer: string): RevocationEventClaims {
+function payloadText(jws: string): string {
+  return new TextDecoder().decode(
+    Buffer.from(jws.slice(jws.indexOf('.') + 1, jws.lastIndexOf('.')), 'base64url'),
+  );
+}
+
+function readEventClaims(jws: string, dot: number, lastDot: number, issuer: string): RevocationEventClaims[] {
   const payload = Buffer.from(jws.slice(dot + 1, lastDot), 'base64url');
   let parsed: unknown;
   try {
@@ -162,7 +238,7 @@ function readEventClaims(jws: string, dot: number, lastDot: number, issuer: stri
   if ((parsed as { iss?: unknown }).iss !== issuer) {
     throw new RevocationEventError('ERR_EVENT_ISSUER', 'revocation event from another issuer');
   }
-  const claims = parseRevocationClaims(parsed);
+  const claims = parseRevocationEvent(parsed);
   if (claims === undefined)
     throw new RevocationEventError('ERR_EVENT_CLAIMS', 'revocation event claims are invalid');
   return claims;
@@ -217,4 +293,24 @@ export function peekRevocationValue(data: Uint8Array): string | undefined {
     }
   }
   return peekRevocationClaims(data)?.value || undefined;
+}
+
+/**
+ * {@link peekRevocationValue} for an event that may be a batch: the values it names, unverified
+ * (a single event's one value through the fast path). Undefined when malformed.
+ */
+export function peekRevocationValues(data: Uint8Array): string[] | undefined {
+  const one = peekRevocationValue(data);
+  if (one !== undefined) return [one];
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const a = buf.indexOf(46); // '.'
+  const b = a < 0 ? -1 : buf.indexOf(46, a + 1);
+  if (b < 0 || buf.indexOf(46, b + 1) >= 0) return undefined;
+  try {
+    return parseRevocationBatch(
+      JSON.parse(Buffer.from(buf.toString('latin1', a + 1, b), 'base64url').toString()),
+    )?.values;
+  } catch {
+    return undefined;
+  }
 }

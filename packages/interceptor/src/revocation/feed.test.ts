@@ -7,7 +7,12 @@ import { freePort, NatsServer } from '@authmesh/testing';
 import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
 import { signRevocationEvent } from './event.js';
 import { createRevocationFeed, type NatsRevocationFeed } from './feed.js';
-import type { RevocationEventClaims, RevocationKind, RevocationSubject } from './revocation.types.js';
+import type {
+  RevocationBatchClaims,
+  RevocationEventClaims,
+  RevocationKind,
+  RevocationSubject,
+} from './revocation.types.js';
 
 const ISS = 'http://issuer.test';
 const STREAM = 'AUTHMESH_REVOCATIONS';
@@ -399,4 +404,53 @@ describe('createRevocationFeed against a real nats-server', () => {
     expect(after.consumed - before.consumed).toBe(3000);
     expect(feed.isStale()).toBe(false);
   }, 30_000);
+  it('batch events (v 2): replayed and live, every value revoked; a forged batch revokes none', async () => {
+    await createStream(nc).catch(() => {});
+    // Earlier tests' thousands of events would make "nothing pending" a matter of their replay.
+    await (await nc.jetstreamManager()).streams.purge(STREAM);
+    const batch = (kind: RevocationBatchClaims['kind'], values: string[]): RevocationBatchClaims => ({
+      v: 2,
+      kind,
+      values,
+      at: now(),
+      exp: now() + 600,
+      reason: 'test',
+    });
+    const publishBatch = async (b: RevocationBatchClaims, key = KEY) =>
+      (
+        await nc
+          .jetstream()
+          .publish(
+            `authmesh.revoked.${b.kind}`,
+            new TextEncoder().encode(await signRevocationEvent(b, key, ISS)),
+          )
+      ).seq;
+    const jtis = Array.from({ length: 300 }, (_, i) => `batch-jti-${i}`);
+    await publishBatch(batch('jti', jtis));
+    await publishBatch(batch('sub', ['batch-carol', 'batch-dave']));
+    const forged = Array.from({ length: 50 }, (_, i) => `batch-victim-${i}`);
+    await publishBatch(batch('jti', forged), { ...KEY, privateKey: attacker.privateKey });
+
+    // Replayed: the jti values are pending under one sequence, one check verifies them all.
+    const feed = open();
+    await feed.ready();
+    expect(feed.isRevoked(tok({ jti: 'batch-jti-0' }))).toBe(true);
+    expect(await feed.confirm(tok({ jti: 'batch-jti-299' }))).toBe(true);
+    expect(feed.isRevoked(tok({ sub: 'batch-dave' }))).toBe(true);
+    expect(await feed.confirm(tok({ jti: 'batch-victim-7' }))).toBe(false);
+    await until(() => feed.stats().pending === 0, 5000, 'background verification');
+    for (const jti of jtis) expect(feed.isRevoked(tok({ jti }))).toBe(true);
+    for (const jti of forged) expect(feed.isRevoked(tok({ jti }))).toBe(false);
+
+    // Live: applied as one revocation per value, listeners told of each.
+    const seen: string[] = [];
+    feed.onRevoked((e) => seen.push(`${e.kind}:${e.value}`));
+    await publishBatch(batch('sid', ['batch-s1', 'batch-s2', 'batch-s3']));
+    await publishBatch(batch('sid', ['batch-s4']), { ...KEY, privateKey: attacker.privateKey });
+    await until(() => seen.length === 3, 5000, 'live batch');
+    expect(seen).toEqual(['sid:batch-s1', 'sid:batch-s2', 'sid:batch-s3']);
+    await until(() => feed.stats().droppedEvents >= 2, 5000, 'forged live batch dropped');
+    expect(feed.isRevoked(tok({ sid: 'batch-s2' }))).toBe(true);
+    expect(feed.isRevoked(tok({ sid: 'batch-s4' }))).toBe(false);
+  });
 });

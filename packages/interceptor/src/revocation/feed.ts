@@ -1,5 +1,5 @@
 import type { JetStreamManager, NatsConnection, StreamInfo, Subscription } from 'nats';
-import { peekRevocationValue } from './event.js';
+import { peekRevocationValues } from './event.js';
 import { EventPipeline, kidOf, type EventOutcome } from './event-pipeline.js';
 import { connectFeed, watchReconnects } from './feed-connection.js';
 import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
@@ -315,13 +315,17 @@ class Feed implements NatsRevocationFeed {
     if (seq <= this.progress.target && (kind === 'jti' || kind === 'sid')) {
       // Replay fast path: store the entry as pending; its signature is checked in the background
       // after ready, or when a token first matches it (subject/kind/value are checked then).
-      const value = peekRevocationValue(data);
-      if (value === undefined) {
+      const values = peekRevocationValues(data);
+      if (values === undefined) {
         this.pipeline.dropped++;
         this.settle();
         return;
       }
-      if (this.set.addPending(kind, value, seq)) {
+      if (
+        values.length === 1
+          ? this.set.addPending(kind, values[0]!, seq)
+          : this.set.addPendingBatch(kind, values, seq)
+      ) {
         this.settle();
         return;
       }

@@ -190,6 +190,23 @@ export class RevocationSet implements RevocationCheck {
     return true;
   }
 
+  /**
+   * {@link addPending} for every value of one batch event at `seq`, all or nothing: false (and nothing
+   * added) when any key is already held, so the caller verifies the whole event eagerly instead.
+   */
+  addPendingBatch(kind: 'jti' | 'sid', values: readonly string[], seq: number): boolean {
+    const map = kind === 'jti' ? this.jti : this.sid;
+    for (const value of values) if (map.has(value)) return false;
+    for (const value of values) {
+      if (map.has(value)) continue; // a value named twice in one batch
+      map.set(value, -seq);
+      this.pendingCount++;
+    }
+    if (seq < this.lowestPendingSeq) this.lowestPendingSeq = seq;
+    this.epochValue++;
+    return true;
+  }
+
   /** Drops a pending entry whose event did not verify (only if it still points at `seq`). */
   dropPending(kind: 'jti' | 'sid', value: string, seq: number): void {
     const map = kind === 'jti' ? this.jti : this.sid;

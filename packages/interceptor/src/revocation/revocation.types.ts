@@ -14,6 +14,21 @@ export interface RevocationEventClaims {
   reason: string;
 }
 
+/**
+ * The claims of a batch event (`v: 2`): many values of one kind under one signature, with one instant,
+ * lifetime and reason. Interceptors apply it as one {@link RevocationEventClaims} per value. Kinds
+ * `kid` and `all` are never batched.
+ */
+export interface RevocationBatchClaims {
+  v: 2;
+  kind: 'jti' | 'sid' | 'sub';
+  /** 1 to 1000 values, each as `value` of a single event. */
+  values: string[];
+  at: number;
+  exp: number;
+  reason: string;
+}
+
 /** What a revocation check needs of a token (taken from verified claims). */
 export interface RevocationSubject {
   readonly jti: string;
