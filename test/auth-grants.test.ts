@@ -338,6 +338,30 @@ describe('Revoke', () => {
     expect(both.code).not.toBe(0);
     expect(both.stderr).toMatch(/exactly one target/);
   });
+
+  it('`authmesh revoke --subjects-file --batch`: one signed event for all of them; sessions end and the auth service refuses their tokens', async () => {
+    const bobs = await login('bob', 'pw-bob');
+    const alices = await login('alice', 'pw-alice', { audience: ['echo'] });
+    const file = join(mkdtempSync(join(tmpdir(), 'authmesh-subjects-')), 'subjects.txt');
+    writeFileSync(file, 'ghost-a\nbob\nghost-b\n');
+    const r = await cli(['revoke', '--subjects-file', file, '--batch', '--reason', 'incident']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim());
+    expect(summary).toMatchObject({ event: 'revoked', kind: 'sub', count: 3, failed: 0 });
+    expect(summary.last_sequence).toBe(summary.first_sequence);
+    expect((await statusOf(refresh(bobs.refresh_token))).code).toBe(grpc.status.UNAUTHENTICATED);
+    // The auth service's own guard (an interceptor feed) applies the batch to bob's access token.
+    let code = 0;
+    for (let i = 0; i < 40 && code !== grpc.status.UNAUTHENTICATED; i++) {
+      code = (await statusOf(revoke({ jti: 'anything' }, bobs.access_token))).code;
+      if (code !== grpc.status.UNAUTHENTICATED) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await refresh(alices.refresh_token)).refresh_token).not.toBe('');
+    const alone = await cli(['revoke', '--subject', 'bob', '--batch']);
+    expect(alone.code).not.toBe(0);
+    expect(alone.stderr).toMatch(/--batch goes with --subjects-file/);
+  });
 });
 
 describe('ExchangeToken', () => {

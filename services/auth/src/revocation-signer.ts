@@ -2,6 +2,7 @@ import { sign } from 'node:crypto';
 import {
   REVOCATION_EVENT_TYP,
   signRevocationEvent,
+  type RevocationBatchClaims,
   type RevocationEventClaims,
   type RevocationSigningKey,
 } from '@authmesh/interceptor';
@@ -15,7 +16,7 @@ import {
  * The caller validates the claims (RevocationPublisher.revoke).
  */
 export function signEvent(
-  claims: RevocationEventClaims,
+  claims: RevocationEventClaims | RevocationBatchClaims,
   key: RevocationSigningKey,
   issuer: string,
 ): Promise<string> {

@@ -1,4 +1,9 @@
-import type { RevocationEventClaims, RevocationKind } from '@authmesh/interceptor';
+import {
+  MAX_BATCH_VALUES,
+  type RevocationBatchClaims,
+  type RevocationEventClaims,
+  type RevocationKind,
+} from '@authmesh/interceptor';
 import { randomUUID } from 'node:crypto';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import type { KeyManager } from './keys/key-manager.types.js';
@@ -120,6 +125,39 @@ export class RevocationPublisher {
       exp: Math.floor(options.exp),
       reason,
     };
+    return this.publish(claims);
+  }
+
+  /**
+   * One signed batch event (`v: 2`) revoking every value (1 to MAX_BATCH_VALUES, kind jti, sid or sub),
+   * resolved once JetStream acknowledged it: every value is then durable. Interceptors older than
+   * batch events drop them, so callers use this only when asked to (`authmesh revoke --batch`). The
+   * caller keeps the event under the interceptors' size bound (`batchChunks`).
+   */
+  async revokeBatch(
+    kind: RevocationBatchClaims['kind'],
+    values: readonly string[],
+    options: { exp: number; reason: string },
+  ): Promise<PublishedRevocation> {
+    if (kind !== 'jti' && kind !== 'sid' && kind !== 'sub')
+      throw new TypeError('kind must be one of jti, sid, sub');
+    if (!Array.isArray(values) || values.length === 0 || values.length > MAX_BATCH_VALUES)
+      throw new TypeError(`values must hold 1 to ${MAX_BATCH_VALUES} values`);
+    if (values.some((v) => typeof v !== 'string' || v === '' || v.length > 512))
+      throw new TypeError('every value must be a non-empty string of at most 512 characters');
+    if (!Number.isFinite(options?.exp) || options.exp <= 0) throw new TypeError('exp must be unix seconds');
+    return this.publish({
+      v: 2,
+      kind,
+      values: [...values],
+      at: Math.floor(Date.now() / 1000),
+      exp: Math.floor(options.exp),
+      reason: String(options.reason ?? '').slice(0, MAX_REASON),
+    });
+  }
+
+  private async publish(claims: RevocationEventClaims | RevocationBatchClaims): Promise<PublishedRevocation> {
+    const kind = claims.kind;
     const signed = await signEvent(claims, this.keys.current(), this.issuer);
     // Before publishing: the guard may see the core copy before the ack comes back.
     this.ownEvents?.add(signed);

@@ -9,7 +9,15 @@ import { connectNats, KEYS_ROTATED_SUBJECT } from '../nats.js';
 import { resolveIssuer } from '../issuer.js';
 import { RevocationPublisher } from '../revocations.js';
 import { RequestPipeline } from '../request-pipeline.js';
-import { applyRevocation, grantSettings, MAX_REVOCATION_VALUE, type RevocationTarget } from '../rpc/index.js';
+import {
+  applyRevocation,
+  applyRevocationBatch,
+  batchChunks,
+  grantSettings,
+  MAX_REVOCATION_VALUE,
+  type RevocationDeps,
+  type RevocationTarget,
+} from '../rpc/index.js';
 import { SessionStore, SUCCESSOR_KEY_PURPOSE } from '../stores/sessions.js';
 import { UsageError, type CommandIo } from './grant-args.js';
 import { openCliStore, storedLifetimes } from './store.js';
@@ -20,10 +28,12 @@ import { MAX_REVOKE_WAIT_MS } from '../mesh/mesh-view.js';
 
 /** Usage line of `authmesh revoke`. */
 export const REVOKE_USAGE =
-  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all | --subjects-file FILE [--reason R] [--wait MS]';
+  'authmesh revoke --subject S | --session SID | --jti J | --key KID | --all | --subjects-file FILE [--batch] [--reason R] [--wait MS]';
 
 /** Revocations of a `--subjects-file` in flight at once (each still durable before it counts). */
 const BULK_IN_FLIGHT = 256;
+/** Batch events of a `--subjects-file --batch` in flight at once (each with its KV marks). */
+const BATCHES_IN_FLIGHT = 4;
 /** Most subjects one `--subjects-file` may name. */
 const MAX_BULK_SUBJECTS = 1_000_000;
 
@@ -43,6 +53,7 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
       key: { type: 'string' },
       all: { type: 'boolean' },
       'subjects-file': { type: 'string' },
+      batch: { type: 'boolean' },
       reason: { type: 'string' },
       wait: { type: 'string' },
     },
@@ -58,6 +69,8 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   const bulkFile = values['subjects-file'];
   if (targets.length + (bulkFile === undefined ? 0 : 1) !== 1)
     throw new UsageError(`name exactly one target\nusage: ${REVOKE_USAGE}`);
+  if (values.batch && bulkFile === undefined)
+    throw new UsageError(`--batch goes with --subjects-file\nusage: ${REVOKE_USAGE}`);
   const bulk = bulkFile === undefined ? undefined : await readSubjects(bulkFile);
   const target = targets[0] ?? { kind: 'sub' as const, value: '' };
   if (!bulk && target.kind !== 'all' && (target.value === '' || target.value.length > MAX_REVOCATION_VALUE)) {
@@ -74,7 +87,7 @@ export async function revokeCommand(argv: string[], io: CommandIo): Promise<numb
   }
 
   const config = loadConfig(io.env);
-  if (bulk) return revokeSubjects(config, bulk, reason, io, waitMs);
+  if (bulk) return revokeSubjects(config, bulk, reason, io, waitMs, values.batch === true);
   const response = await revokeWithConfig(config, target, reason, io, waitMs);
   io.stdout.write(`${JSON.stringify({ event: 'revoked', ...response })}\n`);
   if (waitMs === 0) return 0;
@@ -111,6 +124,7 @@ export async function revokeWithConfig(
  * flight, each through the same path (KV marks, then its signed event, awaited until acked). The
  * answer of each target, or the error that stopped it; with `waitMs`, the confirmations of the
  * highest sequence (which covers every earlier one: instances apply the stream in order).
+ * With `batch` (targets all of kind jti, sid or sub), they go as batch events instead of one event each.
  */
 export async function revokeManyWithConfig(
   config: AuthConfig,
@@ -118,6 +132,7 @@ export async function revokeManyWithConfig(
   reason: string,
   io: CommandIo,
   waitMs: number,
+  batch = false,
 ): Promise<(RevokeResponse | Error)[]> {
   const log = pino({ level: 'warn' }, pino.destination(2));
   const nc = await connectNats(config.natsServers, { name: 'authmesh-cli', reconnectForever: false });
@@ -183,7 +198,8 @@ export async function revokeManyWithConfig(
       };
       const audit = createAudit({ nc });
       const answers: (RevokeResponse | Error)[] = new Array(targets.length);
-      let next = 0;
+      if (batch) await revokeInBatches(deps, targets, reason, answers, audit);
+      let next = batch ? targets.length : 0;
       const worker = async (): Promise<void> => {
         while (next < targets.length) {
           const i = next++;
@@ -219,6 +235,48 @@ export async function revokeManyWithConfig(
   }
 }
 
+/**
+ * The targets (all of one kind: jti, sid or sub) as batch events, BATCHES_IN_FLIGHT at once: each
+ * target's answer is its batch's, given once that batch's event was acked.
+ */
+async function revokeInBatches(
+  deps: RevocationDeps,
+  targets: readonly RevocationTarget[],
+  reason: string,
+  answers: (RevokeResponse | Error)[],
+  audit: ReturnType<typeof createAudit>,
+): Promise<void> {
+  const kind = targets[0]?.kind;
+  if (kind !== 'jti' && kind !== 'sid' && kind !== 'sub')
+    throw new TypeError('only jti, sid or sub go in batches');
+  if (targets.some((t) => t.kind !== kind)) throw new TypeError('a batch holds one kind');
+  const chunks = batchChunks(targets.map((t) => t.value));
+  let next = 0;
+  let offset = 0;
+  const starts = chunks.map((c) => ((offset += c.length), offset - c.length));
+  const worker = async (): Promise<void> => {
+    while (next < chunks.length) {
+      const i = next++;
+      const values = chunks[i]!;
+      let answer: { at: number; sequence: number } | Error;
+      try {
+        answer = await applyRevocationBatch(deps, kind, values, reason);
+      } catch (err) {
+        answer = err instanceof Error ? err : new Error(String(err));
+      }
+      values.forEach((value, j) => {
+        answers[starts[i]! + j] = answer instanceof Error ? answer : { kind, value, ...answer };
+        if (!(answer instanceof Error))
+          audit.record({
+            event: 'revoked',
+            reason: `${kind} ${value} by operator (authmesh revoke --batch): ${reason}`,
+          });
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCHES_IN_FLIGHT, chunks.length) }, worker));
+}
+
 /** Reads a `--subjects-file`: one subject per line; blank lines are skipped, duplicates revoked once. */
 async function readSubjects(file: string): Promise<string[]> {
   let text: string;
@@ -250,6 +308,7 @@ async function revokeSubjects(
   reason: string,
   io: CommandIo,
   waitMs: number,
+  batch: boolean,
 ): Promise<number> {
   const t0 = Date.now();
   const answers = await revokeManyWithConfig(
@@ -258,6 +317,7 @@ async function revokeSubjects(
     reason,
     io,
     waitMs,
+    batch,
   );
   let count = 0;
   let first = Infinity;

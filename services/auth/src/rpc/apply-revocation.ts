@@ -1,4 +1,4 @@
-import type { RevocationKind } from '@authmesh/interceptor';
+import { MAX_BATCH_VALUES, MAX_REVOCATION_EVENT_BYTES, type RevocationKind } from '@authmesh/interceptor';
 import type { RevokeResponse } from '@authmesh/interceptor/proto';
 import type { Logger } from 'pino';
 import type { KeyManager } from '../keys/key-manager.types.js';
@@ -62,4 +62,50 @@ export async function applyRevocation(
   const { at, sequence } = await deps.revocations.revoke(target.kind, target.value, { exp, reason });
   deps.log.info({ kind: target.kind, at, sequence }, 'revoked');
   return { kind: target.kind, value: target.value, at, sequence };
+}
+
+/**
+ * Bytes of JSON (UTF-8) a batch's values may take: the compact JWS base64url-encodes the payload (4/3),
+ * and header, instants, reason (≤ 200) and signature take well under 1.5 KiB of the interceptors' bound.
+ */
+const BATCH_VALUES_JSON = Math.floor(((MAX_REVOCATION_EVENT_BYTES - 1536) * 3) / 4);
+
+/** Splits values into batches that each fit one event (count and bytes), in order. */
+export function batchChunks(values: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const value of values) {
+    const cost = Buffer.byteLength(JSON.stringify(value)) + 1;
+    if (chunk.length > 0 && (chunk.length === MAX_BATCH_VALUES || size + cost > BATCH_VALUES_JSON)) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(value);
+    size += cost;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * {@link applyRevocation} for many values of one kind under ONE signed batch event: every session
+ * marked in KV (all in flight), then the event published and acked. The values come from
+ * {@link batchChunks}. One answer for all (same instant and sequence).
+ */
+export async function applyRevocationBatch(
+  deps: RevocationDeps,
+  kind: 'jti' | 'sid' | 'sub',
+  values: readonly string[],
+  reason: string,
+): Promise<{ at: number; sequence: number }> {
+  if (!deps.revocations.revokeBatch) throw new TypeError('revocations do not publish batch events');
+  const now = nowSec();
+  if (kind === 'sid') await Promise.all(values.map((v) => deps.sessions.revokeSession(v, now)));
+  if (kind === 'sub') await Promise.all(values.map((v) => deps.sessions.revokeSubject(v, now)));
+  const exp = now + deps.settings.revocationTtlSec();
+  const done = await deps.revocations.revokeBatch(kind, values, { exp, reason });
+  deps.log.info({ kind, count: values.length, at: done.at, sequence: done.sequence }, 'revoked');
+  return done;
 }

@@ -17,6 +17,12 @@ export interface Revoker {
     value: string,
     options: { exp: number; reason: string },
   ): Promise<{ at: number; sequence: number }>;
+  /** One batch event for many values of kind jti, sid or sub (../revocations.ts); absent: no batches. */
+  revokeBatch?(
+    kind: 'jti' | 'sid' | 'sub',
+    values: readonly string[],
+    options: { exp: number; reason: string },
+  ): Promise<{ at: number; sequence: number }>;
 }
 
 /** Settings of the grants, taken once from the service config. */

@@ -26,6 +26,8 @@ export { ADMIN_SCOPE, hasAdminAuthority } from './authority.js';
 export { EXCHANGE_SCOPE } from './exchange-token.js';
 export {
   applyRevocation,
+  applyRevocationBatch,
+  batchChunks,
   MAX_REVOCATION_VALUE,
   type RevocationTarget,
   type RevocationDeps,
