@@ -6,12 +6,26 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { connect } from 'nats';
 import { tokenSigner } from '../lib/keys.mjs';
 
-const { natsUrl, privateJwk, issuer, count, now, first } = workerData;
+// `batch` > 1: batch events (v 2) of that many values each; `count` is then values, not events.
+const { natsUrl, privateJwk, issuer, count, now, first, batch = 1 } = workerData;
 const signer = tokenSigner(privateJwk);
 const header = { typ: 'authmesh-revocation+jwt' };
 const t0 = performance.now();
 const events = first ? [first] : [];
-while (events.length < count) {
+for (let left = count; batch > 1 && left > 0; left -= batch) {
+  events.push(
+    signer.signJws(header, {
+      v: 2,
+      kind: 'jti',
+      values: Array.from({ length: Math.min(batch, left) }, () => randomBytes(16).toString('base64url')),
+      at: now,
+      exp: now + 300,
+      reason: 'bench',
+      iss: issuer,
+    }),
+  );
+}
+while (batch === 1 && events.length < count) {
   events.push(
     signer.signJws(header, {
       v: 1,

@@ -7,6 +7,7 @@ import {
   peekRevocationValue,
   MAX_BATCH_VALUES,
   peekRevocationValues,
+  MAX_REVOCATION_EVENT_BYTES,
   signRevocationEvent,
   verifyRevocationEvent,
   verifyRevocationEvents,
@@ -245,5 +246,23 @@ describe('revocation event codec', () => {
       );
       await expectCode(verifyRevocationEvents(forgedShape, store(), ISS), 'ERR_EVENT_CLAIMS');
     }
+  });
+  it('a batch over MAX_REVOCATION_EVENT_BYTES is refused everywhere, the replay fast path included', async () => {
+    // 1000 values of 22 characters: within the count bound, ~33 KB once signed.
+    const values = Array.from({ length: MAX_BATCH_VALUES }, (_, i) => `${i}`.padStart(22, 'j'));
+    const big = { v: 2 as const, kind: 'jti' as const, values, at: 10, exp: 20, reason: 'r' };
+    await expect(signRevocationEvent(big, edKey, ISS)).rejects.toThrow(/bytes/);
+    const jws = await rawSign(
+      { ...big, iss: ISS },
+      { alg: 'EdDSA', kid: 'ed-1', typ: 'authmesh-revocation+jwt' },
+      ed.privateKey,
+    );
+    expect(jws.length).toBeGreaterThan(MAX_REVOCATION_EVENT_BYTES);
+    await expect(verifyRevocationEvents(jws, store(), ISS)).rejects.toThrow();
+    // Replayed, it would otherwise sit pending (failing closed) until its check dropped it.
+    expect(peekRevocationValues(Buffer.from(jws))).toBeUndefined();
+    // Just under the bound reads as usual.
+    const fits = await signRevocationEvent({ ...big, values: values.slice(0, 400) }, edKey, ISS);
+    expect(peekRevocationValues(Buffer.from(fits))).toHaveLength(400);
   });
 });

@@ -136,6 +136,11 @@ export async function signRevocationEvent(
   const jws = await new CompactSign(payload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: REVOCATION_EVENT_TYP })
     .sign(key.privateKey);
+  // Interceptors drop anything larger: refuse to publish what no one would apply.
+  if (jws.length > MAX_REVOCATION_EVENT_BYTES)
+    throw new TypeError(
+      `the signed event is ${jws.length} bytes, over ${MAX_REVOCATION_EVENT_BYTES}: split the batch`,
+    );
   if (key.alg !== 'ES256') return jws;
   // Verifiers accept the low-S form only (see verify/low-s.ts).
   const dot = jws.lastIndexOf('.');
@@ -173,6 +178,8 @@ export async function verifyRevocationEvents(
   keys: KeyStore,
   issuer: string,
 ): Promise<RevocationEventClaims[]> {
+  if (jws.length > MAX_REVOCATION_EVENT_BYTES)
+    throw new RevocationEventError('ERR_EVENT_MALFORMED', 'revocation event is over its size bound');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(jws);
@@ -300,6 +307,7 @@ export function peekRevocationValue(data: Uint8Array): string | undefined {
  * (a single event's one value through the fast path). Undefined when malformed.
  */
 export function peekRevocationValues(data: Uint8Array): string[] | undefined {
+  if (data.byteLength > MAX_REVOCATION_EVENT_BYTES) return undefined;
   const one = peekRevocationValue(data);
   if (one !== undefined) return [one];
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

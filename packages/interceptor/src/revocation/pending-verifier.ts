@@ -53,6 +53,9 @@ export class PendingVerifier {
     try {
       const batch: PendingEntry[] = [];
       const want = Math.max(1, Math.round((this.perSecond * TICK_MS) / 1000));
+      // One entry per event: a batch event's values share its sequence, and its one check settles them
+      // all, so the allowance counts signature checks, not values (a 1M-entry replay is ~2,500 events).
+      const seqs = new Set<number>();
       this.cursor ??= this.set.pendingEntries();
       while (batch.length < want) {
         const r = this.cursor.next();
@@ -60,6 +63,8 @@ export class PendingVerifier {
           this.cursor = undefined;
           break;
         }
+        if (seqs.has(r.value.seq)) continue;
+        seqs.add(r.value.seq);
         batch.push(r.value);
       }
       for (let i = 0; i < batch.length; i += CONCURRENCY)
