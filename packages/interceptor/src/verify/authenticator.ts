@@ -2,7 +2,7 @@ import type { Principal } from '../claims.js';
 import { AuthError } from '../errors.js';
 import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
 import type { RevocationCheck } from '../revocation/revocation.types.js';
-import { TokenCache, type CacheEntry } from './token-cache.js';
+import { cacheKeyOf, TokenCache, type CacheEntry } from './token-cache.js';
 import type { Verifier } from './verifier.js';
 
 /** Verification with the verified-token cache in front and the revocation check behind. */
@@ -61,40 +61,61 @@ export function createAuthenticator(
     return recheck(token, entry);
   }
 
-  /** Verifications in flight, so N concurrent calls with one fresh token cost one signature check. */
-  const inflight = new Map<string, Promise<Principal>>();
+  /**
+   * Verifications in flight, so N concurrent calls with one fresh token cost one signature check. Keyed
+   * like the cache (an integer: a 400-character token string would be hashed on every get, set and
+   * delete); a token sharing its key with another in flight is verified on its own.
+   */
+  const inflight = new Map<number, { readonly token: string; promise?: Promise<Principal> }>();
 
-  async function authenticate(token: string, anyAudience = false): Promise<Principal> {
-    const hit = cached(token);
-    if (hit !== undefined) return hit;
-    if (anyAudience) return verifyFresh(token, true);
-    let pending = inflight.get(token);
-    if (pending === undefined) {
-      pending = verifyFresh(token, false).finally(() => inflight.delete(token));
-      inflight.set(token, pending);
+  // Not async: on a hit or a shared verification that would add a promise and microtasks per call.
+  function authenticate(token: string, anyAudience = false): Promise<Principal> {
+    let hit: Principal | undefined;
+    try {
+      hit = cached(token);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return pending;
+    if (hit !== undefined) return Promise.resolve(hit);
+    if (anyAudience) return verifyFresh(token, true);
+    const key = cacheKeyOf(token);
+    const pending = inflight.get(key);
+    if (pending !== undefined) {
+      if (pending.token === token) return pending.promise!;
+      return verifyFresh(token, false);
+    }
+    const slot: { readonly token: string; promise?: Promise<Principal> } = { token };
+    inflight.set(key, slot);
+    slot.promise = verifyFresh(token, false, () => {
+      if (inflight.get(key) === slot) inflight.delete(key);
+    });
+    return slot.promise;
   }
 
-  async function verifyFresh(token: string, anyAudience: boolean): Promise<Principal> {
-    // Read the epochs before verifying: a revocation landing during the await re-checks next time.
-    const revocationEpoch = revocations.epoch;
-    const keyEpoch = keys.epoch;
-    const { principal, key } = await verify(token, { anyAudience });
-    // isRevoked fails closed on replayed events not yet verified; confirm() settles them (a forged one
-    // is dropped), so a forged event can neither reject nor admit a token.
-    if (revocations.isRevoked(principal) && ((await revocations.confirm?.(principal)) ?? true)) {
-      throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+  async function verifyFresh(token: string, anyAudience: boolean, settled?: () => void): Promise<Principal> {
+    try {
+      // Read the epochs before verifying: a revocation landing during the await re-checks next time.
+      const revocationEpoch = revocations.epoch;
+      const keyEpoch = keys.epoch;
+      const { principal, key } = await verify(token, { anyAudience });
+      // isRevoked fails closed on replayed events not yet verified; confirm() settles them (a forged one
+      // is dropped), so a forged event can neither reject nor admit a token.
+      if (revocations.isRevoked(principal) && ((await revocations.confirm?.(principal)) ?? true)) {
+        throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+      }
+      // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
+      if (!anyAudience) {
+        cache.set(
+          token,
+          { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch },
+          Date.now(),
+        );
+      }
+      return principal;
+    } finally {
+      // Runs after the first await at the earliest, so always after the caller registered the slot.
+      settled?.();
     }
-    // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
-    if (!anyAudience) {
-      cache.set(
-        token,
-        { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch },
-        Date.now(),
-      );
-    }
-    return principal;
   }
 
   return {

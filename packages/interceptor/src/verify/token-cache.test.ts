@@ -164,6 +164,23 @@ describe('createAuthenticator (cache + revocation + key epochs)', () => {
     s.keys.close();
   });
 
+  it('a token sharing its in-flight key with another is verified on its own, never handed its verdict', async () => {
+    const s = await setup();
+    const good = await signToken(k, { sub: 'alice' });
+    // Same signature (so the same key: its last characters), another payload: must not verify.
+    const [h, , sig] = good.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'mallory' })).toString('base64url')}.${sig}`;
+    expect(forged.slice(-CACHE_KEY_CHARS)).toBe(good.slice(-CACHE_KEY_CHARS));
+    const [a, b] = await Promise.allSettled([s.auth.authenticate(good), s.auth.authenticate(forged)]);
+    expect(a).toMatchObject({ status: 'fulfilled', value: { sub: 'alice' } });
+    expect(b.status).toBe('rejected');
+    expect(s.verifications()).toBe(2);
+    // Nothing left in flight: the next try verifies again.
+    await expect(s.auth.authenticate(forged)).rejects.toBeDefined();
+    expect(s.verifications()).toBe(3);
+    s.keys.close();
+  });
+
   it('a revocation applies on the very next call; unrelated epochs moves keep the entry', async () => {
     const s = await setup();
     const t = await signToken(k, { sid: 's1' });

@@ -37,7 +37,7 @@ export const SWEEP_INTERVAL_MS = 30_000;
 export const SWEEP_STEP = 256;
 
 /** FNV-1a over the token's last CACHE_KEY_CHARS characters, kept to 30 bits (a V8 small integer). */
-function cacheKey(token: string): number {
+export function cacheKeyOf(token: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = Math.max(0, token.length - CACHE_KEY_CHARS); i < token.length; i++)
     h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
@@ -65,7 +65,7 @@ export class TokenCache {
   /** The live entry for `token`, or undefined (an expired one is dropped on the way). */
   get(token: string, nowMs: number): CacheEntry | undefined {
     if (nowMs >= this.#nextSweepMs) this.#sweepStep(nowMs);
-    const key = cacheKey(token);
+    const key = cacheKeyOf(token);
     const slot = this.#slots.get(key);
     // Whole-token equality: two tokens sharing a key never share a verdict.
     if (slot === undefined || slot.token !== token) return undefined;
@@ -83,7 +83,7 @@ export class TokenCache {
   set(token: string, entry: CacheEntry, nowMs: number): void {
     if (this.#maxEntries === 0 || nowMs >= entry.expiresAtMs) return;
     if (nowMs >= this.#nextSweepMs) this.#sweepStep(nowMs);
-    const key = cacheKey(token);
+    const key = cacheKeyOf(token);
     this.#slots.delete(key);
     while (this.#slots.size >= this.#maxEntries) {
       // Map iteration order is insertion order: the first key is the oldest entry.
@@ -94,7 +94,7 @@ export class TokenCache {
   }
 
   delete(token: string): void {
-    const key = cacheKey(token);
+    const key = cacheKeyOf(token);
     if (this.#slots.get(key)?.token === token) this.#slots.delete(key);
   }
 
