@@ -1,5 +1,6 @@
 import { sign } from 'node:crypto';
 import {
+  MAX_REVOCATION_EVENT_BYTES,
   REVOCATION_EVENT_TYP,
   signRevocationEvent,
   type RevocationBatchClaims,
@@ -23,6 +24,12 @@ export function signEvent(
   if (key.alg !== 'EdDSA') return signRevocationEvent(claims, key, issuer);
   const header = b64(JSON.stringify({ alg: key.alg, kid: key.kid, typ: REVOCATION_EVENT_TYP }));
   const input = `${header}.${b64(JSON.stringify({ ...claims, iss: issuer }))}`;
+  // An Ed25519 signature is 86 base64url characters. Interceptors drop anything larger than the bound:
+  // refuse to publish (and acknowledge) what no one would apply.
+  if (input.length + 87 > MAX_REVOCATION_EVENT_BYTES)
+    return Promise.reject(
+      new RangeError(`the signed event would be over ${MAX_REVOCATION_EVENT_BYTES} bytes: split the batch`),
+    );
   return new Promise((resolve, reject) =>
     sign(null, Buffer.from(input, 'latin1'), key.privateKey, (err, sig) =>
       err ? reject(err) : resolve(`${input}.${sig.toString('base64url')}`),

@@ -80,7 +80,7 @@ export class EventPipeline {
     const kind = SUBJECT_KIND.get(subject);
     if (kind === undefined || this.closed || data.byteLength > MAX_EVENT_BYTES) return;
     const jws = Buffer.from(data).toString('latin1');
-    const digest = digestOf(jws);
+    const digest = digestOf(kind, jws);
     if (this.verdicts.has(digest)) return;
     if (!this.budget.available()) {
       // Spent on forgeries: leave it to the stream copy (checked in order, waiting for the budget).
@@ -97,7 +97,7 @@ export class EventPipeline {
       return Promise.resolve('dropped');
     }
     const next = this.chain.then(async (): Promise<EventOutcome> => {
-      const digest = digestOf(jws);
+      const digest = digestOf(kind, jws);
       const known = this.verdicts.get(digest);
       if (known !== undefined) {
         const outcome = await known;
@@ -147,7 +147,7 @@ export class EventPipeline {
           return;
         }
         const jws = Buffer.from(stored.data).toString('latin1');
-        const digest = digestOf(jws);
+        const digest = digestOf(kind, jws);
         let verdict = this.verdicts.get(digest);
         if (verdict === undefined) {
           await this.budget.whenAvailable();
@@ -226,8 +226,13 @@ export function kidOf(jws: string): string | undefined {
   }
 }
 
-function digestOf(jws: string): string {
-  return createHash('sha256').update(jws, 'latin1').digest('base64');
+/**
+ * A verdict's key: the subject's kind with the event's bytes. A verdict holds for those bytes on that
+ * subject only: a genuine event republished on another kind's subject is dropped there, and that must
+ * never become the verdict of the genuine copy (it would un-revoke every value it names).
+ */
+function digestOf(kind: RevocationKind, jws: string): string {
+  return createHash('sha256').update(kind).update('\n').update(jws, 'latin1').digest('base64');
 }
 
 function isCode(err: unknown, code: string): boolean {

@@ -138,7 +138,7 @@ export async function signRevocationEvent(
     .sign(key.privateKey);
   // Interceptors drop anything larger: refuse to publish what no one would apply.
   if (jws.length > MAX_REVOCATION_EVENT_BYTES)
-    throw new TypeError(
+    throw new RangeError(
       `the signed event is ${jws.length} bytes, over ${MAX_REVOCATION_EVENT_BYTES}: split the batch`,
     );
   if (key.alg !== 'ES256') return jws;

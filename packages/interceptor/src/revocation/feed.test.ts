@@ -404,6 +404,27 @@ describe('createRevocationFeed against a real nats-server', () => {
     expect(after.consumed - before.consumed).toBe(3000);
     expect(feed.isStale()).toBe(false);
   }, 30_000);
+  it("a genuine event republished on another kind's subject cannot get the genuine one dropped", async () => {
+    await createStream(nc).catch(() => {});
+    const feed = open();
+    await feed.ready();
+    // Live: the copy on the wrong subject arrives first and is dropped; the genuine one still applies.
+    const jws = await signRevocationEvent(claims('jti', 'moved-jti'), KEY, ISS);
+    const bytes = new TextEncoder().encode(jws);
+    await nc.jetstream().publish('authmesh.revoked.sid', bytes);
+    const seq = (await nc.jetstream().publish('authmesh.revoked.jti', bytes)).seq;
+    await until(() => feed.stats().appliedSequence >= seq, 5000, 'both copies settled');
+    expect(feed.isRevoked(tok({ jti: 'moved-jti' }))).toBe(true);
+    // Replayed: a new feed holds the genuine entry pending; the wrong-subject copy must not settle it.
+    const late = open({ pendingVerifyPerSec: 0 });
+    await late.ready();
+    late.onRevoked(() => {});
+    nc.publish('authmesh.revoked.sid', bytes); // core copy on the wrong subject, verified (dropped) live
+    await nc.flush();
+    await until(() => late.stats().droppedEvents >= 1, 5000, 'the wrong-subject copy dropped');
+    expect(await late.confirm(tok({ jti: 'moved-jti' }))).toBe(true);
+    expect(late.isRevoked(tok({ jti: 'moved-jti' }))).toBe(true);
+  });
   it('batch events (v 2): replayed and live, every value revoked; a forged batch revokes none', async () => {
     await createStream(nc).catch(() => {});
     // Earlier tests' thousands of events would make "nothing pending" a matter of their replay.

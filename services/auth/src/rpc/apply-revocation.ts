@@ -105,7 +105,30 @@ export async function applyRevocationBatch(
   if (kind === 'sid') await Promise.all(values.map((v) => deps.sessions.revokeSession(v, now)));
   if (kind === 'sub') await Promise.all(values.map((v) => deps.sessions.revokeSubject(v, now)));
   const exp = now + deps.settings.revocationTtlSec();
-  const done = await deps.revocations.revokeBatch(kind, values, { exp, reason });
+  const done = await publishSplitting(deps.revocations.revokeBatch.bind(deps.revocations), kind, values, {
+    exp,
+    reason,
+  });
   deps.log.info({ kind, count: values.length, at: done.at, sequence: done.sequence }, 'revoked');
   return done;
+}
+
+/**
+ * Publishes one batch event, or, when its signed form would be over the interceptors' bound (a reason
+ * or issuer longer than batchChunks allows for), its halves in turn: the answer is the last one's.
+ */
+async function publishSplitting(
+  revokeBatch: NonNullable<RevocationDeps['revocations']['revokeBatch']>,
+  kind: 'jti' | 'sid' | 'sub',
+  values: readonly string[],
+  options: { exp: number; reason: string },
+): Promise<{ at: number; sequence: number }> {
+  try {
+    return await revokeBatch(kind, values, options);
+  } catch (err) {
+    if (!(err instanceof RangeError) || values.length < 2) throw err;
+    const half = values.length >> 1;
+    await publishSplitting(revokeBatch, kind, values.slice(0, half), options);
+    return publishSplitting(revokeBatch, kind, values.slice(half), options);
+  }
 }
