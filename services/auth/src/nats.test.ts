@@ -1,3 +1,4 @@
+import { MAX_REVOCATION_EVENT_BYTES } from '@authmesh/interceptor';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, NatsServer } from '@authmesh/testing';
@@ -5,6 +6,7 @@ import {
   BUCKETS,
   connectNats,
   ensureRevocationStream,
+  REVOCATION_MAX_MSG_SIZE,
   isClusterForming,
   openBuckets,
   retryJetStreamSetup,
@@ -70,6 +72,16 @@ describe('nats', () => {
       await ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 3600 });
       info = await jsm.streams.info(REVOCATION_STREAM);
       expect(info.config.max_age).toBe(3660 * 1e9);
+      // Messages larger than an event's bound are refused, not stored for every replay to move.
+      expect(info.config.max_msg_size).toBe(REVOCATION_MAX_MSG_SIZE);
+      const js2 = nc.jetstream();
+      await expect(js2.publish('authmesh.revoked.jti', new Uint8Array(64 * 1024))).rejects.toThrow();
+      await js2.publish('authmesh.revoked.jti', new Uint8Array(MAX_REVOCATION_EVENT_BYTES));
+      // A stream from before the bound gets it.
+      await jsm.streams.update(REVOCATION_STREAM, { ...info.config, max_msg_size: -1 });
+      await ensureRevocationStream(jsm, { replicas: 1, maxTokenLifetimeSec: 3600 });
+      info = await jsm.streams.info(REVOCATION_STREAM);
+      expect(info.config.max_msg_size).toBe(REVOCATION_MAX_MSG_SIZE);
     } finally {
       await nc.close();
     }

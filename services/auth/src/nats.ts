@@ -9,7 +9,7 @@ import {
   type KV,
   type NatsConnection,
 } from 'nats';
-import { natsServersWithCredentials } from '@authmesh/interceptor';
+import { MAX_REVOCATION_EVENT_BYTES, natsServersWithCredentials } from '@authmesh/interceptor';
 
 /** The KV buckets of the auth service (fixed names, docs/ARCHITECTURE.md). */
 export const BUCKETS = {
@@ -156,6 +156,13 @@ export async function openBuckets(
   return Object.freeze(Object.fromEntries(entries)) as AuthBuckets;
 }
 
+/**
+ * Largest message the revocation stream stores: an event's bound plus room for headers (the server counts
+ * both). Interceptors drop anything larger anyway; storing it would only let a NATS writer make every
+ * replay move megabytes.
+ */
+export const REVOCATION_MAX_MSG_SIZE = MAX_REVOCATION_EVENT_BYTES + 1024;
+
 /** Options of `ensureRevocationStream`. */
 export interface RevocationStreamOptions {
   replicas: number;
@@ -185,16 +192,25 @@ export async function ensureRevocationStream(
     max_age: nanos(maxAgeSec * 1000),
     // The server refuses a duplicate window longer than max age.
     duplicate_window: nanos(Math.min(120, maxAgeSec) * 1000),
+    max_msg_size: REVOCATION_MAX_MSG_SIZE,
   };
   try {
     const info = await jsm.streams.info(REVOCATION_STREAM);
     const maxAge = raisedMaxAge(info.config.max_age, config.max_age);
     const replicas = Math.max(info.config.num_replicas, config.num_replicas);
-    if (maxAge !== info.config.max_age || replicas !== info.config.num_replicas) {
+    // A stream made before the bound (no limit: -1 or 0) gets it; a tighter one set by hand is kept.
+    const current = info.config.max_msg_size ?? -1;
+    const maxMsgSize = current > 0 ? Math.min(current, REVOCATION_MAX_MSG_SIZE) : REVOCATION_MAX_MSG_SIZE;
+    if (
+      maxAge !== info.config.max_age ||
+      replicas !== info.config.num_replicas ||
+      maxMsgSize !== info.config.max_msg_size
+    ) {
       await jsm.streams.update(REVOCATION_STREAM, {
         ...info.config,
         max_age: maxAge,
         num_replicas: replicas,
+        max_msg_size: maxMsgSize,
       });
     }
   } catch (err) {

@@ -124,6 +124,19 @@ describe('RevocationSet', () => {
     expect(s.isRevoked(tok({ jti: 'z', sid: undefined, iat: NOW - 5 }))).toBe(false);
   });
 
+  it('an event moot at arrival (exp + grace passed) changes nothing: no entry, no epoch move', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(NOW * 1000);
+    const s = make({ graceSec: 60 });
+    for (const kind of ['jti', 'sid', 'sub', 'kid', 'all'] as const)
+      expect(s.apply(ev(kind, 'old', NOW - 1000, NOW - 61))).toBe(false);
+    expect(s.size).toBe(0);
+    expect(s.epoch).toBe(0);
+    // Within the grace it still counts: a token accepted under the clock tolerance must meet it.
+    expect(s.apply(ev('jti', 'recent', NOW - 1000, NOW - 59))).toBe(true);
+    expect(s.has('jti', 'recent')).toBe(true);
+  });
+
   it('pending entries fail closed, report the hit, and are dropped or confirmed', () => {
     const hits: string[] = [];
     const s = make({ onPendingHit: (k, v, seq) => hits.push(`${k}:${v}:${seq}`) });

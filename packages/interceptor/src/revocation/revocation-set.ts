@@ -130,6 +130,9 @@ export class RevocationSet implements RevocationCheck {
    */
   apply(event: Pick<RevocationEventClaims, 'kind' | 'value' | 'at' | 'exp'>): boolean {
     const { kind, value, at, exp } = event;
+    // Moot: every token it could match expired past any tolerance. An old event published again must
+    // not bring back what the sweep removed, move the epoch (a cache-wide re-check) or wake listeners.
+    if (exp < Math.floor(Date.now() / 1000) - this.graceSec) return false;
     let changed = false;
     switch (kind) {
       case 'jti':

@@ -113,7 +113,7 @@ export function createAuthenticator(
       }
       return principal;
     } finally {
-      // Runs after the first await at the earliest, so always after the caller registered the slot.
+      // The caller registered the slot before calling, so this always finds it (even on a synchronous throw).
       settled?.();
     }
   }
