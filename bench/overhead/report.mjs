@@ -114,7 +114,7 @@ export function overheadTargets(r) {
       unit: 'µs',
     });
   // Judged per CPU-second (CPU µs per op, all threads), which the noise of a shared machine moves
-  // least and a thread pool cannot inflate; spread over the verify rounds.
+  // least and a thread pool cannot inflate; spread over paired windows (verify-rate.mjs coldPairs).
   ratioTarget(
     'cold path ≥ 0.85 × node:crypto Ed25519 verify (per CPU-second, in-process)',
     r.verify.coldPerCpuSecond,

@@ -140,7 +140,7 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log, into =
   const key = newSigningKey();
   const server = new Child(here('./server.mjs'));
   const load = new Child(here('./load.mjs'));
-  const verifier = new Child(here('./verify-rate.mjs'));
+  const verifier = new Child(here('./verify-rate.mjs'), { execArgv: ['--expose-gc'] });
   const result = Object.assign(into, {
     concurrencies,
     pairs,
@@ -264,8 +264,13 @@ export async function runOverhead({ rounds, durationMs, quick, nats, log, into =
       result.verify.warmPath = spread(wp.deltas);
       log(`  warm path in-process: ${wp.deltas.map((d) => d.toFixed(2)).join(' ')} µs/call over its control`);
     }
-    if (result.verify.authmeshCold)
-      result.verify.coldPerCpuSecond = spread(vr.map((r) => r.cryptoVerify.cpuUs / r.authmeshCold.cpuUs));
+    const coldRatios = await verifier.call('coldPairs', { pairs, ms: quick ? 200 : 400 });
+    if (coldRatios) {
+      result.verify.coldPerCpuSecond = spread(coldRatios);
+      log(
+        `  cold path / node:crypto per CPU-second, paired: ${coldRatios.map((r) => r.toFixed(2)).join(' ')}`,
+      );
+    }
     return result;
   } finally {
     await Promise.allSettled([server.stop(), load.stop(), verifier.stop()]);

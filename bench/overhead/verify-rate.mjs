@@ -56,6 +56,9 @@ async function setUpWarmPath(token) {
  * (wall) and CPU µs per op (process.cpuUsage: main thread and libuv pool, where WebCrypto runs).
  */
 async function rate(fn, { ms, max, isAsync, inFlight = 1 }) {
+  // Each measurement starts on a clean heap and ends by collecting all it left (inside its own time):
+  // every variant pays for its own garbage, none for another's or for the token pools.
+  globalThis.gc?.();
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let i = 0;
@@ -67,6 +70,7 @@ async function rate(fn, { ms, max, isAsync, inFlight = 1 }) {
         while (more()) await fn(i++);
       }),
     );
+  globalThis.gc?.();
   const c = process.cpuUsage(c0);
   return { rate: (i / (performance.now() - t0)) * 1000, cpuUs: (c.user + c.system) / i };
 }
@@ -112,9 +116,38 @@ serveCommands(
       }
       return { deltas, checked: warmPath.seen() > 0 };
     },
+    /**
+     * The cold path against node:crypto in `pairs` paired windows of `ms` each, the order alternating
+     * (this machine's neighbours move a single window by ±20 %): per pair, node:crypto's CPU per verify
+     * over authmesh's (ServerAuth.verify on fresh tokens, one at a time), each window paying for its
+     * own garbage (a GC at its end). Returns the per-pair ratios.
+     */
+    async coldPairs({ pairs, ms }) {
+      if (!auth) return undefined;
+      const n = Math.ceil((16_000 * ms) / 1000);
+      const ratios = [];
+      for (let p = 0; p < pairs; p++) {
+        const tokens = Array.from({ length: n }, () => signer.sign());
+        const fresh = Array.from({ length: n }, () => signer.sign());
+        const parts = tokens.map((t) => {
+          const dot = t.lastIndexOf('.');
+          return [Buffer.from(t.slice(0, dot)), Buffer.from(t.slice(dot + 1), 'base64url')];
+        });
+        const crypto = () => rate((i) => verify(null, parts[i][0], keyObject, parts[i][1]), { ms, max: n });
+        const cold = () => rate((i) => auth.verify(fresh[i]), { ms, max: n, isAsync: true });
+        let c;
+        let a;
+        if (p % 2) ((a = await cold()), (c = await crypto()));
+        else ((c = await crypto()), (a = await cold()));
+        ratios.push(c.cpuUs / a.cpuUs);
+      }
+      return ratios;
+    },
     /** One round of every rate; `ms` per measurement. */
     async round({ ms }) {
-      const n = Math.ceil((40_000 * ms) / 1000);
+      // Pools sized for ~16k verifications a second (Ed25519 verify runs at ~12k/s here): a larger pool
+      // only makes every GC of the measured code trace more (a 120k-token pool is ~50 MB of heap).
+      const n = Math.ceil((16_000 * ms) / 1000);
       const tokens = Array.from({ length: n }, () => signer.sign());
       const parts = tokens.map((t) => {
         const dot = t.lastIndexOf('.');

@@ -3,7 +3,7 @@ import { AuthError } from '../errors.js';
 import type { KeyStore, VerificationKey } from '../jwks/key-store.types.js';
 import type { RevocationCheck } from '../revocation/revocation.types.js';
 import { cacheKeyOf, TokenCache, type CacheEntry } from './token-cache.js';
-import type { Verifier } from './verifier.js';
+import type { VerifiedToken, Verifier } from './verifier.js';
 
 /** Verification with the verified-token cache in front and the revocation check behind. */
 export interface Authenticator {
@@ -68,7 +68,15 @@ export function createAuthenticator(
    */
   const inflight = new Map<number, { readonly token: string; promise?: Promise<Principal> }>();
 
-  // Not async: on a hit or a shared verification that would add a promise and microtasks per call.
+  /** A verification done synchronously that still needs an await (a replayed entry to confirm). */
+  interface Checked {
+    readonly verified: VerifiedToken;
+    readonly revocationEpoch: number;
+    readonly keyEpoch: number;
+  }
+
+  // Not async: on a hit, a shared verification or a synchronous one, that would add a promise and
+  // microtasks per call.
   function authenticate(token: string, anyAudience = false): Promise<Principal> {
     let hit: Principal | undefined;
     try {
@@ -77,45 +85,90 @@ export function createAuthenticator(
       return Promise.reject(err);
     }
     if (hit !== undefined) return Promise.resolve(hit);
-    if (anyAudience) return verifyFresh(token, true);
     const key = cacheKeyOf(token);
-    const pending = inflight.get(key);
-    if (pending !== undefined) {
-      if (pending.token === token) return pending.promise!;
-      return verifyFresh(token, false);
+    const pending = anyAudience ? undefined : inflight.get(key);
+    if (pending !== undefined && pending.token === token) return pending.promise!;
+    // The common cold path: the key is held, so every check runs now, without an await.
+    let checked: Principal | Checked | undefined;
+    try {
+      checked = verifyNow(token, anyAudience);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    if (checked !== undefined && !('verified' in checked)) return Promise.resolve(checked);
+    if (anyAudience || pending !== undefined) return verifyFresh(token, anyAudience, undefined, checked);
     const slot: { readonly token: string; promise?: Promise<Principal> } = { token };
     inflight.set(key, slot);
-    slot.promise = verifyFresh(token, false, () => {
-      if (inflight.get(key) === slot) inflight.delete(key);
-    });
+    slot.promise = verifyFresh(
+      token,
+      false,
+      () => {
+        if (inflight.get(key) === slot) inflight.delete(key);
+      },
+      checked,
+    );
     return slot.promise;
   }
 
-  async function verifyFresh(token: string, anyAudience: boolean, settled?: () => void): Promise<Principal> {
+  /**
+   * {@link verifyFresh} without an await: the principal, or undefined when the key must be resolved
+   * first, or what was verified when a replayed revocation entry must be confirmed; throws AuthErrors.
+   */
+  function verifyNow(token: string, anyAudience: boolean): Principal | Checked | undefined {
+    if (verify.now === undefined) return undefined;
+    const revocationEpoch = revocations.epoch;
+    const keyEpoch = keys.epoch;
+    const verified = verify.now(token, { anyAudience });
+    if (verified === undefined) return undefined;
+    if (revocations.isRevoked(verified.principal)) {
+      if (revocations.confirm !== undefined) return { verified, revocationEpoch, keyEpoch };
+      throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
+    }
+    store(token, verified, anyAudience, revocationEpoch, keyEpoch);
+    return verified.principal;
+  }
+
+  async function verifyFresh(
+    token: string,
+    anyAudience: boolean,
+    settled?: () => void,
+    checked?: Checked,
+  ): Promise<Principal> {
     try {
       // Read the epochs before verifying: a revocation landing during the await re-checks next time.
-      const revocationEpoch = revocations.epoch;
-      const keyEpoch = keys.epoch;
-      const { principal, key } = await verify(token, { anyAudience });
+      const revocationEpoch = checked?.revocationEpoch ?? revocations.epoch;
+      const keyEpoch = checked?.keyEpoch ?? keys.epoch;
+      const verified = checked?.verified ?? (await verify(token, { anyAudience }));
       // isRevoked fails closed on replayed events not yet verified; confirm() settles them (a forged one
       // is dropped), so a forged event can neither reject nor admit a token.
-      if (revocations.isRevoked(principal) && ((await revocations.confirm?.(principal)) ?? true)) {
+      if (
+        revocations.isRevoked(verified.principal) &&
+        ((await revocations.confirm?.(verified.principal)) ?? true)
+      ) {
         throw new AuthError('ERR_TOKEN_REVOKED', 'token revoked');
       }
-      // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
-      if (!anyAudience) {
-        cache.set(
-          token,
-          { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch },
-          Date.now(),
-        );
-      }
-      return principal;
+      store(token, verified, anyAudience, revocationEpoch, keyEpoch);
+      return verified.principal;
     } finally {
       // The caller registered the slot before calling, so this always finds it (even on a synchronous throw).
       settled?.();
     }
+  }
+
+  function store(
+    token: string,
+    { principal, key }: VerifiedToken,
+    anyAudience: boolean,
+    revocationEpoch: number,
+    keyEpoch: number,
+  ): void {
+    // Only audience-checked verdicts are cached: an any-audience one must not serve a normal call.
+    if (anyAudience) return;
+    cache.set(
+      token,
+      { principal, key, expiresAtMs: principal.exp * 1000, revocationEpoch, keyEpoch },
+      Date.now(),
+    );
   }
 
   return {

@@ -23,6 +23,12 @@ describe('verifyCompactSignatureAsync', () => {
       [tampered, ed.publicKey, false],
       [good, other.publicKey, false],
       [`${good.slice(0, good.lastIndexOf('.'))}.AAAA`, ed.publicKey, false],
+      // Bytes after a good signature, a little or far past any buffer: never cut back to the good one.
+      [`${good}AAAA`, ed.publicKey, false],
+      [`${good}${'A'.repeat(4096)}`, ed.publicKey, false],
+      // Longer and shorter signing inputs one after the other (a reused buffer must hold no stale bytes).
+      [jws('EdDSA', ed.privateKey, 'eyJhIjoxfQ'.repeat(300)), ed.publicKey, true],
+      [good, ed.publicKey, true],
     ];
     for (const [token, key, expected] of cases) {
       const lastDot = token.lastIndexOf('.');

@@ -38,15 +38,31 @@ const PARAMS: Record<
  * low-S (./low-s.ts).
  */
 export function verifyCompactSignature(alg: string, key: KeyObject, token: string, lastDot: number): boolean {
-  const parts = signatureParts(alg, token, lastDot);
-  if (parts === undefined) return false;
+  const p = PARAMS[alg];
+  if (p === undefined) return false;
+  // The check is synchronous, so the bytes can live in reused buffers: no allocation per token (a cold
+  // verification's garbage is what its GC time is made of).
+  // Longer than any signature we accept: refused, never truncated into the buffer.
+  if (((token.length - lastDot - 1) * 3) >> 2 > SIGNATURE_SCRATCH.length) return false;
+  const sigLength = SIGNATURE_SCRATCH.write(token.slice(lastDot + 1), 0, 'base64url');
+  const signature = SIGNATURE_SCRATCH.subarray(0, sigLength);
+  // ES256: the high-S twin (r, n − s) of a valid signature verifies too; only the low-S form counts.
+  if (alg === 'ES256' && !isLowS(signature)) return false;
+  if (inputScratch.length < lastDot)
+    inputScratch = Buffer.allocUnsafe(Math.max(lastDot, inputScratch.length * 2));
+  inputScratch.write(token, 0, lastDot, 'latin1'); // base64url text is ASCII: one byte per character
   try {
-    return verify(parts.hash, parts.signingInput, parts.key(key), parts.signature);
+    return verify(p.hash, inputScratch.subarray(0, lastDot), p.key(key), signature);
   } catch {
     // A signature of the wrong length for the curve, or a key of the wrong type: not valid.
     return false;
   }
 }
+
+/** Decoded signatures of the synchronous check (RSA-4096 is the longest: 512 bytes). */
+const SIGNATURE_SCRATCH = Buffer.allocUnsafe(1024);
+/** Signing inputs of the synchronous check; grows to the longest token seen. */
+let inputScratch = Buffer.allocUnsafe(2048);
 
 /**
  * {@link verifyCompactSignature} on libuv's thread pool: for revocation events, which arrive in bursts (a

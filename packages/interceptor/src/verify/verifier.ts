@@ -23,14 +23,22 @@ export interface VerifiedToken {
   readonly key: VerificationKey;
 }
 
-/** Verifies a compact JWS access token; rejects with an AuthError only. */
-export type Verifier = (token: string, options?: { anyAudience?: boolean }) => Promise<VerifiedToken>;
+/**
+ * Verifies a compact JWS access token; rejects with an AuthError only. `now`, when present, is the same
+ * check run synchronously: it throws the same AuthErrors and returns undefined only when the key must
+ * first be resolved (then call the verifier itself).
+ */
+export type Verifier = ((token: string, options?: { anyAudience?: boolean }) => Promise<VerifiedToken>) & {
+  now?: (token: string, options?: { anyAudience?: boolean }) => VerifiedToken | undefined;
+};
 
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** RFC 8725 §3.10 / RFC 7515 §4.1.2-6: keys named by the token itself are never trusted. */
 const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Distinct checked headers kept (a handful of keys and algorithms in practice; forged ones are not kept). */
+const MAX_CHECKED_HEADERS = 64;
 
 /**
  * RFC 4648 §3.5 / RFC 7515 §2: only the canonical base64url spelling (pad bits zero, no length ≡ 1
@@ -164,7 +172,14 @@ function toPrincipal(claims: AccessTokenClaims, kid: string, token: string): Pri
  * jose in the key store); claims are checked here so each failure gets its own AuthError code.
  */
 export function createVerifier(cfg: VerifierConfig): Verifier {
-  return async (token, options) => {
+  // An issuer's tokens share a few headers (one per signing key): each is decoded and checked once.
+  const headers = new Map<string, { alg: string; kid: string }>();
+  /** Every check, synchronously; `resolved` is the key `keys.resolve` found (undefined: look it up). */
+  const check = (
+    token: string,
+    options: { anyAudience?: boolean } | undefined,
+    resolved?: VerificationKey,
+  ): VerifiedToken | string => {
     if (typeof token !== 'string' || token.length > cfg.maxTokenBytes)
       fail('ERR_TOKEN_MALFORMED', 'token too large');
     if (!COMPACT.test(token)) fail('ERR_TOKEN_MALFORMED', 'not a compact JWS');
@@ -177,10 +192,18 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
     ) {
       fail('ERR_TOKEN_MALFORMED', 'not canonical base64url');
     }
-    const header = decodeJson(token.slice(0, dot), 'header');
-    const { alg, kid } = checkHeader(header, cfg.algorithms);
-    const key = cfg.keys.get(kid) ?? (await cfg.keys.resolve(kid));
-    if (key === undefined) fail('ERR_KEY_UNKNOWN', 'unknown key id');
+    const headerPart = token.slice(0, dot);
+    let checked = headers.get(headerPart);
+    if (checked === undefined) {
+      checked = checkHeader(decodeJson(headerPart, 'header'), cfg.algorithms);
+      // Only headers that passed are kept, keyed by their exact text: the same bytes, the same verdict.
+      if (headers.size >= MAX_CHECKED_HEADERS) headers.clear();
+      headers.set(headerPart, checked);
+    }
+    const { alg, kid } = checked;
+    const key = resolved ?? cfg.keys.get(kid);
+    // Not held: the caller resolves it (a JWKS refresh) and checks again with what it found.
+    if (key === undefined) return kid;
     // The key's own algorithm must be the one the header names (RFC 8725 §2.1, algorithm confusion).
     if (
       key.alg !== alg &&
@@ -204,4 +227,17 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
     const claims = checkClaims(claimsJson, cfg, options?.anyAudience === true);
     return { principal: toPrincipal(claims, kid, token), key };
   };
+  const verifier: Verifier = async (token, options) => {
+    const first = check(token, options);
+    if (typeof first !== 'string') return first;
+    const key = await cfg.keys.resolve(first);
+    if (key === undefined) fail('ERR_KEY_UNKNOWN', 'unknown key id');
+    return check(token, options, key) as VerifiedToken;
+  };
+  // The cold path without a promise per layer: most tokens name a key already held.
+  verifier.now = (token, options) => {
+    const result = check(token, options);
+    return typeof result === 'string' ? undefined : result;
+  };
+  return verifier;
 }
