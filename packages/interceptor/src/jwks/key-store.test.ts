@@ -24,23 +24,6 @@ describe('createKeyStore', () => {
     expect(ks.epoch).toBe(1);
   });
 
-  it('reports whether its last JWKS listed the keys withdrawn for events (GetJwks) or not (jwks_uri)', async () => {
-    const a = await makeKey('EdDSA', 'a');
-    const plain = jwksSource([a]).source;
-    let withList = false;
-    const ks = track(
-      createKeyStore(async () => {
-        const doc = await plain();
-        return withList ? { ...doc, authmesh_event_keys: [] } : doc;
-      }),
-    );
-    await ks.ready();
-    expect(ks.listsEventKeys).toBe(false);
-    withList = true;
-    await ks.refresh();
-    expect(ks.listsEventKeys).toBe(true);
-  });
-
   it('only accepts keys whose kty/crv/alg fit the allowlist', async () => {
     const ed = await makeKey('EdDSA', 'ed');
     const es = await makeKey('ES256', 'es');

@@ -124,7 +124,6 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
   const removedKeys = new Map<string, StoredKey>();
   let epoch = 0;
   let loadedAt: number | undefined;
-  let listsEventKeys = false;
   let lastFetchAt = -Infinity;
   let inflight: Promise<boolean> | undefined;
   let closed = false;
@@ -200,12 +199,10 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
     const startedAt = performance.now();
     inflight = (async () => {
       try {
-        const doc = await source();
-        const next = await importSet(doc);
+        const next = await importSet(await source());
         if (closed) return false;
         swap(next.tokenKeys);
         withdrawnKeys = next.eventOnly;
-        listsEventKeys = Array.isArray(doc[EVENT_KEYS_MEMBER]);
         loadedAt = startedAt;
         if (!loaded) {
           loaded = true;
@@ -265,9 +262,6 @@ export function createKeyStore(source: JwksSource, options: KeyStoreOptions = {}
     },
     get loadedAt() {
       return loadedAt;
-    },
-    get listsEventKeys() {
-      return listsEventKeys;
     },
     remove(kid) {
       removed.add(kid);

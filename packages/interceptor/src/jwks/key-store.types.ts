@@ -47,12 +47,6 @@ export interface KeyStore {
    * published then); undefined before the first. Optional for custom stores.
    */
   readonly loadedAt?: number;
-  /**
-   * Whether the last loaded JWKS listed the keys withdrawn for events (`authmesh_event_keys`: the auth
-   * service's GetJwks does, a plain jwks_uri does not): only then does a key it lacks mean "never the
-   * issuer's". Optional for custom stores (treated as false).
-   */
-  readonly listsEventKeys?: boolean;
   /** Bumps whenever the set of keys changes, so caches can tell they are out of date. */
   readonly epoch: number;
   /** Resolves once a first JWKS was loaded. */

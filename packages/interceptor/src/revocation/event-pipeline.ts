@@ -41,17 +41,6 @@ const VERDICTS_MAX = 8192;
  * the recent revocation rate instead of growing to the bound.
  */
 export const VERDICT_TTL_MS = 10 * 60_000;
-/**
- * An event whose key is unknown is found forged only by a JWKS fetch started at least this long after
- * it was first seen, ms: the replica that rotated signs with its new key at once, while the replica a
- * JWKS request reaches may serve the old ring until its KV watch delivers the new one. A forged event
- * holds the feed (parked) or its values (pending) this much longer.
- */
-export const FORGED_AFTER_MS = 2000;
-
-/** Replayed events with an unknown key tracked at once (see forgedKey). */
-const MAX_UNKNOWN_TRACKED = 4096;
-
 /** Largest event accepted, bytes (see MAX_REVOCATION_EVENT_BYTES). */
 export const MAX_EVENT_BYTES = MAX_REVOCATION_EVENT_BYTES;
 
@@ -74,8 +63,6 @@ export class EventPipeline {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly verdicts = new VerdictCache<Promise<EventOutcome>>(VERDICTS_MAX, VERDICT_TTL_MS);
   private readonly verifying = new Map<number, Promise<void>>();
-  /** Replayed events whose key was unknown: when that was first seen (performance.now()), by sequence. */
-  private readonly unknownSince = new Map<number, number>();
   private readonly listeners = new Set<(event: RevocationEventClaims) => void>();
 
   constructor(private readonly o: EventPipelineOptions) {
@@ -168,40 +155,18 @@ export class EventPipeline {
           this.remember(digest, verdict);
         }
         const outcome = await verdict;
-        // Unknown key: stays pending (fail closed) until the key arrives, the entry is moot, or a JWKS
-        // that lists withdrawn keys, fetched well after, still lacks it (forged).
+        // Unknown key: stays pending (fail closed) until the key arrives or the entry is moot.
         // Applied, every value of a batch is verified with it; forged, every one is dropped.
-        if (outcome === 'dropped' || (outcome === 'unknown-kid' && this.forgedKey(seq))) {
+        if (outcome === 'dropped') {
           for (const v of values) this.o.set.dropPending(kind, v, seq);
           this.dropped++;
-        } else if (outcome !== 'unknown-kid') this.unknownSince.delete(seq);
+        }
       } finally {
         this.verifying.delete(seq);
       }
     })();
     this.verifying.set(seq, p);
     return p;
-  }
-
-  /**
-   * Whether the replayed event at `seq`, signed by a key unknown now, is forged: a JWKS fetch started
-   * FORGED_AFTER_MS after it was first seen still lacks the key. Only a JWKS that lists the withdrawn
-   * keys (the auth service's GetJwks) can tell: from a plain jwks_uri, a withdrawn key looks unknown
-   * and the revocations it signed must stand, so there the entries stay pending until they age out.
-   */
-  private forgedKey(seq: number): boolean {
-    const keys = this.o.keys;
-    const since = this.unknownSince.get(seq);
-    if (since === undefined) {
-      // Bounded by what is pending; starting the clock again only delays a drop.
-      if (this.unknownSince.size >= MAX_UNKNOWN_TRACKED) this.unknownSince.clear();
-      this.unknownSince.set(seq, performance.now());
-      return false;
-    }
-    if (keys.listsEventKeys !== true || keys.loadedAt === undefined) return false;
-    if (keys.loadedAt <= since + FORGED_AFTER_MS) return false;
-    this.unknownSince.delete(seq);
-    return true;
   }
 
   /** Stops accepting work (in-flight verifications finish but apply nothing new). */

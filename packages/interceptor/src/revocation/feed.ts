@@ -1,6 +1,6 @@
 import type { JetStreamManager, NatsConnection, StreamInfo, Subscription } from 'nats';
 import { peekRevocationValues } from './event.js';
-import { EventPipeline, kidOf, type EventOutcome, FORGED_AFTER_MS } from './event-pipeline.js';
+import { EventPipeline, kidOf, type EventOutcome } from './event-pipeline.js';
 import { connectFeed, watchReconnects } from './feed-connection.js';
 import { parseFeedOptions, type ParsedFeedOptions, type RevocationFeedOptions } from './feed-options.js';
 import { ParkedEvents } from './parked-events.js';
@@ -68,6 +68,13 @@ const RESUME_RETRY_MS = 100;
 const RESUME_ATTEMPTS = 50;
 /** Parked events kept per class (see ParkedEvents). */
 const PARK_LIMITS = { announced: 256, other: 4096 };
+/**
+ * A parked event is found forged only by a JWKS fetch started at least this long after it was parked,
+ * ms: the replica that rotated signs with its new key at once, while the replica a JWKS request reaches
+ * may serve the old ring until its KV watch delivers the new one. A forged event holds the feed this
+ * much longer (well under the default 30 s staleness bound).
+ */
+const FORGED_AFTER_MS = 2000;
 /** Without a key store that reports its loads, a parked event is given up after this long, ms. */
 const PARK_MAX_AGE_MS = 5 * 60_000;
 
