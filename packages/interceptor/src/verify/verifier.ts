@@ -37,7 +37,10 @@ const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** Distinct checked headers kept (a handful of keys and algorithms in practice; forged ones are not kept). */
+/**
+ * Distinct checked headers kept: a handful of keys in practice. A forged token's well-formed header
+ * takes a slot, never a verdict (the key and signature are checked on every call).
+ */
 const MAX_CHECKED_HEADERS = 64;
 
 /**
@@ -196,7 +199,7 @@ export function createVerifier(cfg: VerifierConfig): Verifier {
     let checked = headers.get(headerPart);
     if (checked === undefined) {
       checked = checkHeader(decodeJson(headerPart, 'header'), cfg.algorithms);
-      // Only headers that passed are kept, keyed by their exact text: the same bytes, the same verdict.
+      // Kept once its checks passed (the key and signature are checked on every call), by exact text.
       if (headers.size >= MAX_CHECKED_HEADERS) headers.clear();
       headers.set(headerPart, checked);
     }
