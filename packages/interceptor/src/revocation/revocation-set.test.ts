@@ -169,6 +169,20 @@ describe('RevocationSet', () => {
     expect(s.pending).toBe(1);
   });
 
+  it('holds at most maxPending unverified entries: past it, the caller must verify first', () => {
+    const s = make({ maxPending: 3 });
+    expect(s.addPendingBatch('jti', ['a', 'b'], 1)).toBe(true);
+    expect(s.addPendingBatch('sid', ['c', 'd'], 2)).toBe(false); // would make 4: nothing added
+    expect(s.has('sid', 'c')).toBe(false);
+    expect(s.addPending('sid', 'c', 3)).toBe(true);
+    expect(s.addPending('jti', 'e', 4)).toBe(false);
+    expect(s.pending).toBe(3);
+    // Verified entries are not bounded by it (they are genuine), and a verification frees a slot.
+    expect(s.apply(ev('jti', 'a'))).toBe(true);
+    expect(s.addPending('jti', 'e', 4)).toBe(true);
+    expect(() => make({ maxPending: -1 })).toThrow(/maxPending/);
+  });
+
   it('validates options', () => {
     expect(() => new RevocationSet({ sweepIntervalMs: -1 })).toThrow(/sweepIntervalMs/);
     expect(() => new RevocationSet({ sweepIntervalMs: 0, graceSec: Number.NaN })).toThrow(/graceSec/);

@@ -19,6 +19,12 @@ export interface RevocationSetOptions {
    * accepted slightly after its `exp` must still meet its revocation.
    */
   graceSec?: number;
+  /**
+   * Most unverified (replayed) entries held at once (default 2,000,000: ~140 MB). Past it, `addPending`
+   * refuses and the caller verifies the event before storing anything, so forged batches (1,000 short
+   * values in 16 KiB each) cannot turn a stream's bytes into several times as much memory here.
+   */
+  maxPending?: number;
 }
 
 /** An unverified entry matched by a token (see {@link RevocationSet.pendingMatches}). */
@@ -52,6 +58,7 @@ export class RevocationSet implements RevocationCheck {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onPendingHit: RevocationSetOptions['onPendingHit'];
   private readonly graceSec: number;
+  private readonly maxPending: number;
 
   constructor(options: RevocationSetOptions = {}) {
     const interval = options.sweepIntervalMs ?? 10_000;
@@ -62,6 +69,10 @@ export class RevocationSet implements RevocationCheck {
       throw new TypeError('onPendingHit must be a function');
     }
     this.onPendingHit = options.onPendingHit;
+    this.maxPending = options.maxPending ?? 2_000_000;
+    if (!Number.isInteger(this.maxPending) || this.maxPending < 0) {
+      throw new TypeError('maxPending must be a non-negative integer');
+    }
     this.graceSec = options.graceSec ?? 60;
     if (!Number.isFinite(this.graceSec) || this.graceSec < 0) {
       throw new TypeError('graceSec must be a non-negative number of seconds');
@@ -180,12 +191,13 @@ export class RevocationSet implements RevocationCheck {
 
   /**
    * Records a replayed, not yet verified `jti`/`sid` entry at stream sequence `seq`. Returns false when
-   * the key is already held (verified or pending): the caller must then verify the new event eagerly,
-   * so that a forged duplicate can never displace a real entry.
+   * the key is already held (verified or pending), or `maxPending` entries are: the caller must then
+   * verify the new event eagerly, so that a forged duplicate can never displace a real entry (and
+   * forged batches cannot fill memory).
    */
   addPending(kind: 'jti' | 'sid', value: string, seq: number): boolean {
     const map = kind === 'jti' ? this.jti : this.sid;
-    if (map.has(value)) return false;
+    if (map.has(value) || this.pendingCount >= this.maxPending) return false;
     map.set(value, -seq);
     if (seq < this.lowestPendingSeq) this.lowestPendingSeq = seq;
     this.pendingCount++;
@@ -199,6 +211,7 @@ export class RevocationSet implements RevocationCheck {
    */
   addPendingBatch(kind: 'jti' | 'sid', values: readonly string[], seq: number): boolean {
     const map = kind === 'jti' ? this.jti : this.sid;
+    if (this.pendingCount + values.length > this.maxPending) return false;
     for (const value of values) if (map.has(value)) return false;
     for (const value of values) {
       if (map.has(value)) continue; // a value named twice in one batch
