@@ -198,25 +198,7 @@ export async function revokeManyWithConfig(
       };
       const audit = createAudit({ nc });
       const answers: (RevokeResponse | Error)[] = new Array(targets.length);
-      if (batch) await revokeInBatches(deps, targets, reason, answers, audit);
-      let next = batch ? targets.length : 0;
-      const worker = async (): Promise<void> => {
-        while (next < targets.length) {
-          const i = next++;
-          const target = targets[i]!;
-          try {
-            answers[i] = await applyRevocation(deps, target, reason);
-            // The same audit event as the Revoke RPC (the service's metrics count it from this subject).
-            audit.record({
-              event: 'revoked',
-              reason: `${target.kind}${target.value ? ` ${target.value}` : ''} by operator (authmesh revoke): ${reason}`,
-            });
-          } catch (err) {
-            answers[i] = err instanceof Error ? err : new Error(String(err));
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(BULK_IN_FLIGHT, targets.length) }, worker));
+      await (batch ? revokeInBatches : revokeOneByOne)(deps, targets, reason, answers, audit);
       if (!mesh || !live) return answers;
       // A loop, not Math.max(...): a million arguments would overflow the stack.
       let last = 0;
@@ -233,6 +215,34 @@ export async function revokeManyWithConfig(
     await nc.flush().catch(() => undefined);
     await nc.close();
   }
+}
+
+/** The targets one event each, BULK_IN_FLIGHT at once: each target's answer, or the error that stopped it. */
+async function revokeOneByOne(
+  deps: RevocationDeps,
+  targets: readonly RevocationTarget[],
+  reason: string,
+  answers: (RevokeResponse | Error)[],
+  audit: ReturnType<typeof createAudit>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++;
+      const target = targets[i]!;
+      try {
+        answers[i] = await applyRevocation(deps, target, reason);
+        // The same audit event as the Revoke RPC (the service's metrics count it from this subject).
+        audit.record({
+          event: 'revoked',
+          reason: `${target.kind}${target.value ? ` ${target.value}` : ''} by operator (authmesh revoke): ${reason}`,
+        });
+      } catch (err) {
+        answers[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BULK_IN_FLIGHT, targets.length) }, worker));
 }
 
 /**
