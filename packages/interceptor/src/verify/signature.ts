@@ -41,8 +41,8 @@ export function verifyCompactSignature(alg: string, key: KeyObject, token: strin
   const p = PARAMS[alg];
   if (p === undefined) return false;
   // The check is synchronous, so the bytes can live in reused buffers: no allocation per token (a cold
-  // verification's garbage is what its GC time is made of).
-  // Longer than any signature we accept: refused, never truncated into the buffer.
+  // verification's garbage is what its GC time is made of). A signature longer than the buffer is
+  // longer than any we accept: refused, never truncated into it.
   if (((token.length - lastDot - 1) * 3) >> 2 > SIGNATURE_SCRATCH.length) return false;
   const sigLength = SIGNATURE_SCRATCH.write(token.slice(lastDot + 1), 0, 'base64url');
   const signature = SIGNATURE_SCRATCH.subarray(0, sigLength);
